@@ -1,0 +1,245 @@
+"""The `qa` command: ingest, ask, list, stats, delete, reset, serve. Heavy imports wait for the command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--collection", help="Chroma collection to use (default: QA_COLLECTION or 'articles')"
+    )
+    common.add_argument(
+        "--data-dir", type=Path, help="where the index lives (default: QA_DATA_DIR or ./data)"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Ask questions about news articles and get answers with checkable citations."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", parents=[common], help="index article files or folders")
+    ingest.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help=".txt .md .html .json .jsonl .csv .pdf"
+    )
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question from the indexed articles")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the full result as JSON (no streaming)")
+    ask.add_argument("--k", type=int, help="number of chunks to retrieve (default: QA_K or 5)")
+    ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
+    ask.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this day")
+
+    listing = commands.add_parser("list", parents=[common], help="list the indexed articles")
+    listing.add_argument("--json", action="store_true")
+
+    stats = commands.add_parser("stats", parents=[common], help="counts and index settings")
+    stats.add_argument("--json", action="store_true")
+
+    delete = commands.add_parser("delete", parents=[common], help="remove an article and all its chunks")
+    delete.add_argument("article", metavar="ID_OR_URL")
+
+    reset = commands.add_parser("reset", parents=[common], help="drop the whole collection")
+    reset.add_argument("--yes", action="store_true", help="confirm: this deletes the index")
+
+    serve = commands.add_parser("serve", parents=[common], help="start the web chat")
+    serve.add_argument("--host", help="bind address (default: QA_WEB_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: QA_WEB_PORT or 7860)")
+
+    from qa.evaluate import add_eval_arguments  # stdlib-only at import time: keeps --help fast
+
+    evaluate = commands.add_parser("eval", help="measure retrieval, answers, citations and latency")
+    add_eval_arguments(evaluate)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Environment and .env first, then command-line flags on top."""
+    overrides: dict[str, Any] = {}
+    for flag, field in (("collection", "collection"), ("data_dir", "data_dir"), ("k", "k")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[field] = value
+    for flag, field in (("host", "web_host"), ("port", "web_port")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[field] = value
+    return Settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    from pydantic import ValidationError
+
+    try:
+        settings = settings_from_args(args)
+    except ValidationError as exc:
+        print(f"error: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    from qa.service import NewsDesk
+
+    desk = NewsDesk(settings)
+    try:
+        handler = _HANDLERS[args.command]
+        return handler(desk, args)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted; what was fully written is kept, run the same command again to finish",
+            file=sys.stderr,
+        )
+        return 130
+    except Exception as exc:  # one clear line instead of a traceback for the errors people can fix
+        if not _is_user_facing(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        desk.close()
+
+
+def _is_user_facing(exc: Exception) -> bool:
+    from qa.embedding import EmbeddingModelNotAvailable
+    from qa.indexing import IndexBusyError
+    from qa.llm import LocalServerError, ModelNotAvailable
+    from qa.store import StoreError
+
+    return isinstance(
+        exc,
+        IndexBusyError
+        | StoreError
+        | ModelNotAvailable
+        | LocalServerError
+        | EmbeddingModelNotAvailable
+        | ValueError,
+    )
+
+
+def _ingest(desk: Any, args: argparse.Namespace) -> int:
+    report = desk.ingest(args.paths, progress=not (args.quiet or args.json))
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(report.summary())
+    nothing_good = not (report.added or report.unchanged or report.replaced)
+    return 1 if report.rejected and nothing_good else 0
+
+
+def _ask(desk: Any, args: argparse.Namespace) -> int:
+    from qa.answer import AnswerResult
+    from qa.retrieve import date_filter
+
+    where = date_filter(args.since, args.until)
+    if args.json:
+        result = desk.engine.ask(args.question, k=args.k, where=where)
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    result = None
+    for event in desk.engine.stream(args.question, k=args.k, where=where):
+        if isinstance(event, AnswerResult):
+            result = event
+        else:
+            print(event, end="", flush=True)
+    print()
+    if result is not None and result.citations:
+        print("\nSources:")
+        for c in result.citations:
+            meta = ", ".join(x for x in (c.source, c.published) if x)
+            print(
+                f"  [{c.n}] {c.title}"
+                + (f" ({meta})" if meta else "")
+                + (f"\n      {c.url}" if c.url else "")
+            )
+            print(f'      "{c.quote}"')
+    elif result is not None and result.abstained:
+        best = result.retrieved[0].score if result.retrieved else None
+        searched = f"best match scored {best:.2f}" if best is not None else "the index is empty"
+        chunks = desk.store.count_chunks()
+        print(f"(searched {chunks} chunks in collection {desk.settings.collection!r}; {searched})")
+    return 0
+
+
+def _list(desk: Any, args: argparse.Namespace) -> int:
+    articles = desk.list_articles()
+    if args.json:
+        print(json.dumps([vars(a) for a in articles], indent=2, ensure_ascii=False, default=list))
+        return 0
+    if not articles:
+        print("no articles indexed yet: run `qa ingest PATH`")
+    for a in articles:
+        meta = " · ".join(x for x in (a.source, a.published, f"{a.chunks} chunks") if x)
+        print(f"{a.id}  {a.title}  ({meta})")
+    return 0
+
+
+def _stats(desk: Any, args: argparse.Namespace) -> int:
+    stats = desk.stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        for key, value in stats.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _delete(desk: Any, args: argparse.Namespace) -> int:
+    deleted = desk.delete(args.article)
+    if deleted is None:
+        print(f"error: no indexed article has id or URL {args.article!r} (see `qa list`)", file=sys.stderr)
+        return 1
+    article_id, chunks = deleted
+    print(f"deleted article {article_id} and its {chunks} chunk(s)")
+    return 0
+
+
+def _reset(desk: Any, args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            f"error: this deletes collection {desk.settings.collection!r}; add --yes to confirm",
+            file=sys.stderr,
+        )
+        return 2
+    from qa.indexing import write_lock
+
+    with write_lock(desk.settings):
+        desk.store.reset()
+    print(f"collection {desk.settings.collection!r} deleted")
+    return 0
+
+
+def _serve(desk: Any, args: argparse.Namespace) -> int:
+    from qa.web import serve
+
+    serve(desk)
+    return 0
+
+
+def _eval(desk: Any, args: argparse.Namespace) -> int:
+    from qa.evaluate import run_from_args
+
+    return run_from_args(args, desk.settings)
+
+
+_HANDLERS = {
+    "ingest": _ingest,
+    "ask": _ask,
+    "list": _list,
+    "stats": _stats,
+    "delete": _delete,
+    "reset": _reset,
+    "serve": _serve,
+    "eval": _eval,
+}

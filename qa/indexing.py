@@ -1,0 +1,232 @@
+"""The ingest pipeline: load -> clean -> chunk -> embed -> store, one writer at a time, idempotent.
+
+Re-ingesting an unchanged article embeds nothing; a changed one replaces all its chunks; a file that
+used to hold another article (edited plain text) has the old one removed. A bad file is reported and
+skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.chunking import ChunkingConfig, chunk_article
+from qa.cleaning import clean_article
+from qa.documents import Article, Chunk, Rejected
+from qa.embedding import Embedder
+from qa.loaders import iter_raw_articles
+from qa.settings import Settings
+from qa.store import DuplicatePolicy, Store
+
+EMBED_BATCH_CHUNKS = 64  # chunks embedded per model call, across articles: small articles batch together
+
+
+class IndexBusyError(RuntimeError):
+    """Another process holds the write lock."""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, article by article."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # older versions of an edited file
+    rejected: list[Rejected] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+    outcome_by_origin: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line for people: counts, then a line per rejected file with its reason."""
+        head = (
+            f"added {len(self.added)}, unchanged {len(self.unchanged)}, replaced {len(self.replaced)}, "
+            f"rejected {len(self.rejected)} article(s); {self.chunks_written} chunk(s) written "
+            f"in {self.seconds:.1f}s"
+        )
+        if self.removed:
+            head += f"; removed {len(self.removed)} older version(s) of edited files"
+        lines = [head] + [f"  rejected {r.origin}: {r.reason}" for r in self.rejected]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        """Machine-readable form for `qa ingest --json`."""
+        return {
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "replaced": self.replaced,
+            "removed": self.removed,
+            "rejected": [{"origin": r.origin, "reason": r.reason} for r in self.rejected],
+            "chunks_written": self.chunks_written,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def chunking_config(settings: Settings, embedder: Embedder) -> ChunkingConfig:
+    """The chunking actually used: the settings, capped at what the embedding model can read."""
+    max_tokens = min(settings.chunk_tokens, embedder.max_tokens)
+    return ChunkingConfig(
+        max_tokens=max_tokens, overlap_tokens=min(settings.chunk_overlap_tokens, max_tokens - 1)
+    )
+
+
+def index_config(settings: Settings, embedder: Embedder) -> dict[str, str | int]:
+    """The settings an index is bound to: vectors and chunks made otherwise must not be mixed in."""
+    chunking = chunking_config(settings, embedder)
+    return {
+        "embedding_model": embedder.name,
+        "embedding_dimension": embedder.dimension,
+        "chunk_tokens": chunking.max_tokens,
+        "chunk_overlap_tokens": chunking.overlap_tokens,
+    }
+
+
+@contextlib.contextmanager
+def write_lock(settings: Settings) -> Iterator[None]:
+    """Hold the data dir's lock file for the duration of a write; wait `lock_timeout_s`, then fail."""
+    from filelock import FileLock, Timeout
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.lock_path))
+    try:
+        lock.acquire(timeout=settings.lock_timeout_s)
+    except Timeout:
+        raise IndexBusyError(
+            f"another ingest or delete is writing to {settings.data_dir} (lock file {settings.lock_path}); "
+            f"waited {settings.lock_timeout_s:.0f}s. Try again when it has finished, "
+            "or wait longer with QA_LOCK_TIMEOUT_S."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk]
+    outcome: str  # "added" or "replaced"
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    embedder: Embedder,
+    store: Store,
+    *,
+    progress: bool = True,
+) -> IngestReport:
+    """Index every article under `paths`; returns what was added, unchanged, replaced and rejected."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    report = IngestReport()
+    chunking = chunking_config(settings, embedder)
+    with write_lock(settings):
+        store.check_config(index_config(settings, embedder))
+        articles = _read_articles(paths, report, progress)
+        pending: list[_Pending] = []
+        seen: set[str] = set()
+        for article in articles:
+            if article.id in seen:
+                report.rejected.append(
+                    Rejected(article.origin, f"duplicate of article {article.id} in this ingest")
+                )
+                continue
+            seen.add(article.id)
+            existing = store.get_article(article.id)
+            if existing is not None and existing.content_hash == article.content_hash:
+                report.unchanged.append(article.id)
+                report.outcome_by_origin[article.origin] = "unchanged"
+                continue
+            chunks = chunk_article(article, chunking, embedder.token_offsets)
+            if not chunks:
+                report.rejected.append(Rejected(article.origin, "no text left to index after cleaning"))
+                continue
+            pending.append(_Pending(article, chunks, "added" if existing is None else "replaced"))
+
+        total_chunks = sum(len(p.chunks) for p in pending)
+        with tqdm(
+            total=total_chunks,
+            desc="Embedding",
+            unit="chunk",
+            disable=not progress or not total_chunks,
+            file=sys.stderr,
+        ) as bar:
+            for batch in _batches(pending, EMBED_BATCH_CHUNKS):
+                vectors = embedder.embed([c.text for p in batch for c in p.chunks])
+                offset = 0
+                for item in batch:
+                    item_vectors = vectors[offset : offset + len(item.chunks)]
+                    offset += len(item.chunks)
+                    _write(store, item, item_vectors, report)
+                    bar.update(len(item.chunks))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_articles(paths: Iterable[Path], report: IngestReport, progress: bool) -> list[Article]:
+    """Load and clean everything first, so the embedding bar below knows its total."""
+    from tqdm import tqdm
+
+    articles: list[Article] = []
+    # Absolute origins: an edited file is recognised whichever directory the next ingest runs from.
+    paths = [Path(p).expanduser().absolute() for p in paths]
+    with tqdm(desc="Reading", unit="article", disable=not progress, file=sys.stderr) as bar:
+        for item in iter_raw_articles(paths):
+            cleaned = item if isinstance(item, Rejected) else clean_article(item)
+            if isinstance(cleaned, Rejected):
+                report.rejected.append(cleaned)
+                report.outcome_by_origin[cleaned.origin] = "rejected"
+            else:
+                articles.append(cleaned)
+            bar.update(1)
+    return articles
+
+
+def _batches(pending: list[_Pending], max_chunks: int) -> Iterator[list[_Pending]]:
+    batch: list[_Pending] = []
+    size = 0
+    for item in pending:
+        batch.append(item)
+        size += len(item.chunks)
+        if size >= max_chunks:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _write(store: Store, item: _Pending, vectors: list[list[float]], report: IngestReport) -> None:
+    article = item.article
+    if article.single_article_file:
+        # An edited text file gets a new content-hash id: the version it replaces goes.
+        for older in store.articles_from_origin(article.origin):
+            if older.id != article.id:
+                store.delete_article(older.id)
+                report.removed.append(older.id)
+    store.write_article(article, item.chunks, vectors, DuplicatePolicy.OVERWRITE)
+    report.chunks_written += len(item.chunks)
+    getattr(report, item.outcome).append(article.id)
+    report.outcome_by_origin[article.origin] = item.outcome
+
+
+def delete(settings: Settings, store: Store, id_or_url: str) -> tuple[str, int] | None:
+    """Remove an article by id or URL (canonicalised); returns (id, chunks removed) or None if unknown."""
+    from qa.cleaning import canonical_url
+
+    with write_lock(settings):
+        candidates = [id_or_url]
+        if "://" in id_or_url:
+            canonical = canonical_url(id_or_url)
+            candidates += [a.id for a in store.list_articles() if a.url and canonical_url(a.url) == canonical]
+        for article_id in candidates:
+            if store.get_article(article_id) is not None:
+                return article_id, store.delete_article(article_id)
+    return None

@@ -1,0 +1,107 @@
+"""One typed settings object for every stage, read from `QA_*` environment variables and `.env`.
+
+The object is built once at the edge (CLI, web app, tests) and passed in; no module keeps a global copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_LOCAL_LLM = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+
+def _default_cache_dir() -> Path:
+    """Where assembled model files live: `$XDG_CACHE_HOME/newsdesk-qa`, else `~/.cache/newsdesk-qa`."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "newsdesk-qa"
+
+
+class Settings(BaseSettings):
+    """Everything that changes what the product does; each field is also `QA_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------------------
+    data_dir: Path = Field(Path("data"), description="Index, lock file and feedback live here.")
+    collection: str = Field(
+        "articles",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,60}[a-zA-Z0-9]$",
+        description="Chroma collection holding the chunks (3-62 chars: letters, digits, . _ -).",
+    )
+    chroma_host: str | None = Field(None, description="Set to talk to a Chroma server instead.")
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+    lock_timeout_s: float = Field(
+        30.0, ge=0, description="How long a second writer waits for the ingest lock before giving up."
+    )
+
+    # --- embedding and chunking ----------------------------------------------------------------
+    embedding_backend: Literal["sentence-transformers", "fake"] = "sentence-transformers"
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL, description="Any sentence-transformers model name or local path."
+    )
+    embedding_device: str = "cpu"
+    embedding_batch_size: int = Field(32, ge=1)
+    chunk_tokens: int = Field(
+        200, ge=16, description="Most word pieces in a chunk; capped at the model's max sequence."
+    )
+    chunk_overlap_tokens: int = Field(40, ge=0, description="Word pieces shared by neighbouring chunks.")
+
+    # --- retrieval -------------------------------------------------------------------------------
+    k: int = Field(5, ge=1, le=50, description="How many chunks the answer step sees.")
+    min_score: float = Field(
+        0.3,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity below which a chunk is not relevant; none left means abstain.",
+    )
+
+    # --- answer ----------------------------------------------------------------------------------
+    llm_mode: Literal["local", "openai", "fake"] = "local"
+    llm_model: str = Field(
+        DEFAULT_LOCAL_LLM,
+        description="local: packaged model name or GGUF path; openai: the endpoint's model name.",
+    )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint (openai mode).")
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(180.0, gt=0)
+    llm_context_window: int = Field(4096, ge=512, description="Tokens the model can see at once.")
+    llm_max_tokens: int = Field(256, ge=16, description="Longest answer, in tokens.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
+    llm_fake_reply: str | None = Field(
+        None, description="fake mode only (tests): reply with this text instead of the extractive fake."
+    )
+    model_cache_dir: Path = Field(default_factory=_default_cache_dir)
+
+    # --- web -------------------------------------------------------------------------------------
+    web_host: str = "127.0.0.1"
+    web_port: int = 7860
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap_tokens ({self.chunk_overlap_tokens}) must be smaller than "
+                f"chunk_tokens ({self.chunk_tokens})"
+            )
+        return self
+
+    @property
+    def chroma_path(self) -> Path:
+        """Directory of the embedded Chroma database."""
+        return self.data_dir / "chroma"
+
+    @property
+    def lock_path(self) -> Path:
+        """The one-writer-at-a-time lock file."""
+        return self.data_dir / "ingest.lock"

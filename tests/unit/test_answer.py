@@ -1,0 +1,161 @@
+"""Citation validation and abstention logic, on FAKE chat models and FAKE embeddings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from qa.answer import ABSTAIN_TEXT, CitationFilter, is_abstention
+from qa.embedding import FakeEmbedder
+from qa.service import NewsDesk
+from qa.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+
+def _filter_all(text: str, n_sources: int, piece: int = 1) -> tuple[str, CitationFilter]:
+    f = CitationFilter(n_sources)
+    out = "".join(f.feed(text[i : i + piece]) for i in range(0, len(text), piece)) + f.flush()
+    return out, f
+
+
+@pytest.mark.parametrize("piece", [1, 2, 5, 100])
+def test_valid_markers_pass_and_invalid_ones_are_removed_and_counted(piece: int) -> None:
+    out, f = _filter_all("Huawei plans 1.5 million [1]. Norway won't ban it [3][2]. Also [7].", 2, piece)
+    assert out == "Huawei plans 1.5 million [1]. Norway won't ban it [2]. Also."
+    assert f.invalid == 2
+    assert f.cited == [1, 2]
+
+
+def test_marker_variants_are_normalised() -> None:
+    out, f = _filter_all("A [1, 2]. B [Source 2]. C [1 and 9].", 2)
+    assert out == "A [1][2]. B [2]. C [1]."
+    assert f.invalid == 1
+
+
+def test_ordinary_brackets_are_left_alone() -> None:
+    out, f = _filter_all("He said [sic] it, per [Reuters]. An open bracket [ never closes" + " x" * 30, 3)
+    assert out.startswith("He said [sic] it, per [Reuters]. An open bracket [ never closes")
+    assert f.invalid == 0 and f.cited == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ABSTAIN_TEXT, True),
+        ("The sources do not mention who won the World Cup.", True),
+        ("I cannot find information about that.", True),
+        ("Huawei plans to make about 1.5 million base stations [1].", False),
+    ],
+)
+def test_abstention_detection(text: str, expected: bool) -> None:
+    assert is_abstention(text) is expected
+
+
+def _desk(tmp_path: Path, reply: str | None, *, min_score: float = 0.2) -> NewsDesk:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        collection="unit-test",
+        min_score=min_score,
+        llm_mode="fake",
+        lock_timeout_s=1,
+    )
+    # FAKE embedder (hashed bag of words) and FAKE chat model: the code under test is the real chain.
+    chat = GenericFakeChatModel(messages=iter([AIMessage(content=reply or "")]))
+    return NewsDesk(settings, embedder=FakeEmbedder(), chat_model=chat)
+
+
+def _corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "huawei.txt").write_text(
+        "Huawei plans to make 1.5 million 5G base stations next year, its founder said.\n"
+        "The company already makes 5,000 base stations a month without US parts.\n"
+    )
+    return folder
+
+
+def test_answer_keeps_only_valid_citations_and_lists_cited_sources(tmp_path: Path) -> None:
+    desk = _desk(tmp_path, "Huawei plans 1.5 million 5G base stations next year [1][4].")
+    desk.ingest([_corpus(tmp_path)], progress=False)
+    result = desk.engine.ask("How many 5G base stations does Huawei plan next year?")
+    assert not result.abstained
+    assert result.answer == "Huawei plans 1.5 million 5G base stations next year [1]."
+    assert result.invalid_citations == 1
+    assert [c.n for c in result.citations] == [1]
+    citation = result.citations[0]
+    assert "1.5 million" in citation.quote
+    assert result.llm_called
+    payload = result.to_json()
+    assert set(payload) >= {
+        "question",
+        "answer",
+        "abstained",
+        "citations",
+        "retrieved",
+        "timings_ms",
+        "llm",
+        "embedding_model",
+    }
+    assert set(payload["citations"][0]) >= {"n", "article_id", "title", "url", "published", "quote"}
+
+
+def test_nothing_relevant_abstains_without_calling_the_llm(tmp_path: Path) -> None:
+    desk = _desk(tmp_path, "this reply must never be used [1]", min_score=0.5)
+    desk.ingest([_corpus(tmp_path)], progress=False)
+    result = desk.engine.ask("Who won the 2018 FIFA World Cup?")
+    assert result.abstained
+    assert result.answer == ABSTAIN_TEXT
+    assert not result.llm_called
+    assert result.citations == []
+
+
+def test_llm_saying_sources_lack_the_answer_is_marked_abstained(tmp_path: Path) -> None:
+    desk = _desk(tmp_path, "The sources do not mention the base station price.", min_score=0.0)
+    desk.ingest([_corpus(tmp_path)], progress=False)
+    result = desk.engine.ask("What does a Huawei base station cost?")
+    assert result.abstained and result.llm_called
+    assert result.citations == []
+
+
+def _hits(*texts: str) -> list:
+    from qa.documents import ArticleRecord, Chunk, ScoredChunk
+
+    return [
+        ScoredChunk(
+            chunk=Chunk(id=f"a{i}#0", article_id=f"a{i}", index=0, text=text, start=0, end=len(text)),
+            article=ArticleRecord(id=f"a{i}", title=f"T{i}", origin="o", content_hash="h", chunks=1),
+            score=0.9,
+        )
+        for i, text in enumerate(texts, start=1)
+    ]
+
+
+def test_a_marker_is_repointed_to_the_source_that_supports_its_claim() -> None:
+    from qa.answer import SourceMatcher
+
+    hits = _hits(
+        "Next year it plans to make about 1.5 million stations, Zhengfei said.",
+        "Huawei would still like to use US components if possible.",
+    )
+    out, f = _filter_all_with(hits, "Huawei plans to make 1.5 million stations next year [2].")
+    assert out == "Huawei plans to make 1.5 million stations next year [1]."
+    assert (f.corrected, f.cited) == (1, [1])
+    # A claim its cited source does support keeps its marker.
+    out, f = _filter_all_with(hits, "Huawei would like to use US components [2].")
+    assert out == "Huawei would like to use US components [2]."
+    assert f.corrected == 0
+    assert SourceMatcher(hits).support("1.5 million stations", 1) > SourceMatcher(hits).support(
+        "1.5 million", 2
+    )
+
+
+def _filter_all_with(hits: list, text: str) -> tuple[str, CitationFilter]:
+    from qa.answer import SourceMatcher
+
+    f = CitationFilter(len(hits), SourceMatcher(hits))
+    out = "".join(f.feed(text[i : i + 3]) for i in range(0, len(text), 3)) + f.flush()
+    return out, f
