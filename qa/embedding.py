@@ -65,7 +65,10 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, name: str, *, device: str = "cpu", batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        # Loading takes a second; its per-weight progress bar would only clutter every command's output.
+        transformers_logging.disable_progress_bar()
         location = resolve_model_location(name)
         try:
             self._model = SentenceTransformer(location, device=device)

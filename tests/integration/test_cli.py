@@ -1,0 +1,104 @@
+"""The `qa` command as a user runs it: real processes, real models, a fresh data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, SEED_ARTICLE
+
+pytestmark = pytest.mark.integration
+
+
+def qa(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m qa ARGS` against `data_dir`; returns the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, "QA_DATA_DIR": str(data_dir), "QA_COLLECTION": "cli-test", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_help_is_instant_and_lists_every_command(tmp_path: Path) -> None:
+    done = qa("--help", data_dir=tmp_path)
+    assert done.returncode == 0
+    for command in ("ingest", "ask", "list", "stats", "delete", "reset", "serve", "eval"):
+        assert command in done.stdout
+
+
+def test_ingest_ask_list_stats_delete(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ this is not json")
+    done = qa("ingest", str(SEED_ARTICLE.parent), str(broken), "--json", data_dir=data)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["added"]) == 1
+    assert [r["origin"].endswith("broken.json") for r in report["rejected"]] == [True]
+
+    again = qa("ingest", str(SEED_ARTICLE), data_dir=data)
+    assert again.returncode == 0 and "added 0, unchanged 1" in again.stdout
+
+    stats = json.loads(qa("stats", "--json", data_dir=data).stdout)
+    assert stats["articles"] == 1 and stats["chunks"] >= 2
+    assert stats["collection"] == "cli-test"
+    assert stats["embedding_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+
+    (article,) = json.loads(qa("list", "--json", data_dir=data).stdout)
+    assert article["chunks"] == stats["chunks"]
+
+    asked = qa(
+        "ask", "How many 5G base stations does Huawei plan to make next year?", "--json", data_dir=data
+    )
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert set(answer) >= {
+        "question",
+        "answer",
+        "abstained",
+        "citations",
+        "retrieved",
+        "timings_ms",
+        "llm",
+        "embedding_model",
+    }
+    assert "1.5 million" in answer["answer"] and not answer["abstained"]
+    assert {c["article_id"] for c in answer["citations"]} == {article["id"]}
+    assert answer["llm"].startswith("local:")
+
+    streamed = qa("ask", "Who won the 2018 FIFA World Cup?", data_dir=data)
+    assert streamed.returncode == 0
+    assert "I can't find that in the indexed articles." in streamed.stdout
+
+    deleted = qa("delete", article["id"], data_dir=data)
+    assert deleted.returncode == 0 and f"deleted article {article['id']}" in deleted.stdout
+    assert json.loads(qa("stats", "--json", data_dir=data).stdout)["chunks"] == 0
+    missing = qa("delete", article["id"], data_dir=data)
+    assert missing.returncode == 1 and "no indexed article" in missing.stderr
+
+
+def test_errors_are_one_clear_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    only_bad = qa("ingest", str(tmp_path / "nope.txt"), data_dir=data)
+    assert only_bad.returncode == 1
+    assert "no such file" in only_bad.stdout + only_bad.stderr
+
+    qa("ingest", str(SEED_ARTICLE), data_dir=data)
+    mismatch = qa("ingest", str(SEED_ARTICLE), data_dir=data, env={"QA_CHUNK_TOKENS": "120"})
+    assert mismatch.returncode == 1
+    last_line = mismatch.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("error: ") and "qa reset" in last_line
+    assert "Traceback" not in mismatch.stderr
+
+    refused = qa("reset", data_dir=data)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert qa("reset", "--yes", data_dir=data).returncode == 0
+    assert json.loads(qa("stats", "--json", data_dir=data).stdout)["chunks"] == 0
