@@ -11,6 +11,17 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_ARTICLE = REPO_ROOT / "samples" / "huawei-5g-licence.txt"
 TIERS = ("unit", "integration")
+# The keys of `qa ask --json` that later tooling reads: the contract both tiers check.
+ASK_JSON_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "citations",
+    "retrieved",
+    "timings_ms",
+    "llm",
+    "embedding_model",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, SEED_ARTICLE
+from tests.conftest import ASK_JSON_KEYS, REPO_ROOT, SEED_ARTICLE
 
 pytestmark = pytest.mark.integration
 
@@ -60,16 +60,7 @@ def test_ingest_ask_list_stats_delete(tmp_path: Path) -> None:
     )
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
-    assert set(answer) >= {
-        "question",
-        "answer",
-        "abstained",
-        "citations",
-        "retrieved",
-        "timings_ms",
-        "llm",
-        "embedding_model",
-    }
+    assert set(answer) >= ASK_JSON_KEYS
     assert "1.5 million" in answer["answer"] and not answer["abstained"]
     assert {c["article_id"] for c in answer["citations"]} == {article["id"]}
     assert answer["llm"].startswith("local:")

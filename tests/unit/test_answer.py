@@ -12,6 +12,7 @@ from qa.answer import ABSTAIN_TEXT, CitationFilter, is_abstention
 from qa.embedding import FakeEmbedder
 from qa.service import NewsDesk
 from qa.settings import Settings
+from tests.conftest import ASK_JSON_KEYS
 
 pytestmark = pytest.mark.unit
 
@@ -90,16 +91,7 @@ def test_answer_keeps_only_valid_citations_and_lists_cited_sources(tmp_path: Pat
     assert "1.5 million" in citation.quote
     assert result.llm_called
     payload = result.to_json()
-    assert set(payload) >= {
-        "question",
-        "answer",
-        "abstained",
-        "citations",
-        "retrieved",
-        "timings_ms",
-        "llm",
-        "embedding_model",
-    }
+    assert set(payload) >= ASK_JSON_KEYS
     assert set(payload["citations"][0]) >= {"n", "article_id", "title", "url", "published", "quote"}
 
 
@@ -159,3 +151,32 @@ def _filter_all_with(hits: list, text: str) -> tuple[str, CitationFilter]:
     f = CitationFilter(len(hits), SourceMatcher(hits))
     out = "".join(f.feed(text[i : i + 3]) for i in range(0, len(text), 3)) + f.flush()
     return out, f
+
+
+def test_prompt_is_trimmed_to_the_context_window_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        collection="unit-trim",
+        min_score=0.0,
+        k=4,
+        llm_mode="fake",
+        llm_context_window=700,  # room for the example and about one source
+        llm_max_tokens=100,
+        chunk_tokens=60,
+        chunk_overlap_tokens=0,
+    )
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"a{i}.txt").write_text(f"Huawei base stations story number {i}. " * 30)
+    # FAKE embedder and FAKE chat model: what is under test is the trimming in the real chain.
+    chat = GenericFakeChatModel(messages=iter([AIMessage(content="Huawei makes base stations [1].")]))
+    desk = NewsDesk(settings, embedder=FakeEmbedder(), chat_model=chat)
+    desk.ingest([folder], progress=False)
+    with caplog.at_level("WARNING", logger="qa.answer"):
+        result = desk.engine.ask("Huawei base stations?")
+    assert result.sources_trimmed > 0
+    assert result.sources_given == 4 - result.sources_trimmed >= 1
+    assert "context window" in caplog.text
