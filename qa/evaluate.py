@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from qa.retrieve import Retriever
     from qa.settings import Settings
 
-RANK_CHUNKS = 50  # chunks fetched to rank articles: enough for 10 distinct articles on the dev set
+# Chunks fetched to rank articles; 50 gave fewer than 10 distinct articles for 2 dev questions.
+RANK_CHUNKS = 100
 RANKED_ARTICLES = 20  # distinct articles kept per question in results.jsonl
 HIT_KS = (1, 3, 5, 10)
 MRR_K = 10
@@ -224,6 +225,27 @@ def gold_choice(answers: Sequence[str], choices: Sequence[str]) -> int | None:
     return None
 
 
+_FUNCTION_WORDS = frozenset("a an and at by for in of on or the to with".split())
+
+
+def points_at_choice(answer: str, choices: Sequence[str], question: str = "") -> int | None:
+    """The one choice whose distinguishing words the answer uses, if exactly one (a lenient check).
+
+    A choice's distinguishing words are those no other choice and not the question has: "The Bills"
+    points at "Buffalo Bills" among NFL teams, "Sesame has been added" at "Sesame seeds" among seeds.
+    """
+    # Words of the question don't distinguish: "wind energy" answers "which renewable energy ...?".
+    ignored = _FUNCTION_WORDS | {_fold(t) for t in normalize_tokens(question)}
+    folded = [{_fold(t) for t in normalize_tokens(c)} - ignored for c in choices]
+    said = {_fold(t) for t in normalize_tokens(answer)}
+    pointed = [
+        index
+        for index, words in enumerate(folded)
+        if words - set().union(*(w for i, w in enumerate(folded) if i != index)) & said
+    ]
+    return pointed[0] if len(pointed) == 1 else None
+
+
 def _fold(token: str) -> str:
     """A crude singular form, for bag-of-words F1 only (containment uses `same_word`)."""
     if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
@@ -244,16 +266,21 @@ def token_f1(answer: str, gold: str) -> float:
 
 
 def judge_answer(
-    answer: str, abstained: bool, answers: Sequence[str], choices: Sequence[str] = ()
+    answer: str, abstained: bool, answers: Sequence[str], choices: Sequence[str] = (), question: str = ""
 ) -> dict[str, Any]:
     """Verdict on one answer: with choices, correct = states the gold choice and no other one;
     without, correct = an answer contains a gold answer (exact match and token F1 reported too)."""
     gold = gold_choice(answers, choices)
     if gold is not None:
         stated = [] if abstained else stated_choices(answer, choices)
-        return {"mode": "choices", "correct": stated == [gold], "stated": [choices[i] for i in stated]}
+        return {
+            "mode": "choices",
+            "correct": stated == [gold],
+            "lenient": not abstained and points_at_choice(answer, choices, question) == gold,
+            "stated": [choices[i] for i in stated],
+        }
     if abstained or not answers:
-        return {"mode": "free", "correct": False, "exact": False, "f1": 0.0}
+        return {"mode": "free", "correct": False, "lenient": False, "exact": False, "f1": 0.0}
     tokens = normalize_tokens(answer)
     exact = any(
         len(g) == len(tokens) and all(map(same_word, tokens, g)) for g in map(normalize_tokens, answers)
@@ -262,6 +289,7 @@ def judge_answer(
     return {
         "mode": "free",
         "correct": exact or contains,
+        "lenient": exact or contains,
         "exact": exact,
         "f1": round(max(token_f1(answer, g) for g in answers), 4),
     }
@@ -354,8 +382,11 @@ class Bm25Baseline:
     settings = {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75, "stop_words": "lucene-en"}
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
+        import logging
+
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
         self._article_ids = [c.article_id for c in chunks]
         self._model = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
         self._model.index([bm25_tokens(c.text) for c in chunks], show_progress=False)
@@ -365,8 +396,10 @@ class Bm25Baseline:
         tokens = [t for t in bm25_tokens(query) if t in self._model.vocab_dict]
         if not tokens or not self._article_ids:
             return []
+        import numpy as np
+
         scores = self._model.get_scores(tokens)
-        order = sorted(range(len(scores)), key=lambda i: -float(scores[i]))
+        order = np.argsort(-scores, kind="stable")  # ties keep chunk order, so runs are repeatable
         ranked: list[tuple[str, float]] = []
         seen: set[str] = set()
         for i in order:
@@ -460,7 +493,9 @@ def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> d
         or any(states(corpus.texts.get(article_id, ""), gold) for gold in question.answers)
     ]
     valid = 0 if result.abstained else count_valid_markers(result.answer, result.sources_given)
-    verdict = judge_answer(result.answer, result.abstained, question.answers, question.choices)
+    verdict = judge_answer(
+        result.answer, result.abstained, question.answers, question.choices, question.question
+    )
     verdict.update(
         {
             "valid_markers": valid,
@@ -500,7 +535,14 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -
     cited = sum(len(r.get("cited_articles", [])) for r in answered)
     supported = sum(len(r["verdict"]["cited_supported"]) for r in answered)
     llm_answers = [r for r in answered if r.get("llm_called")]
-    free = [r for r in answered_answerable if r["verdict"].get("mode") == "free"]
+    # Correctness is judged again from the recorded answers, so a scoring fix applies to earlier lines too.
+    judged = {
+        r["id"]: judge_answer(
+            r["answer"], r["abstained"], r.get("answers", []), r.get("choices", []), r.get("question", "")
+        )
+        for r in answered
+    }
+    free = [r for r in answered_answerable if judged[r["id"]]["mode"] == "free"]
 
     def timing(key: str, rows: Sequence[Mapping[str, Any]]) -> list[float]:
         return [float(r["timings_ms"][key]) for r in rows if r.get("timings_ms", {}).get(key) is not None]
@@ -520,10 +562,11 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -
             "bm25": [_round(hit_at(bm25_ranks, k)) for k in range(1, CURVE_K + 1)],
         },
         "answer": {
-            "accuracy_answerable": _rate([r["verdict"]["correct"] for r in answered_answerable]),
-            "accuracy_all": _rate([r["verdict"]["correct"] for r in answered]),
-            "accuracy_no_gold": _rate([r["verdict"]["correct"] for r in answered_no_gold]),
-            "f1_answerable": (_round(sum(r["verdict"]["f1"] for r in free) / len(free)) if free else None),
+            "accuracy_answerable": _rate([judged[r["id"]]["correct"] for r in answered_answerable]),
+            "accuracy_all": _rate([judged[r["id"]]["correct"] for r in answered]),
+            "accuracy_no_gold": _rate([judged[r["id"]]["correct"] for r in answered_no_gold]),
+            "lenient_accuracy_answerable": _rate([judged[r["id"]]["lenient"] for r in answered_answerable]),
+            "f1_answerable": _round(sum(judged[r["id"]]["f1"] for r in free) / len(free)) if free else None,
         },
         "abstention": {
             "no_gold_abstain_rate": _rate([bool(r["abstained"]) for r in answered_no_gold]),
@@ -723,7 +766,6 @@ def run_eval(
 
     from qa.embedding import create_embedder
     from qa.indexing import index_config
-    from qa.retrieve import Retriever
     from qa.service import NewsDesk
 
     questions = load_questions(options.questions, limit=options.limit, prefix=options.prefix)
@@ -753,7 +795,9 @@ def run_eval(
             }
             corpus = load_corpus(options.articles, eval_settings, embedder)
             bm25 = Bm25Baseline(corpus.chunks)
-            retriever = Retriever(eval_settings, embedder, desk.store, desk.store.stored_config())
+            retriever = desk.retriever  # built after the ingest, on the index's stored settings
+            # One untimed query first: the first search of a process loads the HNSW index from disk.
+            retriever.retrieve(todo[0].question, k=RANK_CHUNKS, min_score=-1.0)
             # Built (and the local LLM started) before the loop, so model loading isn't counted as latency.
             engine = None if options.retrieval_only else desk.engine
             outcome.interrupted = _run_questions(
@@ -896,9 +940,9 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2e
 color:#1d232a;padding:0 1em}h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #d5dae0;padding:.3em .6em;
 text-align:left;vertical-align:top}th{background:#f1f3f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.fail td{font-size:13px}.muted{color:#667}.ok{color:#137333}.bad{color:#b3261e}
+.fail td{font-size:13px}.muted{color:#667}.bad{color:#b3261e}
 svg{background:#fff;border:1px solid #d5dae0;margin:.5em 1em .5em 0}
-code{background:#f1f3f5;padding:0 .2em}details{margin:.2em 0}
+code{background:#f1f3f5;padding:0 .2em}
 """
 
 
@@ -994,22 +1038,33 @@ def _histogram_svg(values: Sequence[float], label: str, bins: int = 12) -> str:
 
 
 def _failures(records: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], str]]:
-    """Answerable questions answered wrongly (or abstained on), or whose gold article was not in the top 5."""
+    """Questions answered wrongly, abstained on though answerable, or whose gold article missed the top 5."""
     failures = []
     for record in records:
         if "error" in record:
             failures.append((record, "error: " + str(record["error"])))
             continue
-        if not record.get("gold_ids"):
-            continue
+        answerable = bool(record.get("gold_ids"))
         reasons = []
-        verdict = record.get("verdict")
-        if verdict is not None and record.get("abstained"):
-            reasons.append("abstained")
-        elif verdict is not None and not verdict.get("correct"):
-            reasons.append("wrong answer")
+        if "verdict" in record:
+            verdict = judge_answer(
+                record["answer"],
+                record["abstained"],
+                record.get("answers", []),
+                record.get("choices", []),
+                record.get("question", ""),
+            )
+            if record["abstained"]:
+                if answerable:
+                    reasons.append("abstained on an answerable question")
+            elif not verdict["correct"]:
+                reasons.append(
+                    "wrong answer" + (" (right by the lenient check)" if verdict["lenient"] else "")
+                )
+                if not answerable:
+                    reasons.append("no gold article: abstaining was expected")
         rank = record.get("gold_rank")
-        if rank is None or rank > 5:
+        if answerable and (rank is None or rank > 5):
             reasons.append("gold not in dense top 5" + (f" (rank {rank})" if rank else ""))
         if reasons:
             failures.append((record, "; ".join(reasons)))

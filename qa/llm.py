@@ -489,7 +489,10 @@ def extractive_reply(prompt: str) -> str:
                 best = (overlap, sentence, number)
     if best is None:
         return ABSTAIN_REPLY
-    return f"{best[1]} [{best[2]}]"
+    # The marker goes before the closing stop, as the prompt's example shows: "... 1.5 million [1]."
+    sentence = best[1].rstrip()
+    stop = sentence[-1] if sentence[-1:] in ".!?" else ""
+    return f"{sentence[: len(sentence) - len(stop)]} [{best[2]}]{stop}"
 
 
 def _pieces(text: str) -> list[str]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from qa.embedding import Embedder
     from qa.indexing import IngestReport
     from qa.llm import LocalLlamaServer
+    from qa.retrieve import Retriever
     from qa.store import ChromaStore
 
 
@@ -38,6 +39,7 @@ class NewsDesk:
         self._store = store
         self._chat_model = chat_model
         self._engine: AnswerEngine | None = None
+        self._retriever: Retriever | None = None
         self._local_server: LocalLlamaServer | None = None
 
     @property
@@ -59,12 +61,20 @@ class NewsDesk:
         return self._store
 
     @property
+    def retriever(self) -> Retriever:
+        """Question to ranked chunks, on the index's own stored settings."""
+        if self._retriever is None:
+            from qa.retrieve import Retriever
+
+            self._retriever = Retriever(self.settings, self.embedder, self.store, self.store.stored_config())
+        return self._retriever
+
+    @property
     def engine(self) -> AnswerEngine:
         """The answer chain (starts the local LLM on first use)."""
         if self._engine is None:
             from qa.answer import AnswerEngine
             from qa.llm import create_chat_model, describe_llm
-            from qa.retrieve import Retriever
 
             if self._chat_model is None:
                 if self.settings.llm_mode == "local":
@@ -73,10 +83,9 @@ class NewsDesk:
                     gguf = resolve_gguf(self.settings.llm_model, self.settings.model_cache_dir)
                     self._local_server = LocalLlamaServer.from_settings(gguf, self.settings)
                 self._chat_model = create_chat_model(self.settings, local_server=self._local_server)
-            retriever = Retriever(self.settings, self.embedder, self.store, self.store.stored_config())
             self._engine = AnswerEngine(
                 self.settings,
-                retriever,
+                self.retriever,
                 self._chat_model,
                 llm_label=describe_llm(self.settings),
                 embedding_label=self.embedder.name,

@@ -212,6 +212,19 @@ def test_choice_matching_ignores_case_punctuation_and_plurals() -> None:
     )["correct"]
 
 
+def test_the_lenient_check_accepts_a_distinguishing_word_of_the_gold_choice_only() -> None:
+    teams = ["Pittsburgh Steelers", "Cincinnati Bengals", "Buffalo Bills", "Cleveland Browns"]
+    verdict = judge_answer("The Bills [1].", False, ["Buffalo Bills"], teams)
+    assert not verdict["correct"] and verdict["lenient"]  # strict: "Buffalo Bills" is not stated
+    assert not judge_answer("The Bills beat the Bengals.", False, ["Buffalo Bills"], teams)["lenient"]
+    assert not judge_answer("The Bills.", True, ["Buffalo Bills"], teams)["lenient"]
+    # "energy" would single out "Geothermal energy", but the question says it too, so it doesn't count.
+    energy = ["Wind power", "Solar power", "Hydropower", "Geothermal energy"]
+    question = "Which type of renewable energy hit a record?"
+    assert judge_answer("Wind energy [1].", False, ["Wind power"], energy, question)["lenient"]
+    assert not judge_answer("Wind energy [1].", False, ["Wind power"], energy)["lenient"]
+
+
 def test_free_text_answers_use_containment_and_token_f1() -> None:
     verdict = judge_answer("It was Pope Benedict XVI [1].", False, ["Benedict XVI"])
     assert verdict["correct"] and not verdict["exact"] and 0 < verdict["f1"] < 1
@@ -315,7 +328,8 @@ def test_resume_skips_questions_already_done(tmp_path: Path) -> None:
     outcome = run_eval(_options(tmp_path, "run"), settings, embedder=embedder, chat_model=chat)
     assert outcome.resumed == 2 and outcome.evaluated == 2
     assert chat.calls == 2  # only t-2 and t-3 were asked
-    assert embedder.calls == 2 * 2  # their question embeddings (ranking + answer): no article re-embedded
+    # The warm-up query, then t-2 and t-3 (ranking + answer): no article embedded again.
+    assert embedder.calls == 1 + 2 * 2
     assert [r["id"] for r in _lines(outcome.out_dir / "results.jsonl")] == ["t-0", "t-1", "t-2", "t-3"]
     assert outcome.summary["questions"] == 4 and outcome.summary["complete"]
 
@@ -363,7 +377,7 @@ def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(
     embedder = FakeEmbedder()
     second = run_eval(_options(tmp_path, "b", retrieval_only=True), settings, embedder=embedder)
     assert second.index["chunks_embedded"] == 0
-    assert embedder.calls == len(QUESTIONS)  # the questions only: no article chunk embedded again
+    assert embedder.calls == 1 + len(QUESTIONS)  # a warm-up query and the questions: no article chunk
     collection = second.summary["config"]["collection"]
     assert (
         collection

@@ -253,13 +253,13 @@ Question: When will construction start?
 def test_fake_extractive_reply_picks_the_best_sentence_and_cites_its_source() -> None:
     reply = FakeChatModel().invoke(PROMPT).content
 
-    assert reply == "Construction will start in May, the council said. [1]"
+    assert reply == "Construction will start in May, the council said [1]."
 
 
 def test_fake_extractive_reply_uses_the_source_number_attribute() -> None:
     prompt = PROMPT.replace("Question: When will construction start?", "Question: Rain?")
 
-    assert FakeChatModel().invoke(prompt).content == "Heavy rain is expected over the weekend! [2]"
+    assert FakeChatModel().invoke(prompt).content == "Heavy rain is expected over the weekend [2]!"
 
 
 def test_fake_abstains_when_no_sentence_shares_a_content_word() -> None:
@@ -274,7 +274,7 @@ def test_fake_reads_the_last_human_message() -> None:
 
     messages = [SystemMessage("You answer questions. Question: about weather?"), HumanMessage(PROMPT)]
 
-    assert FakeChatModel().invoke(messages).text.endswith("[1]")
+    assert FakeChatModel().invoke(messages).text == "Construction will start in May, the council said [1]."
 
 
 def test_fake_reply_is_streamed_in_several_chunks() -> None:
@@ -291,7 +291,7 @@ def test_fake_extractive_reply_is_streamed_too() -> None:
     chunks = [str(chunk.content) for chunk in FakeChatModel().stream(PROMPT)]
 
     assert len(chunks) > 3
-    assert "".join(chunks) == "Construction will start in May, the council said. [1]"
+    assert "".join(chunks) == "Construction will start in May, the council said [1]."
 
 
 def test_create_chat_model_fake_mode_returns_the_fake() -> None:
@@ -305,7 +305,7 @@ def test_fake_breaks_ties_by_prompt_order() -> None:
     # "bike lane" (sentence 2) and "construction start" (sentence 3) both share two words.
     prompt = PROMPT.replace("When will construction start?", "When will construction of the bike lane start?")
 
-    assert FakeChatModel().invoke(prompt).content == "It approved a new bike lane on Main Street. [1]"
+    assert FakeChatModel().invoke(prompt).content == "It approved a new bike lane on Main Street [1]."
 
 
 def test_fake_tolerates_sources_without_numbers_and_no_question_line() -> None:
@@ -313,7 +313,7 @@ def test_fake_tolerates_sources_without_numbers_and_no_question_line() -> None:
         "<source>\nPrices rose 3% in March.\n</source>\n<SOURCE>\nThe price of bread fell.\n</SOURCE>\nbread?"
     )
 
-    assert FakeChatModel().invoke(prompt).content == "The price of bread fell. [2]"
+    assert FakeChatModel().invoke(prompt).content == "The price of bread fell [2]."
 
 
 # --- openai mode, local mode, labels, token estimate ------------------------------------------------

@@ -1,0 +1,406 @@
+"""The web chat end to end in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+The app runs in this process on a free loopback port, on a temporary data dir, with the real MiniLM
+model and the real local LLM on the seed article; the injection test uses the FAKE chat model (it
+replies with a fixed text full of HTML payloads) and basic auth. Tests in this module run in order and
+share one page, like one reader's session: ask, check the source, follow up, upload, delete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from qa.embedding import SentenceTransformerEmbedder
+from qa.service import NewsDesk
+from qa.settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_LOCAL_LLM, Settings
+from qa.web import launch
+from tests.conftest import REPO_ROOT, SEED_ARTICLE
+from tests.integration.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TEST_LLM = os.environ.get("QA_TEST_LLM_MODEL", DEFAULT_LOCAL_LLM)
+SCREENSHOT = REPO_ROOT / "docs" / "screenshot-chat.png"
+ANSWER_TIMEOUT_MS = 240_000  # a CPU-only 1.5B model on a busy 2-core machine can take minutes
+FIRST_QUESTION = "How many 5G base stations is Huawei producing per month?"
+FOLLOW_UP = "And how many next year?"
+BRIDGE_QUESTION = "How much did the Kalamaja footbridge in Tallinn cost?"
+BRIDGE_ARTICLE = """Tallinn opens the Kalamaja footbridge
+The new Kalamaja footbridge in Tallinn opened to walkers and cyclists on Monday, the city government \
+said. The bridge cost 4.2 million euros and spans the railway line between the old town and the \
+Kalamaja district. Deputy mayor Kaarel Oja said about 6,000 people are expected to cross it every day.
+"""
+AUTH = ("reader", "correct-horse-battery")
+# Every payload sets window.__xss if it ever runs; ${...} and {{...}} probe the HTML component's templates.
+PAYLOAD_ARTICLE = {
+    "title": "<script>window.__xss='title'</script>Harbour festival <img src=x onerror=\"window.__xss='t'\">",
+    "url": "javascript:window.__xss='url'",
+    "source": "<b onmouseover=\"window.__xss='outlet'\">Evil Times</b>",
+    "published": "2024-05-01",
+    "text": (
+        "The harbour festival in Tromsø drew 12,000 visitors this year, the organisers said. "
+        "<script>window.__xss='text'</script> <img src=\"https://evil.example/pixel.png\" "
+        "onerror=\"window.__xss='img-text'\"> The festival ${window.__xss='tpl'} "
+        "{{constructor.constructor('window.__xss=1')()}} ends on Sunday with fireworks over the harbour."
+    ),
+}
+PAYLOAD_REPLY = (
+    "The festival drew 12,000 visitors [1]. <script>window.__xss='answer'</script>"
+    '<img src="https://evil.example/a.png" onerror="window.__xss=\'answer-img\'"> '
+    "[click](javascript:window.__xss='md') ${window.__xss='tpl'} ![x](https://evil.example/b.png)"
+)
+FINISHED = "#nd-chat .nd-answer:not(.nd-streaming), #nd-chat .nd-abstain, #nd-chat .nd-error"
+
+
+@dataclass
+class RunningApp:
+    """An app served on a loopback port, and what the browser did on it."""
+
+    url: str
+    desk: NewsDesk
+    remote_requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; missing is a failure, not a skip (CI installs it)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: the browser tests need Debian's chromium "
+            "(apt-get install chromium; scripts/test.sh installs it)."
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real embedding model, loaded once for both apps."""
+    return SentenceTransformerEmbedder(DEFAULT_EMBEDDING_MODEL)
+
+
+def _serve(desk: NewsDesk) -> Iterator[RunningApp]:
+    port = free_port()
+    app = launch(desk, port=port, block=False)
+    try:
+        yield RunningApp(f"http://127.0.0.1:{port}/", desk)
+    finally:
+        app.close()
+        desk.close()
+
+
+@pytest.fixture(scope="module")
+def chat_app(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[RunningApp]:
+    """The app on the seed article with the real local LLM (1 MB upload limit, to test it)."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("web") / "data",
+        collection="web",
+        llm_model=TEST_LLM,
+        web_max_upload_mb=1,
+    )
+    desk = NewsDesk(settings, embedder=embedder)
+    assert len(desk.ingest([SEED_ARTICLE], progress=False).added) == 1
+    yield from _serve(desk)
+
+
+def _open_page(browser: Browser, running: RunningApp) -> Page:
+    """A page that may only talk to the app: any other request is recorded and refused."""
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+
+    def guard(route: Route) -> None:
+        if route.request.url.startswith(running.url.rstrip("/")):
+            route.continue_()
+        else:
+            running.remote_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, chat_app: RunningApp) -> Iterator[Page]:
+    """One reader's page on the chat app, shared by the tests of this module in order."""
+    page = _open_page(browser, chat_app)
+    page.goto(chat_app.url)
+    page.wait_for_selector("#nd-header .nd-brand")
+    yield page
+    page.context.close()
+
+
+def _ask(page: Page, question: str) -> None:
+    """Type a question, send it, and wait until its answer is complete."""
+    page.get_by_role("tab", name="Chat").click()
+    page.wait_for_selector("#nd-chat")  # the header can render before the chat does
+    before = page.locator(FINISHED).count()
+    # Record every partial answer the page shows, to prove that the answer streams.
+    page.evaluate(
+        """() => {
+            window.__partials = [];
+            if (window.__observer) window.__observer.disconnect();
+            window.__observer = new MutationObserver(() => {
+                document.querySelectorAll('#nd-chat .nd-streaming:not(.nd-status)').forEach(
+                    (el) => window.__partials.push(el.textContent));
+            });
+            window.__observer.observe(document.querySelector('#nd-chat'),
+                {subtree: true, childList: true, characterData: true});
+        }"""
+    )
+    page.fill("#nd-question textarea", question)
+    page.click("#nd-ask")
+    page.wait_for_function(
+        f"document.querySelectorAll({json.dumps(FINISHED)}).length > {before}", timeout=ANSWER_TIMEOUT_MS
+    )
+
+
+def _new_chat(page: Page) -> None:
+    """Start a new conversation and wait until the old one is gone."""
+    page.get_by_role("tab", name="Chat").click()
+    page.click("#nd-new-chat")
+    page.wait_for_function(f"document.querySelectorAll({json.dumps(FINISHED)}).length === 0")
+
+
+def _last_answer(page: Page) -> str:
+    return page.locator(FINISHED).last.inner_text()
+
+
+def _latest_sources(page: Page) -> str:
+    return page.locator("#nd-sources details.nd-turn").first.inner_text()
+
+
+def _cited_titles(page: Page) -> list[str]:
+    """Titles of the sources the newest answer cites (not the uncited ones, which are collapsed)."""
+    turn = page.locator("#nd-sources details.nd-turn").first
+    return turn.locator(":scope > article.nd-card .nd-title").all_inner_texts()
+
+
+def _partials(page: Page) -> set[str]:
+    return set(page.evaluate("window.__partials"))
+
+
+def test_header_names_the_models_and_counts_the_articles(page: Page) -> None:
+    header = page.inner_text("#nd-header")
+    assert f"local:{TEST_LLM}" in header
+    assert DEFAULT_EMBEDDING_MODEL in header
+    assert "1 article indexed" in header
+
+
+def test_answer_streams_with_a_citation_that_opens_the_highlighted_passage(
+    page: Page, chat_app: RunningApp
+) -> None:
+    _ask(page, FIRST_QUESTION)
+    answer = page.locator(FINISHED).last
+    assert len(_partials(page)) >= 2, "the answer appeared at once instead of streaming"
+    assert "5,000" in answer.inner_text(), answer.inner_text()
+    citation = answer.locator("a.nd-cite").first
+    assert citation.inner_text() == "[1]" or citation.inner_text().startswith("[")
+
+    citation.click()
+    card = page.locator(f"#nd-sources {citation.get_attribute('href')}")
+    card.wait_for(state="visible")
+    assert "nd-flash" in (card.get_attribute("class") or "")  # the click went to the card, not away
+    assert page.url.rstrip("/") == chat_app.url.rstrip("/")
+    assert "Huawei" in card.locator(".nd-title").inner_text()
+    highlighted = card.locator("mark").inner_text()
+    assert highlighted and highlighted in card.locator(".nd-passage").inner_text()
+    assert "5,000" in highlighted
+    # Retrieved but uncited passages are there, collapsed.
+    uncited = page.locator("#nd-sources details.nd-turn").first.locator("details.nd-uncited")
+    if uncited.count():
+        assert uncited.get_attribute("open") is None
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_thumbs_with_a_comment_append_a_feedback_line(page: Page, chat_app: RunningApp) -> None:
+    page.fill("#nd-comment textarea", "right number, good quote")
+    page.locator("#nd-chat button[aria-label='Like']").last.click()
+    page.wait_for_selector("#nd-feedback-status .nd-status-line")
+    (line,) = chat_app.desk.settings.feedback_path.read_text().splitlines()
+    record = json.loads(line)
+    assert record["rating"] == "up" and record["comment"] == "right number, good quote"
+    assert record["question"] == FIRST_QUESTION and "5,000" in record["answer"]
+    assert record["cited"] and "Huawei" in record["cited"][0]["title"]
+    assert record["settings"]["llm"] == f"local:{TEST_LLM}" and record["settings"]["k"] == 5
+    assert record["time"]
+
+
+def test_follow_up_is_answered_in_the_context_of_the_conversation(page: Page) -> None:
+    _ask(page, FOLLOW_UP)
+    answer = _last_answer(page)
+    assert "1.5 million" in answer, answer
+    assert page.locator(FINISHED).last.locator("a.nd-cite").count() >= 1
+    note = page.locator("#nd-chat .nd-note").last.inner_text()
+    assert "Read as:" in note and "Huawei" in note, note  # retrieval used the standalone question
+    assert "1.5 million" in _latest_sources(page)
+
+    _new_chat(page)
+    assert "Ask a question" in page.inner_text("#nd-sources")
+
+
+def test_upload_shows_each_file_and_the_library_then_delete_stops_citations(
+    page: Page, tmp_path: Path
+) -> None:
+    bridge = tmp_path / "tallinn-bridge.txt"
+    bridge.write_text(BRIDGE_ARTICLE, encoding="utf-8")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"title": broken', encoding="utf-8")
+    page.get_by_role("tab", name="Articles").click()
+    page.set_input_files("#nd-files input[type=file]", [str(bridge), str(broken), str(SEED_ARTICLE)])
+    page.wait_for_function("document.querySelectorAll('#nd-files tr.file a.download-link').length === 3")
+    page.click("#nd-ingest")
+    page.wait_for_selector("#nd-results table")
+    results = page.inner_text("#nd-results")
+    assert "tallinn-bridge.txt\tadded" in results, results
+    assert "broken.json\trejected\tinvalid JSON" in results, results
+    assert f"{SEED_ARTICLE.name}\tunchanged" in results, results
+    assert "2 articles indexed" in page.inner_text("#nd-header")
+    assert "Kalamaja" in page.inner_text("#nd-library")
+
+    page.fill("#nd-search textarea", "kalamaja")
+    page.wait_for_function("!document.querySelector('#nd-library').innerText.includes('Huawei')")
+    assert "1 of 2 articles" in page.inner_text("#nd-library")
+
+    _ask(page, BRIDGE_QUESTION)
+    assert "4.2 million" in _last_answer(page), _last_answer(page)
+    assert any("Kalamaja" in title for title in _cited_titles(page)), _cited_titles(page)
+
+    page.get_by_role("tab", name="Articles").click()
+    page.click("#nd-picker input")
+    page.get_by_role("option", name="Tallinn opens the Kalamaja footbridge", exact=False).click()
+    page.click("#nd-delete")
+    page.wait_for_selector("#nd-delete-status .nd-status-line")
+    assert "Deleted “Tallinn opens the Kalamaja footbridge”" in page.inner_text("#nd-delete-status")
+    assert "Kalamaja" not in page.inner_text("#nd-library")
+    assert "1 article indexed" in page.inner_text("#nd-header")
+
+    _new_chat(page)
+    _ask(page, BRIDGE_QUESTION)
+    assert "4.2 million" not in _last_answer(page)
+    assert not any("Kalamaja" in title for title in _cited_titles(page))
+    assert page.locator("#nd-chat .nd-abstain").count() == 1  # visibly "not in the articles"
+    assert "threshold" in _last_answer(page)  # and it says what was searched
+
+
+def test_no_file_route_serves_the_data_dir_and_uploads_are_capped(chat_app: RunningApp) -> None:
+    settings = chat_app.desk.settings
+    secrets = [settings.feedback_path.resolve(), (settings.chroma_path / "chroma.sqlite3").resolve()]
+    for secret in secrets:
+        assert secret.exists()
+        for route in ("gradio_api/file=", "file=", "gradio_api/file/"):
+            request = urllib.request.Request(chat_app.url + route + str(secret))
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code in (403, 404), (route, refused.value.code)
+
+    boundary = "nd-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n" + "x" * (2 * 1024 * 1024) + f"\r\n--{boundary}--\r\n"
+    ).encode()
+    upload = urllib.request.Request(
+        chat_app.url + "gradio_api/upload",
+        data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as too_big:
+        urllib.request.urlopen(upload, timeout=30)
+    assert too_big.value.code == 413
+
+
+def test_the_browser_made_no_request_beyond_the_app(chat_app: RunningApp) -> None:
+    assert chat_app.remote_requests == []
+
+
+@pytest.fixture(scope="module")
+def payload_app(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[RunningApp]:
+    """An app behind basic auth, whose only article and FAKE model reply are HTML/JS payloads."""
+    folder = tmp_path_factory.mktemp("web-payload")
+    article = folder / "payload.json"
+    article.write_text(json.dumps(PAYLOAD_ARTICLE), encoding="utf-8")
+    settings = Settings(
+        data_dir=folder / "data",
+        collection="payload",
+        llm_mode="fake",
+        llm_fake_reply=PAYLOAD_REPLY,
+        web_auth_user=AUTH[0],
+        web_auth_password=AUTH[1],  # type: ignore[arg-type]  # pydantic turns it into a SecretStr
+    )
+    desk = NewsDesk(settings, embedder=embedder)
+    assert len(desk.ingest([article], progress=False).added) == 1
+    yield from _serve(desk)
+
+
+def test_basic_auth_guards_the_app(payload_app: RunningApp) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(payload_app.url + "config", timeout=10)
+    assert refused.value.code == 401
+
+
+def test_payloads_in_articles_and_answers_execute_nothing(browser: Browser, payload_app: RunningApp) -> None:
+    page = _open_page(browser, payload_app)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(payload_app.url)
+    page.locator("input[type=password]").wait_for()  # Gradio's login form, before anything else
+    page.locator("input[type=text]").first.fill(AUTH[0])
+    page.fill("input[type=password]", AUTH[1])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#nd-header .nd-brand")
+
+    _ask(page, "How many visitors did the harbour festival in Tromsø draw?")
+    answer = page.locator(FINISHED).last
+    # The reply's markup is shown as text, not run, and Markdown is not interpreted.
+    assert "<script>window.__xss='answer'</script>" in answer.inner_text(), answer.inner_text()
+    assert "![x](https://evil.example/b.png)" in answer.inner_text(), answer.inner_text()
+    answer.locator("a.nd-cite").first.click()
+    card = page.locator("#nd-sources article.nd-card").first
+    card.wait_for(state="visible")
+    assert "<script>window.__xss='title'</script>Harbour festival" in card.locator(".nd-title").inner_text()
+    assert "<script>window.__xss='text'</script>" in card.locator(".nd-passage").inner_text()
+    assert card.locator("a").count() == 0  # a javascript: URL is shown as text, never as a link
+
+    page.get_by_role("tab", name="Articles").click()
+    page.wait_for_function("document.querySelector('#nd-library').innerText.includes('Harbour festival')")
+    page.click("#nd-picker input")
+    page.get_by_role("option").first.wait_for()
+    time.sleep(0.5)  # give anything injected a moment to fire
+
+    assert page.evaluate("typeof window.__xss") == "undefined", page.evaluate("String(window.__xss)")
+    assert dialogs == []
+    injected = page.evaluate(
+        """() => document.querySelectorAll(
+            '[onerror], [onmouseover], a[href^="javascript:"], #nd-chat img, #nd-sources img, #nd-library img'
+        ).length"""
+    )
+    assert injected == 0, page.content()[:5000]
+    assert payload_app.remote_requests == []  # no remote image was even requested
+    page.context.close()

@@ -1,0 +1,402 @@
+"""Web chat: rendering and sanitising, feedback lines, upload results, follow-up condensing.
+
+FAKES here, labelled: a FAKE hashing embedder and FAKE chat models (fixed or recorded replies). The
+rendering, the answer chain and the handlers are the real code; the browser tests cover the page itself.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
+
+from qa.answer import ABSTAIN_TEXT, AnswerResult, Citation, clean_condensed, condense_question
+from qa.documents import ArticleRecord, Chunk, ScoredChunk
+from qa.embedding import FakeEmbedder
+from qa.indexing import IngestReport
+from qa.llm import FakeChatModel
+from qa.loaders import Rejected
+from qa.service import NewsDesk
+from qa.settings import Settings
+from qa.web import (
+    Turn,
+    WebApp,
+    append_feedback,
+    describe_scope,
+    feedback_record,
+    file_outcome,
+    filter_articles,
+    highlight_passage,
+    linkify_citations,
+    parse_day,
+    render_citation_card,
+    render_library,
+    render_sources_panel,
+    render_turn,
+    safe_url,
+)
+
+pytestmark = pytest.mark.unit
+
+PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+PASSAGE = (
+    "Ren Zhengfei was quoted by Reuters. From October, the company will be producing 5,000 base stations "
+    "per month, and next year it plans to make about 1.5 million stations. The offer could include chips."
+)
+QUOTE = "From October, the company will be producing 5,000 base stations per month, and next year it plans to make about 1.5 million stations."  # noqa: E501
+
+
+class RecordingFakeChat(FakeChatModel):
+    """FAKE chat model: replies with `reply` and records each prompt and the call options."""
+
+    prompts: list[str] = []
+    options: list[dict[str, Any]] = []
+
+    def _reply_for(self, messages: list[BaseMessage]) -> str:
+        self.prompts.append(messages[-1].text)
+        return super()._reply_for(messages)
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any) -> Any:
+        self.options.append({"stop": stop, **{k: v for k, v in kwargs.items() if k != "run_manager"}})
+        return super()._generate(messages, stop, **kwargs)
+
+
+class FailingFakeChat(FakeChatModel):
+    """FAKE chat model whose every call fails, like a stopped model server."""
+
+    def _generate(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("model server gone")
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("model server gone")
+
+
+def _record(
+    title: str = "Huawei 5G", url: str | None = "https://example.com/huawei", **kw: Any
+) -> ArticleRecord:
+    return ArticleRecord(
+        id=kw.pop("id", "a1"), title=title, origin="o", content_hash="h", chunks=3, url=url, **kw
+    )
+
+
+def _hit(text: str, record: ArticleRecord, score: float = 0.8, n: int = 0) -> ScoredChunk:
+    chunk = Chunk(id=f"{record.id}#{n}", article_id=record.id, index=n, text=text, start=0, end=len(text))
+    return ScoredChunk(chunk=chunk, article=record, score=score)
+
+
+def _citation(**overrides: Any) -> Citation:
+    fields: dict[str, Any] = {
+        "n": 1,
+        "article_id": "a1",
+        "title": "Huawei 5G",
+        "url": "https://example.com/huawei",
+        "published": "2019-09-27",
+        "source": "Tech Outlet",
+        "quote": QUOTE,
+        "passage": PASSAGE,
+        "chunk_id": "a1#0",
+        "quote_start": 10,
+        "quote_end": 20,
+    }
+    fields.update(overrides)
+    return Citation(**fields)
+
+
+def _result(answer: str, citations: list[Citation], retrieved: list[ScoredChunk], **kw: Any) -> AnswerResult:
+    return AnswerResult(
+        question="q",
+        answer=answer,
+        abstained=kw.pop("abstained", False),
+        citations=citations,
+        retrieved=retrieved,
+        **kw,
+    )
+
+
+def _tags(html_text: str) -> set[str]:
+    return {t.lower() for t in re.findall(r"<\s*([a-zA-Z][\w-]*)", html_text)}
+
+
+# --- rendering and sanitising ---------------------------------------------------------------------
+
+
+def test_cited_markers_become_links_to_their_source_cards_and_text_is_escaped() -> None:
+    out = linkify_citations(f"Huawei makes 5,000 a month [1]. {PAYLOAD} Also [3].\nNext", turn=2, cited=[1])
+    assert '<a class="nd-cite" href="#nd-src-2-1"' in out and ">[1]</a>" in out
+    assert "Also [3]." in out  # a marker for a source that is not cited stays text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in out
+    assert _tags(out) == {"a", "br"}
+
+
+def test_a_finished_answer_notes_the_standalone_question_it_searched_for() -> None:
+    citation = _citation()
+    turn = Turn("And next year?", "How many base stations will Huawei make next year?", k=5)
+    turn.result = _result("About 1.5 million [1].", [citation], [_hit(PASSAGE, _record())])
+    out = render_turn(turn, 0)
+    assert 'href="#nd-src-0-1"' in out
+    assert "Read as: “How many base stations will Huawei make next year?”" in out
+
+
+def test_an_abstention_looks_different_and_says_what_was_searched() -> None:
+    result = _result(ABSTAIN_TEXT, [], [_hit("text", _record(), score=0.21)], abstained=True)
+    scope = describe_scope(result, threshold=0.3, chunks=4, articles=1)
+    assert scope == "Searched 4 chunks of 1 article; best match 0.21 < threshold 0.30."
+    turn = Turn(f"Who won? {PAYLOAD}", f"Who won? {PAYLOAD}", k=5, result=result, scope=scope)
+    out = render_turn(turn, 0)
+    assert 'class="nd-abstain"' in out and "Not in the articles" in out and html.escape(ABSTAIN_TEXT) in out
+    assert html.escape(scope) in out and "<script" not in out
+    assert "nd-cite" not in out
+
+
+def test_scope_of_other_abstentions() -> None:
+    called = _result(ABSTAIN_TEXT, [], [_hit("t", _record(), 0.52)], abstained=True, llm_called=True)
+    called.sources_given = 2
+    said = describe_scope(called, threshold=0.3, chunks=9, articles=3, since="2019-01-01")
+    assert "(only those published 2019-01-01 – …)" in said
+    assert "best match (0.52) reached the threshold (0.30)" in said and "2 passages" in said
+    empty = _result(ABSTAIN_TEXT, [], [], abstained=True)
+    assert "index is empty" in describe_scope(empty, threshold=0.3, chunks=0, articles=0)
+
+
+def test_the_supporting_sentence_is_marked_inside_the_escaped_passage() -> None:
+    out = highlight_passage(PASSAGE, QUOTE)
+    assert out.count("<mark>") == 1 and f"<mark>{QUOTE}</mark>" in out
+    assert out.startswith("Ren Zhengfei was quoted by Reuters. ")
+    # Whitespace that differs (a joined line break) still finds the sentence.
+    out = highlight_passage(PASSAGE.replace("5,000 base", "5,000\nbase"), QUOTE)
+    assert re.search(r"<mark>From October.*1\.5 million stations\.</mark>", out)
+    # Markup inside the passage or the quote is text.
+    out = highlight_passage(f"Before. {PAYLOAD} After.", PAYLOAD)
+    assert _tags(out) == {"mark"}
+    # A quote not found in the passage is still shown, marked, above it.
+    out = highlight_passage("Something else entirely.", "A sentence from elsewhere.")
+    assert '<div class="nd-quote-alone"><mark>A sentence from elsewhere.</mark></div>' in out
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/a?b=1", "https://example.com/a?b=1"),
+        ("http://example.com", "http://example.com"),
+        ("javascript:alert(1)", None),
+        ("JaVaScRiPt:alert(1)", None),
+        ("data:text/html,<script>alert(1)</script>", None),
+        ("file:///etc/passwd", None),
+        ("//evil.example/x", None),
+        ("http://", None),
+        ("https://example.com/a b", None),
+        (None, None),
+    ],
+)
+def test_only_plain_web_urls_become_links(url: str | None, expected: str | None) -> None:
+    assert safe_url(url) == expected
+
+
+def test_a_source_card_shows_title_outlet_date_link_and_passage_all_escaped() -> None:
+    card = render_citation_card(_citation(title=PAYLOAD, source=f"Outlet {PAYLOAD}"), turn=3)
+    assert card.startswith('<article class="nd-card" id="nd-src-3-1">')
+    assert 'href="https://example.com/huawei" target="_blank" rel="noopener noreferrer"' in card
+    assert "2019-09-27" in card and "example.com/huawei ↗" in card
+    assert "<script" not in card and "<img" not in card and "&lt;script&gt;" in card
+    bad = render_citation_card(_citation(url="javascript:alert(1)"), turn=0)
+    assert "<a " not in bad and "javascript:alert(1)" in bad  # shown as text, never a link
+
+
+def test_uncited_sources_are_collapsed_and_only_the_newest_answer_is_open() -> None:
+    cited, other = _record(), _record("Norway", url=None, id="a2")
+    retrieved = [_hit(PASSAGE, cited), _hit(f"Norway will not ban Huawei. {PAYLOAD}", other, 0.25)]
+    first = Turn("first?", "first?", k=5, result=_result("A [1].", [_citation()], retrieved))
+    second = Turn("second?", "second?", k=5, result=_result("B [1].", [_citation()], retrieved))
+    panel = render_sources_panel([first, second], threshold=0.3)
+    assert panel.index("second?") < panel.index("first?")  # newest first
+    assert panel.count('<details class="nd-turn" open>') == 1
+    assert '<details class="nd-uncited"><summary>1 retrieved passage not cited</summary>' in panel
+    assert "similarity 0.25 (below the relevance threshold)" in panel
+    assert "<script" not in panel and 'id="nd-src-1-1"' in panel and 'id="nd-src-0-1"' in panel
+    assert "Ask a question" in render_sources_panel([], threshold=0.3)
+
+
+def test_library_filters_and_escapes() -> None:
+    records = [
+        _record(f"Huawei {PAYLOAD}", source="Tech <b>Outlet</b>", published="2019-09-27"),
+        _record("Norway and 5G", url=None, id="n1", source="NRK"),
+    ]
+    assert [r.id for r in filter_articles(records, "NORWAY 5g")] == ["n1"]
+    assert [r.id for r in filter_articles(records, "")] == ["a1", "n1"]  # newest first
+    table = render_library(records, total=2)
+    assert "2 of 2 articles" in table and "<script" not in table and "<b>" not in table
+    assert "No article matches" in render_library([], total=2)
+    assert "No articles indexed" in render_library([], total=0)
+
+
+def test_each_uploaded_file_gets_its_outcome_and_reasons() -> None:
+    added = IngestReport(added=["a"], chunks_written=4)
+    assert file_outcome("a.txt", added).outcome == "added"
+    assert file_outcome("a.txt", added).detail == "added 1 article; 4 chunks written"
+    assert file_outcome("b.txt", IngestReport(unchanged=["b"])).outcome == "unchanged"
+    assert file_outcome("c.txt", IngestReport(replaced=["c"], chunks_written=1)).outcome == "replaced"
+    rejected = file_outcome("d.docx", IngestReport(rejected=[Rejected("d.docx", "unsupported file type")]))
+    assert (rejected.outcome, rejected.detail) == ("rejected", "unsupported file type")
+    mixed = IngestReport(added=["x", "y"], rejected=[Rejected("e.jsonl#3", "invalid JSON on line 3")])
+    assert (
+        file_outcome("e.jsonl", mixed).detail == "added 2 articles; 1 record rejected: invalid JSON on line 3"
+    )
+
+
+def test_date_bounds_are_checked() -> None:
+    assert parse_day(" 2019-09-27 ", "from") == "2019-09-27"
+    assert parse_day("", "from") is None
+    with pytest.raises(ValueError, match="from must be a date as YYYY-MM-DD"):
+        parse_day("27/09/2019", "from")
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        parse_day("2019-02-30", "from")
+
+
+# --- feedback ---------------------------------------------------------------------------------------
+
+
+def test_feedback_lines_hold_question_answer_sources_settings_and_time(tmp_path: Path) -> None:
+    turn = Turn("How many?", "How many base stations?", k=4, since="2019-01-01", until=None)
+    turn.result = _result("5,000 [1].", [_citation()], [])
+    path = tmp_path / "data" / "feedback.jsonl"
+    for rating in ("up", "down"):
+        record = feedback_record(turn, rating, " useful ", llm="fake", embedding_model="fake-emb")
+        append_feedback(path, record)
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [line["rating"] for line in lines] == ["up", "down"]
+    first = lines[0]
+    assert first["question"] == "How many?" and first["searched_for"] == "How many base stations?"
+    assert first["answer"] == "5,000 [1]." and first["comment"] == "useful"
+    assert first["cited"] == [
+        {
+            "n": 1,
+            "article_id": "a1",
+            "title": "Huawei 5G",
+            "url": "https://example.com/huawei",
+            "quote": QUOTE,
+        }
+    ]
+    assert first["settings"] == {
+        "k": 4,
+        "since": "2019-01-01",
+        "until": None,
+        "llm": "fake",
+        "embedding_model": "fake-emb",
+    }
+    assert first["time"].endswith("+00:00")
+
+
+# --- the handlers on the real chain, with fakes ------------------------------------------------------
+
+
+def _desk(tmp_path: Path, chat: FakeChatModel) -> NewsDesk:
+    settings = Settings(data_dir=tmp_path / "data", collection="web-unit", llm_mode="fake", min_score=0.2)
+    desk = NewsDesk(settings, embedder=FakeEmbedder(), chat_model=chat)  # FAKE embedder and chat model
+    corpus = tmp_path / "huawei.txt"
+    corpus.write_text(
+        "Huawei plans to make 1.5 million 5G base stations next year, its founder said.\n"
+        "The company already makes 5,000 base stations a month without US parts.\n",
+        encoding="utf-8",
+    )
+    desk.ingest([corpus], progress=False)
+    return desk
+
+
+def test_the_chat_streams_then_cites_and_a_follow_up_searches_with_the_conversation(tmp_path: Path) -> None:
+    # The FAKE extractive model answers from the sources; it cannot rewrite a follow-up (no sources in
+    # that prompt), so the handler falls back to "previous question + follow-up" for retrieval.
+    web = WebApp(_desk(tmp_path, FakeChatModel()))
+    states = list(web.respond("How many base stations does Huawei make a month?", [], 5, "", ""))
+    assert any("nd-streaming" in messages[-1]["content"] for messages, *_ in states[:-1])
+    messages, panel, turns, cleared = states[-1]
+    assert cleared == "" and len(turns) == 1 and turns[0].result is not None
+    assert 'class="nd-cite" href="#nd-src-0-1"' in messages[1]["content"]
+    assert 'id="nd-src-0-1"' in panel and "<mark>" in panel
+
+    follow = list(web.respond("And next year?", turns, 5, "", ""))
+    assert "Reading the conversation" in follow[0][0][-1]["content"]
+    turns = follow[-1][2]
+    assert turns[1].searched_for == "How many base stations does Huawei make a month? And next year?"
+    assert "Read as:" in follow[-1][0][-1]["content"]
+
+    assert web.new_chat()[2] == []
+
+
+def test_a_failing_model_is_reported_in_the_chat(tmp_path: Path) -> None:
+    web = WebApp(_desk(tmp_path, FailingFakeChat()))
+    messages, _, turns, _ = list(web.respond("How many base stations does Huawei make?", [], 5, "", ""))[-1]
+    assert turns[0].error is not None and "model server gone" in turns[0].error
+    assert 'class="nd-error"' in messages[-1]["content"]
+
+
+def test_rating_an_answer_appends_to_the_data_dir(tmp_path: Path) -> None:
+    web = WebApp(_desk(tmp_path, FakeChatModel()))
+    turns = list(web.respond("How many base stations does Huawei make a month?", [], 3, "", ""))[-1][2]
+    status, comment = web.thumbs_down(turns, "wrong month")
+    assert "thumbs down" in status and comment == ""
+    path = web.settings.feedback_path
+    assert path == tmp_path / "data" / "feedback.jsonl"
+    (line,) = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["rating"] == "down" and json.loads(line)["settings"]["k"] == 3
+    assert "Ask a question first" in web.thumbs_up([], "")[0]
+
+
+# --- follow-up condensing ----------------------------------------------------------------------------
+
+HISTORY = [("How many 5G base stations does Huawei make a month?", "About 5,000 a month [1].")]
+
+
+def test_condense_asks_the_model_with_the_history_and_a_token_cap() -> None:
+    chat = RecordingFakeChat(reply="How many 5G base stations will Huawei make next year?")
+    chat.prompts, chat.options = [], []
+    assert condense_question(chat, "And next year?", HISTORY) == (
+        "How many 5G base stations will Huawei make next year?"
+    )
+    prompt = chat.prompts[-1]
+    assert "User: How many 5G base stations does Huawei make a month?" in prompt
+    assert "Assistant: About 5,000 a month." in prompt  # citation markers left out
+    assert "Follow-up question: And next year?" in prompt
+    assert chat.options[-1]["max_completion_tokens"] == 48
+
+
+def test_without_history_the_question_is_used_as_it_is() -> None:
+    chat = RecordingFakeChat(reply="unused")
+    chat.prompts = []
+    assert condense_question(chat, "  Who is Ren Zhengfei? ", []) == "Who is Ren Zhengfei?"
+    assert chat.prompts == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "",
+        "   \n  ",
+        "Huawei will make 1.5 million next year [1].",  # an answer, not a question
+        ABSTAIN_TEXT,
+        "word " * 60,  # runaway text
+        "How many 5G base stations does Huawei make a month?",  # repeats the earlier question
+    ],
+)
+def test_a_useless_rewrite_falls_back_to_previous_question_plus_follow_up(reply: str) -> None:
+    chat = FakeChatModel(reply=reply)  # FAKE
+    assert condense_question(chat, "And next year?", HISTORY) == (
+        "How many 5G base stations does Huawei make a month? And next year?"
+    )
+
+
+def test_a_failing_model_falls_back_too() -> None:
+    assert condense_question(FailingFakeChat(), "And next year?", HISTORY).endswith("a month? And next year?")
+
+
+def test_clean_condensed_strips_labels_and_quotes() -> None:
+    assert clean_condensed('Standalone question: "What did Ren offer US firms?"\nmore') == (
+        "What did Ren offer US firms?"
+    )
+    assert clean_condensed("Question: Who said that Norway will not ban Huawei?", "Who said that?") == (
+        "Who said that Norway will not ban Huawei?"
+    )
