@@ -3,7 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The browser tests drive Debian's Chromium (tests/integration/test_web_browser.py).
-command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+if ! command -v chromium >/dev/null; then
+  as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
+  $as_root apt-get update -qq
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
 bash scripts/setup.sh dev
 .venv/bin/ruff check qa tests ingest.py app.py
 .venv/bin/ruff format --check qa tests ingest.py app.py
