@@ -412,11 +412,11 @@ def feedback_record(
     }
 
 
-def append_feedback(path: Path, record: dict[str, Any], lock: threading.Lock | None = None) -> None:
+def append_feedback(path: Path, record: dict[str, Any], lock: threading.Lock) -> None:
     """Append one JSON line to the feedback file (created with its directory on first use)."""
     line = json.dumps(record, ensure_ascii=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with lock or threading.Lock(), path.open("a", encoding="utf-8") as f:
+    with lock, path.open("a", encoding="utf-8") as f:
         f.write(line)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -266,7 +267,7 @@ def test_feedback_lines_hold_question_answer_sources_settings_and_time(tmp_path:
     path = tmp_path / "data" / "feedback.jsonl"
     for rating in ("up", "down"):
         record = feedback_record(turn, rating, " useful ", llm="fake", embedding_model="fake-emb")
-        append_feedback(path, record)
+        append_feedback(path, record, threading.Lock())
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [line["rating"] for line in lines] == ["up", "down"]
     first = lines[0]
