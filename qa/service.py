@@ -113,7 +113,7 @@ class NewsDesk:
         config = self.store.stored_config()
         return {
             "collection": self.settings.collection,
-            "articles": len(self.store.list_articles()),
+            "articles": self.store.count_articles(),
             "chunks": self.store.count_chunks(),
             "embedding_model": config.get("embedding_model", self.settings.embedding_model),
             "chunk_tokens": config.get("chunk_tokens"),

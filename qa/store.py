@@ -76,6 +76,10 @@ class Store(Protocol):
         """Every registered article, ordered by title."""
         ...
 
+    def count_articles(self) -> int:
+        """Number of fully written articles."""
+        ...
+
     def count_chunks(self) -> int:
         """Number of chunks stored."""
         ...
@@ -217,6 +221,10 @@ class ChromaStore:
                 break
             offset += self._batch_size
         return sorted(records, key=lambda r: (r.title.lower(), r.id))
+
+    def count_articles(self) -> int:
+        """Number of fully written articles (the registry holds nothing else)."""
+        return int(self._registry.count()) if self._open(create=False) else 0
 
     def count_chunks(self) -> int:
         """Number of chunks stored."""

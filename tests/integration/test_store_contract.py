@@ -88,6 +88,7 @@ def test_write_then_read_back(store: ChromaStore) -> None:
     )
     assert record.authors == ("A. Writer", "B. Writer")
     assert store.count_chunks() == 3
+    assert store.count_articles() == 1
     assert [a.id for a in store.list_articles()] == ["a1"]
     assert [a.id for a in store.articles_from_origin("f.txt")] == ["a1"]
 
@@ -134,6 +135,7 @@ def test_delete_leaves_no_chunk_behind(store: ChromaStore) -> None:
     assert store.delete_article("a1") == 3
     assert store.get_article("a1") is None
     assert store.count_chunks() == 3
+    assert store.count_articles() == 1
     assert all(h.article.id == "a2" for h in store.search(_unit(0), k=10))
     assert store.delete_article("a1") == 0
 
@@ -155,4 +157,9 @@ def test_reset_drops_everything(store: ChromaStore) -> None:
     article, chunks, vectors = _article("a1", 2)
     store.write_article(article, chunks, vectors, DuplicatePolicy.OVERWRITE)
     store.reset()
-    assert store.count_chunks() == 0 and store.list_articles() == [] and store.stored_config() == {}
+    assert (
+        store.count_chunks() == 0
+        and store.count_articles() == 0
+        and store.list_articles() == []
+        and store.stored_config() == {}
+    )
