@@ -64,6 +64,8 @@ _ABSTAIN_PATTERN = re.compile(
 _MARKER = re.compile(
     r"\[\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:,|;|and|&)\s*(?:sources?\s*)?\d{1,3})*)\s*\]", re.IGNORECASE
 )
+# The one form CitationFilter emits ("[1][2]", never "[1, 2]"): what presenters and scoring look for.
+CHECKED_MARKER = re.compile(r"\[(\d{1,3})\]")
 _CLOSING_PUNCTUATION = frozenset(".,;:!?)")
 _MAX_MARKER_LEN = 32  # an unclosed "[" longer than this is ordinary text, not a marker in progress
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+")

@@ -295,9 +295,22 @@ def judge_answer(
     }
 
 
+def judge_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """`judge_answer` again on a results.jsonl line, so a scoring fix applies to earlier runs too."""
+    return judge_answer(
+        record["answer"],
+        record["abstained"],
+        record.get("answers", []),
+        record.get("choices", []),
+        record.get("question", ""),
+    )
+
+
 def count_valid_markers(answer: str, sources_given: int) -> int:
     """[n] markers left in a checked answer that point at one of the `sources_given` sources."""
-    numbers = (int(m) for m in re.findall(r"\[(\d{1,3})\]", answer))
+    from qa.answer import CHECKED_MARKER  # imported here: LangChain stays out of `qa --help`
+
+    numbers = (int(m) for m in CHECKED_MARKER.findall(answer))
     return sum(1 for n in numbers if 1 <= n <= sources_given)
 
 
@@ -536,12 +549,7 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any]) -
     supported = sum(len(r["verdict"]["cited_supported"]) for r in answered)
     llm_answers = [r for r in answered if r.get("llm_called")]
     # Correctness is judged again from the recorded answers, so a scoring fix applies to earlier lines too.
-    judged = {
-        r["id"]: judge_answer(
-            r["answer"], r["abstained"], r.get("answers", []), r.get("choices", []), r.get("question", "")
-        )
-        for r in answered
-    }
+    judged = {r["id"]: judge_record(r) for r in answered}
     free = [r for r in answered_answerable if judged[r["id"]]["mode"] == "free"]
 
     def timing(key: str, rows: Sequence[Mapping[str, Any]]) -> list[float]:
@@ -1047,13 +1055,7 @@ def _failures(records: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, A
         answerable = bool(record.get("gold_ids"))
         reasons = []
         if "verdict" in record:
-            verdict = judge_answer(
-                record["answer"],
-                record["abstained"],
-                record.get("answers", []),
-                record.get("choices", []),
-                record.get("question", ""),
-            )
+            verdict = judge_record(record)
             if record["abstained"]:
                 if answerable:
                     reasons.append("abstained on an answerable question")

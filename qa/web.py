@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import gradio as gr
 
-from qa.answer import ABSTAIN_TEXT, AnswerResult, Citation
+from qa.answer import ABSTAIN_TEXT, CHECKED_MARKER, AnswerResult, Citation
 from qa.documents import ArticleRecord, ScoredChunk
 from qa.indexing import IngestReport
 from qa.llm import describe_llm
@@ -32,7 +32,6 @@ from qa.store import published_as_int
 
 log = logging.getLogger(__name__)
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 _NEW_TAB = 'target="_blank" rel="noopener noreferrer"'  # links to originals: no opener, no referrer
 _CONCURRENCY_ID = "desk"  # chat, ingest and delete share one queue slot pool: one model, one index
 
@@ -103,7 +102,7 @@ def linkify_citations(text: str, turn: int, cited: Sequence[int]) -> str:
     wanted = set(cited)
     out: list[str] = []
     last = 0
-    for match in _MARKER.finditer(text):
+    for match in CHECKED_MARKER.finditer(text):
         n = int(match.group(1))
         if n not in wanted:
             continue
@@ -663,12 +662,13 @@ class WebApp:
         if not article_id:
             status = "Choose an article to delete."
         else:
-            titles = {r.id: r.title for r in self.desk.list_articles()}
+            record = self.desk.store.get_article(article_id)
             removed = self.desk.delete(article_id)
             if removed is None:
                 status = "That article is no longer indexed."
             else:
-                status = f"Deleted “{titles.get(removed[0], removed[0])}” ({_plural(removed[1], 'chunk')})."
+                title = record.title if record else removed[0]
+                status = f"Deleted “{title}” ({_plural(removed[1], 'chunk')})."
         table, picker = self.library(query)
         return _status(status), table, picker, self.header()
 
