@@ -14,6 +14,7 @@ from enum import Enum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from qa.documents import Article, RawArticle, Rejected
+from qa.text.sentences import split_sentences
 
 __all__ = [
     "MIN_TEXT_CHARS",
@@ -139,12 +140,6 @@ def strip_trailing_boilerplate(text: str) -> tuple[str, tuple[str, ...]]:
 
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)(?:\s+#+)?$")
 _TERMINAL = tuple(".!?…:;,-–—\"”’'")
-# Abbreviations whose full stop does not end a sentence.
-_TITLE_ABBREVIATIONS = ("mr", "mrs", "ms", "dr", "prof", "st", "sen", "rep", "gov", "gen", "col", "lt", "sgt")
-_OTHER_ABBREVIATIONS = ("jr", "sr", "inc", "ltd", "corp", "co", "no", "vs", "etc")
-_MONTH_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec")
-_ABBREVIATIONS = frozenset(_TITLE_ABBREVIATIONS + _OTHER_ABBREVIATIONS + _MONTH_ABBREVIATIONS)
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s|$)")
 
 
 def derive_title(raw_title: str | None, text: str) -> tuple[str, str]:
@@ -178,17 +173,8 @@ def _lead_sentence(text: str) -> str:
     lines = [line.strip() for line in text.strip().split("\n") if line.strip()]
     # Skip a dateline or kicker ("CNN —", "UPDATE:") to reach the first line that reads as prose.
     paragraph = next((line for line in lines if _alphabetic_words(line) >= 3), lines[0] if lines else "")
-    sentence = paragraph
-    for match in _SENTENCE_END.finditer(paragraph):
-        before = paragraph[: match.start()].split()
-        last_word = before[-1].lower().lstrip("(\"“'") if before else ""
-        # "U.S.", "Mr." and initials end in a full stop without ending the sentence.
-        if match.group() == "." and (
-            last_word in _ABBREVIATIONS or "." in last_word or (len(last_word) == 1 and last_word.isalpha())
-        ):
-            continue
-        sentence = paragraph[: match.end()]
-        break
+    spans = split_sentences(paragraph)
+    sentence = paragraph[spans[0][0] : spans[0][1]] if spans else paragraph
     if len(sentence) <= TITLE_MAX_CHARS:
         return sentence
     cut = sentence[: TITLE_MAX_CHARS + 1].rsplit(None, 1)[0] if " " in sentence[:TITLE_MAX_CHARS] else ""

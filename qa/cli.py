@@ -6,11 +6,17 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qa.documents import DateRange
+from qa.errors import UserError
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.service import NewsDesk
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default: QA_WEB_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: QA_WEB_PORT or 7860)")
 
-    from qa.evaluate import add_eval_arguments  # stdlib-only at import time: keeps --help fast
+    from qa.eval.cli import add_eval_arguments  # stdlib-only at import time: keeps --help fast
 
     evaluate = commands.add_parser("eval", help="measure retrieval, answers, citations and latency")
     add_eval_arguments(evaluate)
@@ -67,12 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Environment and .env first, then command-line flags on top."""
+    flags = {
+        "collection": "collection",
+        "data_dir": "data_dir",
+        "k": "k",
+        "host": "web_host",
+        "port": "web_port",
+    }
     overrides: dict[str, Any] = {}
-    for flag, field in (("collection", "collection"), ("data_dir", "data_dir"), ("k", "k")):
-        value = getattr(args, flag, None)
-        if value is not None:
-            overrides[field] = value
-    for flag, field in (("host", "web_host"), ("port", "web_port")):
+    for flag, field in flags.items():
         value = getattr(args, flag, None)
         if value is not None:
             overrides[field] = value
@@ -94,41 +103,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     desk = NewsDesk(settings)
     try:
-        handler = _HANDLERS[args.command]
-        return handler(desk, args)
+        return _HANDLERS[args.command](desk, args)
     except KeyboardInterrupt:
         print(
             "\ninterrupted; what was fully written is kept, run the same command again to finish",
             file=sys.stderr,
         )
         return 130
-    except Exception as exc:  # one clear line instead of a traceback for the errors people can fix
-        if not _is_user_facing(exc):
-            raise
+    except UserError as exc:  # one clear line for what people can fix; anything else keeps its traceback
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     finally:
         desk.close()
 
 
-def _is_user_facing(exc: Exception) -> bool:
-    from qa.embedding import EmbeddingModelNotAvailable
-    from qa.indexing import IndexBusyError
-    from qa.llm import LocalServerError, ModelNotAvailable
-    from qa.store import StoreError
-
-    return isinstance(
-        exc,
-        IndexBusyError
-        | StoreError
-        | ModelNotAvailable
-        | LocalServerError
-        | EmbeddingModelNotAvailable
-        | ValueError,
-    )
-
-
-def _ingest(desk: Any, args: argparse.Namespace) -> int:
+def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
     report = desk.ingest(args.paths, progress=not (args.quiet or args.json))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
@@ -138,23 +127,18 @@ def _ingest(desk: Any, args: argparse.Namespace) -> int:
     return 1 if report.rejected and nothing_good else 0
 
 
-def _ask(desk: Any, args: argparse.Namespace) -> int:
-    from qa.answer import AnswerResult
-    from qa.retrieve import date_filter
-
-    where = date_filter(args.since, args.until)
+def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
+    dates = DateRange.parse(args.since, args.until)  # a bad date fails here, before any model loads
     if args.json:
-        result = desk.engine.ask(args.question, k=args.k, where=where)
+        result = desk.ask(args.question, k=args.k, dates=dates)
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
-    result = None
-    for event in desk.engine.stream(args.question, k=args.k, where=where):
-        if isinstance(event, AnswerResult):
-            result = event
-        else:
-            print(event, end="", flush=True)
+    answer = desk.stream(args.question, k=args.k, dates=dates)
+    for piece in answer:
+        print(piece, end="", flush=True)
     print()
-    if result is not None and result.citations:
+    result = answer.result
+    if result.citations:
         print("\nSources:")
         for c in result.citations:
             meta = ", ".join(x for x in (c.source, c.published) if x)
@@ -164,18 +148,19 @@ def _ask(desk: Any, args: argparse.Namespace) -> int:
                 + (f"\n      {c.url}" if c.url else "")
             )
             print(f'      "{c.quote}"')
-    elif result is not None and result.abstained:
+    elif result.abstained:
+        scope = desk.scope(dates)
         best = result.retrieved[0].score if result.retrieved else None
         searched = f"best match scored {best:.2f}" if best is not None else "the index is empty"
-        chunks = desk.store.count_chunks()
-        print(f"(searched {chunks} chunks in collection {desk.settings.collection!r}; {searched})")
+        within = f", published {dates}" if dates else ""
+        print(f"(searched {scope.chunks} chunks in collection {scope.collection!r}{within}; {searched})")
     return 0
 
 
-def _list(desk: Any, args: argparse.Namespace) -> int:
+def _list(desk: NewsDesk, args: argparse.Namespace) -> int:
     articles = desk.list_articles()
     if args.json:
-        print(json.dumps([vars(a) for a in articles], indent=2, ensure_ascii=False, default=list))
+        print(json.dumps([asdict(a) for a in articles], indent=2, ensure_ascii=False))
         return 0
     if not articles:
         print("no articles indexed yet: run `qa ingest PATH`")
@@ -185,8 +170,8 @@ def _list(desk: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _stats(desk: Any, args: argparse.Namespace) -> int:
-    stats = desk.stats()
+def _stats(desk: NewsDesk, args: argparse.Namespace) -> int:
+    stats = desk.stats().to_json()
     if args.json:
         print(json.dumps(stats, indent=2))
     else:
@@ -195,45 +180,41 @@ def _stats(desk: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _delete(desk: Any, args: argparse.Namespace) -> int:
+def _delete(desk: NewsDesk, args: argparse.Namespace) -> int:
     deleted = desk.delete(args.article)
     if deleted is None:
         print(f"error: no indexed article has id or URL {args.article!r} (see `qa list`)", file=sys.stderr)
         return 1
-    article_id, chunks = deleted
-    print(f"deleted article {article_id} and its {chunks} chunk(s)")
+    print(f"deleted article {deleted.id} and its {deleted.chunks} chunk(s)")
     return 0
 
 
-def _reset(desk: Any, args: argparse.Namespace) -> int:
+def _reset(desk: NewsDesk, args: argparse.Namespace) -> int:
     if not args.yes:
         print(
             f"error: this deletes collection {desk.settings.collection!r}; add --yes to confirm",
             file=sys.stderr,
         )
         return 2
-    from qa.indexing import write_lock
-
-    with write_lock(desk.settings):
-        desk.store.reset()
+    desk.reset()
     print(f"collection {desk.settings.collection!r} deleted")
     return 0
 
 
-def _serve(desk: Any, args: argparse.Namespace) -> int:
-    from qa.web import serve
+def _serve(desk: NewsDesk, args: argparse.Namespace) -> int:
+    from qa.web.app import serve
 
     serve(desk)
     return 0
 
 
-def _eval(desk: Any, args: argparse.Namespace) -> int:
-    from qa.evaluate import run_from_args
+def _eval(desk: NewsDesk, args: argparse.Namespace) -> int:
+    from qa.eval.cli import run_from_args
 
-    return run_from_args(args, desk.settings)
+    return run_from_args(args, desk)
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[NewsDesk, argparse.Namespace], int]] = {
     "ingest": _ingest,
     "ask": _ask,
     "list": _list,

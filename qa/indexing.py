@@ -1,8 +1,9 @@
 """The ingest pipeline: load -> clean -> chunk -> embed -> store, one writer at a time, idempotent.
 
-Re-ingesting an unchanged article embeds nothing; a changed one replaces all its chunks; a file that
-used to hold another article (edited plain text) has the old one removed. A bad file is reported and
-skipped, never fatal.
+The duplicate policy lives here, explicitly: an article whose content hash is already indexed is
+unchanged and embeds nothing; a known id with another hash is replaced, all its chunks at once; a file
+that used to hold another article (an edited plain-text file) has the old one removed. A bad file is
+reported and skipped, never fatal.
 """
 
 from __future__ import annotations
@@ -11,60 +12,20 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from qa.chunking import ChunkingConfig, chunk_article
-from qa.cleaning import clean_article
+from qa.cleaning import canonical_url, clean_article
 from qa.documents import Article, Chunk, Rejected
 from qa.embedding import Embedder
+from qa.errors import IndexBusyError
 from qa.loaders import iter_raw_articles
+from qa.results import DeletedArticle, IngestReport
 from qa.settings import Settings
-from qa.store import DuplicatePolicy, Store
+from qa.store import Store
 
 EMBED_BATCH_CHUNKS = 64  # chunks embedded per model call, across articles: small articles batch together
-
-
-class IndexBusyError(RuntimeError):
-    """Another process holds the write lock."""
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did, article by article."""
-
-    added: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # older versions of an edited file
-    rejected: list[Rejected] = field(default_factory=list)
-    chunks_written: int = 0
-    seconds: float = 0.0
-    outcome_by_origin: dict[str, str] = field(default_factory=dict)
-
-    def summary(self) -> str:
-        """One line for people: counts, then a line per rejected file with its reason."""
-        head = (
-            f"added {len(self.added)}, unchanged {len(self.unchanged)}, replaced {len(self.replaced)}, "
-            f"rejected {len(self.rejected)} article(s); {self.chunks_written} chunk(s) written "
-            f"in {self.seconds:.1f}s"
-        )
-        if self.removed:
-            head += f"; removed {len(self.removed)} older version(s) of edited files"
-        lines = [head] + [f"  rejected {r.origin}: {r.reason}" for r in self.rejected]
-        return "\n".join(lines)
-
-    def to_json(self) -> dict[str, object]:
-        """Machine-readable form for `qa ingest --json`."""
-        return {
-            "added": self.added,
-            "unchanged": self.unchanged,
-            "replaced": self.replaced,
-            "removed": self.removed,
-            "rejected": [{"origin": r.origin, "reason": r.reason} for r in self.rejected],
-            "chunks_written": self.chunks_written,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def chunking_config(settings: Settings, embedder: Embedder) -> ChunkingConfig:
@@ -123,50 +84,13 @@ def ingest(
     progress: bool = True,
 ) -> IngestReport:
     """Index every article under `paths`; returns what was added, unchanged, replaced and rejected."""
-    from tqdm import tqdm
-
     started = time.perf_counter()
     report = IngestReport()
-    chunking = chunking_config(settings, embedder)
     with write_lock(settings):
         store.check_config(index_config(settings, embedder))
         articles = _read_articles(paths, report, progress)
-        pending: list[_Pending] = []
-        seen: set[str] = set()
-        for article in articles:
-            if article.id in seen:
-                report.rejected.append(
-                    Rejected(article.origin, f"duplicate of article {article.id} in this ingest")
-                )
-                continue
-            seen.add(article.id)
-            existing = store.get_article(article.id)
-            if existing is not None and existing.content_hash == article.content_hash:
-                report.unchanged.append(article.id)
-                report.outcome_by_origin[article.origin] = "unchanged"
-                continue
-            chunks = chunk_article(article, chunking, embedder.token_offsets)
-            if not chunks:
-                report.rejected.append(Rejected(article.origin, "no text left to index after cleaning"))
-                continue
-            pending.append(_Pending(article, chunks, "added" if existing is None else "replaced"))
-
-        total_chunks = sum(len(p.chunks) for p in pending)
-        with tqdm(
-            total=total_chunks,
-            desc="Embedding",
-            unit="chunk",
-            disable=not progress or not total_chunks,
-            file=sys.stderr,
-        ) as bar:
-            for batch in _batches(pending, EMBED_BATCH_CHUNKS):
-                vectors = embedder.embed([c.text for p in batch for c in p.chunks])
-                offset = 0
-                for item in batch:
-                    item_vectors = vectors[offset : offset + len(item.chunks)]
-                    offset += len(item.chunks)
-                    _write(store, item, item_vectors, report)
-                    bar.update(len(item.chunks))
+        pending = _changed_articles(articles, chunking_config(settings, embedder), embedder, store, report)
+        _embed_and_write(pending, embedder, store, report, progress)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -183,11 +107,59 @@ def _read_articles(paths: Iterable[Path], report: IngestReport, progress: bool) 
             cleaned = item if isinstance(item, Rejected) else clean_article(item)
             if isinstance(cleaned, Rejected):
                 report.rejected.append(cleaned)
-                report.outcome_by_origin[cleaned.origin] = "rejected"
             else:
                 articles.append(cleaned)
             bar.update(1)
     return articles
+
+
+def _changed_articles(
+    articles: list[Article], chunking: ChunkingConfig, embedder: Embedder, store: Store, report: IngestReport
+) -> list[_Pending]:
+    """The duplicate policy: skip what is indexed unchanged, chunk what is new or changed."""
+    pending: list[_Pending] = []
+    seen: set[str] = set()
+    for article in articles:
+        if article.id in seen:
+            report.rejected.append(
+                Rejected(article.origin, f"duplicate of article {article.id} in this ingest")
+            )
+            continue
+        seen.add(article.id)
+        existing = store.get_article(article.id)
+        if existing is not None and existing.content_hash == article.content_hash:
+            report.unchanged.append(article.id)
+            continue
+        chunks = chunk_article(article, chunking, embedder.token_offsets)
+        if not chunks:
+            report.rejected.append(Rejected(article.origin, "no text left to index after cleaning"))
+            continue
+        pending.append(_Pending(article, chunks, "added" if existing is None else "replaced"))
+    return pending
+
+
+def _embed_and_write(
+    pending: list[_Pending], embedder: Embedder, store: Store, report: IngestReport, progress: bool
+) -> None:
+    """Embed in batches across articles, writing each article as soon as its vectors are there."""
+    from tqdm import tqdm
+
+    total_chunks = sum(len(p.chunks) for p in pending)
+    with tqdm(
+        total=total_chunks,
+        desc="Embedding",
+        unit="chunk",
+        disable=not progress or not total_chunks,
+        file=sys.stderr,
+    ) as bar:
+        for batch in _batches(pending, EMBED_BATCH_CHUNKS):
+            vectors = embedder.embed([c.text for p in batch for c in p.chunks])
+            offset = 0
+            for item in batch:
+                item_vectors = vectors[offset : offset + len(item.chunks)]
+                offset += len(item.chunks)
+                _write(store, item, item_vectors, report)
+                bar.update(len(item.chunks))
 
 
 def _batches(pending: list[_Pending], max_chunks: int) -> Iterator[list[_Pending]]:
@@ -211,22 +183,26 @@ def _write(store: Store, item: _Pending, vectors: list[list[float]], report: Ing
             if older.id != article.id:
                 store.delete_article(older.id)
                 report.removed.append(older.id)
-    store.write_article(article, item.chunks, vectors, DuplicatePolicy.OVERWRITE)
+    store.write_article(article, item.chunks, vectors)
     report.chunks_written += len(item.chunks)
     getattr(report, item.outcome).append(article.id)
-    report.outcome_by_origin[article.origin] = item.outcome
 
 
-def delete(settings: Settings, store: Store, id_or_url: str) -> tuple[str, int] | None:
-    """Remove an article by id or URL (canonicalised); returns (id, chunks removed) or None if unknown."""
-    from qa.cleaning import canonical_url
-
+def delete(settings: Settings, store: Store, id_or_url: str) -> DeletedArticle | None:
+    """Remove an article by id or URL (canonicalised); None when no indexed article has it."""
     with write_lock(settings):
         candidates = [id_or_url]
         if "://" in id_or_url:
             canonical = canonical_url(id_or_url)
             candidates += [a.id for a in store.list_articles() if a.url and canonical_url(a.url) == canonical]
         for article_id in candidates:
-            if store.get_article(article_id) is not None:
-                return article_id, store.delete_article(article_id)
+            record = store.get_article(article_id)
+            if record is not None:
+                return DeletedArticle(article_id, record.title, store.delete_article(article_id))
     return None
+
+
+def reset(settings: Settings, store: Store) -> None:
+    """Drop the whole index, waiting for any writer to finish first."""
+    with write_lock(settings):
+        store.reset()

@@ -1,50 +1,53 @@
-"""Wiring: builds each stage once, lazily, from one Settings object. CLI, web and evaluation share it.
+"""The facade: `NewsDesk` is the one thing the presenters (CLI, web chat, evaluation) call.
 
-Tests pass fakes (labelled as such) for any component through the constructor.
+It builds each stage once, lazily, from one Settings object, and is the only place that wires stores,
+embedders, the write lock and the language model together. Tests pass fakes (labelled as such) for any
+component through the constructor, or choose the fake backends by settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa.documents import ArticleRecord, Chunk, DateRange, SearchFilter
+from qa.results import AnswerResult, DeletedArticle, IndexStats, IngestReport, Retrieval, SearchScope
 from qa.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from qa.answer import AnswerEngine
-    from qa.documents import ArticleRecord
+    from qa.answer.engine import AnswerEngine
+    from qa.answer.stream import AnswerStream
     from qa.embedding import Embedder
-    from qa.indexing import IngestReport
-    from qa.llm import LocalLlamaServer
+    from qa.llm import ChatBackend
     from qa.retrieve import Retriever
-    from qa.store import ChromaStore
+    from qa.store import Store
 
 
 class NewsDesk:
-    """The product's components for one settings object, created on first use."""
+    """Ask, ingest, delete, reset, list and count, for one settings object; components made on first use."""
 
     def __init__(
         self,
         settings: Settings,
         *,
         embedder: Embedder | None = None,
-        store: ChromaStore | None = None,
+        store: Store | None = None,
         chat_model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._store = store
         self._chat_model = chat_model
+        self._backend: ChatBackend | None = None
         self._engine: AnswerEngine | None = None
         self._retriever: Retriever | None = None
-        self._local_server: LocalLlamaServer | None = None
 
+    # -- components (private: presenters never reach past the facade) ---------------------------
     @property
-    def embedder(self) -> Embedder:
-        """The embedding model (loaded on first use)."""
+    def _embedding(self) -> Embedder:
         if self._embedder is None:
             from qa.embedding import create_embedder
 
@@ -52,8 +55,7 @@ class NewsDesk:
         return self._embedder
 
     @property
-    def store(self) -> ChromaStore:
-        """The Chroma-backed store (opened on first use)."""
+    def _index(self) -> Store:
         if self._store is None:
             from qa.store import create_store
 
@@ -61,72 +63,157 @@ class NewsDesk:
         return self._store
 
     @property
-    def retriever(self) -> Retriever:
-        """Question to ranked chunks, on the index's own stored settings."""
+    def _search(self) -> Retriever:
         if self._retriever is None:
             from qa.retrieve import Retriever
 
-            self._retriever = Retriever(self.settings, self.embedder, self.store, self.store.stored_config())
+            self._retriever = Retriever(
+                self.settings, self._embedding, self._index, self._index.stored_config()
+            )
         return self._retriever
 
     @property
-    def engine(self) -> AnswerEngine:
-        """The answer chain (starts the local LLM on first use)."""
+    def _answers(self) -> AnswerEngine:
         if self._engine is None:
-            from qa.answer import AnswerEngine
-            from qa.llm import create_chat_model, describe_llm
+            from qa.answer.engine import AnswerEngine
+            from qa.llm import open_backend
 
-            if self._chat_model is None:
-                if self.settings.llm_mode == "local":
-                    from qa.llm import LocalLlamaServer, resolve_gguf
-
-                    gguf = resolve_gguf(self.settings.llm_model, self.settings.model_cache_dir)
-                    self._local_server = LocalLlamaServer.from_settings(gguf, self.settings)
-                self._chat_model = create_chat_model(self.settings, local_server=self._local_server)
+            self._backend = open_backend(self.settings, chat_model=self._chat_model)
             self._engine = AnswerEngine(
-                self.settings,
-                self.retriever,
-                self._chat_model,
-                llm_label=describe_llm(self.settings),
-                embedding_label=self.embedder.name,
+                self.settings, self._search, self._backend, embedding_label=self._embedding.name
             )
         return self._engine
 
+    # -- answers ----------------------------------------------------------------------------------
+    def stream(self, question: str, *, k: int | None = None, dates: DateRange | None = None) -> AnswerStream:
+        """The answer to `question` as it is written; read `.result` for citations, timings and counts."""
+        return self._answers.stream(question, k=k, search_filter=_filter(dates))
+
+    def ask(self, question: str, *, k: int | None = None, dates: DateRange | None = None) -> AnswerResult:
+        """The whole answer at once."""
+        return self.stream(question, k=k, dates=dates).result
+
+    def condense(self, question: str, history: list[tuple[str, str]]) -> str:
+        """A follow-up rewritten to stand alone, given the earlier (question, answer) turns."""
+        return self._answers.condense(question, history)
+
+    def rank(self, question: str, *, chunks: int, dates: DateRange | None = None) -> Retrieval:
+        """The `chunks` nearest chunks for `question`, with no relevance threshold (for evaluation)."""
+        return self._search.retrieve(question, k=chunks, min_score=-1.0, search_filter=_filter(dates))
+
+    # -- the index --------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path], *, progress: bool = True) -> IngestReport:
-        """Index the articles under `paths`."""
+        """Index the articles under `paths`: added, unchanged, replaced and rejected, with reasons."""
         from qa.indexing import ingest
 
-        return ingest(paths, self.settings, self.embedder, self.store, progress=progress)
+        return ingest(paths, self.settings, self._embedding, self._index, progress=progress)
 
-    def delete(self, id_or_url: str) -> tuple[str, int] | None:
-        """Remove one article and all its chunks."""
+    def delete(self, id_or_url: str) -> DeletedArticle | None:
+        """Remove one article and all its chunks; None when no indexed article has that id or URL."""
         from qa.indexing import delete
 
-        return delete(self.settings, self.store, id_or_url)
+        return delete(self.settings, self._index, id_or_url)
+
+    def reset(self) -> None:
+        """Drop the whole collection (to rebuild it with another embedding model or chunking)."""
+        from qa.indexing import reset
+
+        reset(self.settings, self._index)
+        self._retriever = self._engine = None  # they hold the settings of the index that is gone
 
     def list_articles(self) -> list[ArticleRecord]:
-        """Every indexed article."""
-        return self.store.list_articles()
+        """Every indexed article, by title."""
+        return self._index.list_articles()
 
-    def stats(self) -> dict[str, Any]:
+    def get_article(self, article_id: str) -> ArticleRecord | None:
+        """One indexed article, if there is one with that id."""
+        return self._index.get_article(article_id)
+
+    def indexed_chunks(self) -> Iterator[Chunk]:
+        """Every chunk in the index, by article id and position (what keyword search and checks read)."""
+        return self._index.iter_chunks()
+
+    def stats(self) -> IndexStats:
         """Counts and the settings the index was built with."""
-        config = self.store.stored_config()
+        config = self._index.stored_config()
+        return IndexStats(
+            collection=self.settings.collection,
+            articles=self._index.count_articles(),
+            chunks=self._index.count_chunks(),
+            embedding_model=str(config.get("embedding_model", self.settings.embedding_model)),
+            chunk_tokens=config.get("chunk_tokens"),
+            chunk_overlap_tokens=config.get("chunk_overlap_tokens"),
+            store=self._index.location,
+        )
+
+    def scope(self, dates: DateRange | None = None) -> SearchScope:
+        """What a question is searched in (to say so when the articles don't hold the answer)."""
+        return SearchScope(
+            collection=self.settings.collection,
+            articles=self._index.count_articles(),
+            chunks=self._index.count_chunks(),
+            min_score=self.settings.min_score,
+            dates=dates,
+        )
+
+    # -- what a run depends on ------------------------------------------------------------------
+    @property
+    def llm_label(self) -> str:
+        """Which LLM answers, e.g. `local:qwen2.5-coder-1.5b-instruct-q4_k_m` (nothing is started)."""
+        from qa.llm import describe_llm
+
+        return describe_llm(self.settings)
+
+    @property
+    def embedding_model(self) -> str:
+        """The embedding model's name (loads the model)."""
+        return self._embedding.name
+
+    def index_config(self) -> dict[str, str | int]:
+        """The settings vectors and chunks are made with: an index must not mix others."""
+        from qa.indexing import index_config
+
+        return index_config(self.settings, self._embedding)
+
+    def answer_config(self) -> dict[str, Any]:
+        """The settings an answer depends on beyond retrieval: the LLM, its limits, the prompt."""
+        from qa.answer.prompt import prompt_fingerprint
+
         return {
-            "collection": self.settings.collection,
-            "articles": self.store.count_articles(),
-            "chunks": self.store.count_chunks(),
-            "embedding_model": config.get("embedding_model", self.settings.embedding_model),
-            "chunk_tokens": config.get("chunk_tokens"),
-            "chunk_overlap_tokens": config.get("chunk_overlap_tokens"),
-            "store": (
-                f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
-                if self.settings.chroma_host
-                else f"embedded chroma at {self.settings.chroma_path}"
-            ),
+            "llm": self.llm_label,
+            "llm_max_tokens": self.settings.llm_max_tokens,
+            "llm_temperature": self.settings.llm_temperature,
+            "llm_context_window": self.settings.llm_context_window,
+            "prompt_sha256": prompt_fingerprint(),
         }
 
+    # -- lifecycle --------------------------------------------------------------------------------
+    def with_collection(self, collection: str) -> NewsDesk:
+        """A desk on another collection of the same database, sharing this one's embedding model."""
+        settings = self.settings.model_copy(update={"collection": collection})
+        return NewsDesk(
+            settings,
+            embedder=self._embedding,
+            store=self._index.open_collection(collection),
+            chat_model=self._chat_model,
+        )
+
+    def start_llm(self) -> None:
+        """Start the LLM now (the local model loads for a few seconds), not at the first question."""
+        self._answers  # noqa: B018 - building the engine starts the model
+
+    def warm_up(self) -> None:
+        """Load the embedding model and start the LLM now, so that the first question is not the slow one."""
+        self.start_llm()
+        self._embedding.embed(["warm-up"])
+
     def close(self) -> None:
-        """Stop the local LLM server if this object started one."""
-        if self._local_server is not None:
-            self._local_server.close()
-            self._local_server = None
+        """Stop the local LLM server if this desk started one."""
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+            self._engine = None
+
+
+def _filter(dates: DateRange | None) -> SearchFilter | None:
+    return SearchFilter(published=dates) if dates is not None else None

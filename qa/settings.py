@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
 
     # --- storage -------------------------------------------------------------------------------
+    store_backend: Literal["chroma", "memory"] = Field(
+        "chroma", description="chroma: embedded or a server; memory: this process only (tests, demos)."
+    )
     data_dir: Path = Field(Path("data"), description="Index, lock file and feedback live here.")
     collection: str = Field(
         "articles",

@@ -3,10 +3,15 @@ labelled) or `integration` (real embedding model, real Chroma embedded and serve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from qa.embedding.fake import FakeEmbedder
+from qa.service import NewsDesk
+from qa.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_ARTICLE = REPO_ROOT / "samples" / "huawei-5g-licence.txt"
@@ -46,7 +51,59 @@ def _block_network_in_unit_tests(request: pytest.FixtureRequest) -> Iterator[Non
         enable_socket()
 
 
+@pytest.fixture(autouse=True)
+def _no_database_on_disk_in_unit_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unit tests use the in-memory store: opening Chroma (on disk or a server) fails them."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("unit tests run off disk: use the in-memory store (make_desk / make_settings)")
+
+    monkeypatch.setattr("qa.store.chroma.open_chroma_store", refuse)
+
+
 @pytest.fixture
 def seed_article() -> Path:
     """The article the product brief started from (shipped in samples/)."""
     return SEED_ARTICLE
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for one test: no `.env`, a temp data dir, and (unless overridden) the in-memory store,
+    the FAKE embedder and the FAKE chat model, so that nothing heavy loads."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "collection": "test",
+            "store_backend": "memory",
+            "embedding_backend": "fake",
+            "llm_mode": "fake",
+            "lock_timeout_s": 1,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+def make_desk(make_settings: Callable[..., Settings]) -> Callable[..., NewsDesk]:
+    """A NewsDesk from `make_settings(**overrides)`, with a FAKE embedder (which counts what it embeds)
+    unless one is given, and any store or chat model given."""
+
+    def make(
+        *, embedder: Any = None, store: Any = None, chat_model: Any = None, **overrides: Any
+    ) -> NewsDesk:
+        return NewsDesk(
+            make_settings(**overrides),
+            embedder=embedder or FakeEmbedder(),
+            store=store,
+            chat_model=chat_model,
+        )
+
+    return make

@@ -69,6 +69,17 @@ def test_ingest_ask_list_stats_delete(tmp_path: Path) -> None:
     assert streamed.returncode == 0
     assert "I can't find that in the indexed articles." in streamed.stdout
 
+    # The seed article has no date, so a date range leaves it out: the bound is applied, not dropped.
+    ranged = qa(
+        "ask",
+        "How many 5G base stations does Huawei plan to make next year?",
+        "--since",
+        "2019-01-01",
+        data_dir=data,
+    )
+    assert ranged.returncode == 0 and "I can't find that" in ranged.stdout
+    assert "published 2019-01-01 – …" in ranged.stdout
+
     deleted = qa("delete", article["id"], data_dir=data)
     assert deleted.returncode == 0 and f"deleted article {article['id']}" in deleted.stdout
     assert json.loads(qa("stats", "--json", data_dir=data).stdout)["chunks"] == 0
@@ -88,6 +99,16 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     last_line = mismatch.stderr.strip().splitlines()[-1]
     assert last_line.startswith("error: ") and "qa reset" in last_line
     assert "Traceback" not in mismatch.stderr
+
+    for since, reason in (
+        ("2023-02-30", "is not a real date (day is out of range for month)"),
+        ("30/01/2023", "must be a date as YYYY-MM-DD"),
+    ):
+        bad_date = qa("ask", "Who won?", "--since", since, data_dir=data)
+        assert bad_date.returncode == 2, bad_date.stderr
+        assert bad_date.stderr.strip() == f"error: --since {reason}, not {since!r}"
+    backwards = qa("ask", "Who won?", "--since", "2023-02-01", "--until", "2023-01-01", data_dir=data)
+    assert backwards.returncode == 2 and "before it starts" in backwards.stderr
 
     refused = qa("reset", data_dir=data)
     assert refused.returncode == 2 and "--yes" in refused.stderr

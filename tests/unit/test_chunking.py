@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.chunking import ChunkingConfig, chunk_article, chunk_id, split_sentences
+from qa.chunking import ChunkingConfig, chunk_article, chunk_id
 from qa.documents import Article
-from qa.embedding import FakeEmbedder
+from qa.embedding.fake import FakeEmbedder
+from qa.text.sentences import split_sentences
 
 pytestmark = pytest.mark.unit
 

@@ -1,13 +1,14 @@
 """`qa eval`: metric functions, the runner (resume, Ctrl-C, index reuse), outputs and --compare.
 
 The runner tests use the FAKE hashing embedder and a FAKE scripted chat model (a fixed reply per
-question) with a real embedded Chroma in a temp dir; the data is a tiny corpus written here.
+question) with the in-memory store; the data is a tiny corpus written here.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,31 +16,26 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from qa import cli
-from qa.answer import ABSTAIN_TEXT
-from qa.embedding import FakeEmbedder
-from qa.evaluate import (
-    EvalOptions,
-    answer_fields,
+from qa.embedding.fake import FakeEmbedder
+from qa.errors import EvalError
+from qa.eval.compare import compare_runs
+from qa.eval.corpus import Corpus, collection_for, joined_text, read_corpus
+from qa.eval.metrics import first_gold_rank, hit_at, mrr_at, percentile, rank_articles, retrieval_metrics
+from qa.eval.questions import Question
+from qa.eval.report import render_report
+from qa.eval.runner import EvalOptions, answer_fields, run_eval
+from qa.eval.scoring import (
     citation_validity,
-    collection_for,
-    compare_runs,
     count_valid_markers,
-    first_gold_rank,
-    hit_at,
     judge_answer,
-    mrr_at,
-    percentile,
-    rank_articles,
-    render_report,
-    retrieval_metrics,
-    run_eval,
     stated_choices,
     states,
     token_f1,
 )
-from qa.llm import FakeChatModel
-from qa.settings import Settings
-from qa.store import create_store
+from qa.llm.fake import FakeChatModel
+from qa.results import ABSTAIN_TEXT
+from qa.service import NewsDesk
+from qa.store.memory import InMemoryStore
 
 pytestmark = pytest.mark.unit
 
@@ -137,16 +133,21 @@ def _files(tmp_path: Path) -> tuple[Path, Path]:
     return articles, questions
 
 
-def _settings(tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=tmp_path / "data",
-        chunk_tokens=40,
-        chunk_overlap_tokens=8,
-        min_score=0.0,  # the fake embedder's similarities are low; let every question reach the LLM
-        llm_mode="fake",
-        lock_timeout_s=1,
-    )
+# The fake embedder's similarities are low: min_score 0 lets every question reach the LLM.
+EVAL_SETTINGS = {"chunk_tokens": 40, "chunk_overlap_tokens": 8, "min_score": 0.0}
+MakeDesk = Callable[..., NewsDesk]
+
+
+@pytest.fixture
+def desk(make_desk: MakeDesk) -> Callable[..., NewsDesk]:
+    """A desk for `qa eval` on one in-memory database shared by every desk of the test (like one data dir)."""
+    store = InMemoryStore()
+
+    def make(chat: FakeChatModel | None = None, **overrides: Any) -> NewsDesk:
+        return make_desk(store=store, chat_model=chat, **{**EVAL_SETTINGS, **overrides})
+
+    make.store = store  # type: ignore[attr-defined]
+    return make
 
 
 def _options(tmp_path: Path, out: str | None, **overrides: Any) -> EvalOptions:
@@ -248,12 +249,11 @@ def test_percentile_interpolates() -> None:
 
 # --- the runner ---------------------------------------------------------------------------------------
 
+Desk = Callable[..., NewsDesk]
 
-def test_answer_run_scores_answers_abstention_and_citations(tmp_path: Path) -> None:
-    chat = ScriptedChat(replies=REPLIES)
-    outcome = run_eval(
-        _options(tmp_path, "run"), _settings(tmp_path), embedder=FakeEmbedder(), chat_model=chat
-    )
+
+def test_answer_run_scores_answers_abstention_and_citations(tmp_path: Path, desk: Desk) -> None:
+    outcome = run_eval(_options(tmp_path, "run"), desk(ScriptedChat(replies=REPLIES)))
     summary = outcome.summary
     assert summary["questions"] == 4 and summary["answerable"] == 3 and summary["complete"]
     assert summary["retrieval"]["hit@1"] == 1.0 and summary["retrieval"]["mrr@10"] == 1.0
@@ -277,13 +277,8 @@ def test_answer_run_scores_answers_abstention_and_citations(tmp_path: Path) -> N
     assert set(records["t-0"]["timings_ms"]) >= {"retrieval", "first_token", "total", "tokens_per_s"}
 
 
-def test_summary_has_the_documented_keys_and_the_report_is_self_contained(tmp_path: Path) -> None:
-    outcome = run_eval(
-        _options(tmp_path, "run"),
-        _settings(tmp_path),
-        embedder=FakeEmbedder(),
-        chat_model=ScriptedChat(replies=REPLIES),
-    )
+def test_summary_has_the_documented_keys_and_the_report_is_self_contained(tmp_path: Path, desk: Desk) -> None:
+    outcome = run_eval(_options(tmp_path, "run"), desk(ScriptedChat(replies=REPLIES)))
     summary = json.loads((outcome.out_dir / "summary.json").read_text())
     assert summary["questions"] == 4 and summary["answerable"] == 3
     assert set(summary["retrieval"]) >= {"hit@1", "hit@3", "hit@5", "hit@10", "mrr@10"}
@@ -306,9 +301,10 @@ def test_summary_has_the_documented_keys_and_the_report_is_self_contained(tmp_pa
         "questions",
         "limit",
         "retrieval_only",
+        "prompt_sha256",
     }
     page = (outcome.out_dir / "report.html").read_text()
-    assert "<svg" in page and "hit@5" in page
+    assert "<svg" in page and "<polyline" in page and "<rect" in page and "hit@5" in page
     assert "<script" not in page and "<link" not in page and "src=" not in page
     assert "t-1" in page and "wrong answer" in page  # t-1 names two choices: listed with its answer
 
@@ -318,14 +314,13 @@ def test_summary_has_the_documented_keys_and_the_report_is_self_contained(tmp_pa
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;?" in page
 
 
-def test_resume_skips_questions_already_done(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+def test_resume_skips_questions_already_done(tmp_path: Path, desk: Desk) -> None:
     first_chat = ScriptedChat(replies=REPLIES)
-    run_eval(_options(tmp_path, "run", limit=2), settings, embedder=FakeEmbedder(), chat_model=first_chat)
+    run_eval(_options(tmp_path, "run", limit=2), desk(first_chat))
     assert first_chat.calls == 2
 
     chat, embedder = ScriptedChat(replies=REPLIES), FakeEmbedder()
-    outcome = run_eval(_options(tmp_path, "run"), settings, embedder=embedder, chat_model=chat)
+    outcome = run_eval(_options(tmp_path, "run"), desk(chat, embedder=embedder))
     assert outcome.resumed == 2 and outcome.evaluated == 2
     assert chat.calls == 2  # only t-2 and t-3 were asked
     # The warm-up query, then t-2 and t-3 (ranking + answer): no article embedded again.
@@ -334,48 +329,37 @@ def test_resume_skips_questions_already_done(tmp_path: Path) -> None:
     assert outcome.summary["questions"] == 4 and outcome.summary["complete"]
 
 
-def test_ctrl_c_keeps_what_was_done_and_the_same_command_resumes(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+def test_ctrl_c_keeps_what_was_done_and_the_same_command_resumes(tmp_path: Path, desk: Desk) -> None:
     options = _options(tmp_path, None)  # no --out: the rerun must find the unfinished run
-    stopped = run_eval(
-        options,
-        settings,
-        embedder=FakeEmbedder(),
-        chat_model=ScriptedChat(replies=REPLIES, interrupt_on="FDA"),
-    )
+    stopped = run_eval(options, desk(ScriptedChat(replies=REPLIES, interrupt_on="FDA")))
     assert stopped.interrupted and stopped.evaluated == 2
     assert (stopped.out_dir / "summary.json").exists() and not stopped.summary["complete"]
     assert stopped.summary["questions"] == 2
 
     chat = ScriptedChat(replies=REPLIES)
-    resumed = run_eval(options, settings, embedder=FakeEmbedder(), chat_model=chat)
+    resumed = run_eval(options, desk(chat))
     assert resumed.out_dir == stopped.out_dir
     assert not resumed.interrupted and resumed.resumed == 2 and chat.calls == 2
     assert resumed.summary["complete"]
     # A finished run is not resumed again: the same command then starts a new run directory.
-    again = run_eval(options, settings, embedder=FakeEmbedder(), chat_model=ScriptedChat(replies=REPLIES))
+    again = run_eval(options, desk(ScriptedChat(replies=REPLIES)))
     assert again.out_dir != stopped.out_dir and again.evaluated == 4
 
 
-def test_a_run_dir_with_other_settings_is_refused(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
-    run_eval(_options(tmp_path, "run", retrieval_only=True), settings, embedder=FakeEmbedder())
-    with pytest.raises(ValueError, match="other settings"):
-        run_eval(
-            _options(tmp_path, "run"),
-            settings,
-            embedder=FakeEmbedder(),
-            chat_model=ScriptedChat(replies=REPLIES),
-        )
+def test_a_run_dir_with_other_settings_is_refused(tmp_path: Path, desk: Desk) -> None:
+    run_eval(_options(tmp_path, "run", retrieval_only=True), desk())
+    with pytest.raises(EvalError, match="other settings"):
+        run_eval(_options(tmp_path, "run"), desk(ScriptedChat(replies=REPLIES)))
 
 
-def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
-    first = run_eval(_options(tmp_path, "a", retrieval_only=True), settings, embedder=FakeEmbedder())
+def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(
+    tmp_path: Path, desk: Desk
+) -> None:
+    first = run_eval(_options(tmp_path, "a", retrieval_only=True), desk())
     assert first.index["chunks_embedded"] > 0
 
     embedder = FakeEmbedder()
-    second = run_eval(_options(tmp_path, "b", retrieval_only=True), settings, embedder=embedder)
+    second = run_eval(_options(tmp_path, "b", retrieval_only=True), desk(embedder=embedder))
     assert second.index["chunks_embedded"] == 0
     assert embedder.calls == 1 + len(QUESTIONS)  # a warm-up query and the questions: no article chunk
     collection = second.summary["config"]["collection"]
@@ -388,25 +372,20 @@ def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(
     assert second.summary["retrieval"] == first.summary["retrieval"]
     assert second.summary["answer"]["accuracy_all"] is None  # retrieval only: nothing answered
 
-    users = create_store(settings)  # the user's collection ("articles") was never created or touched
-    assert users.collection_name == "articles" and users.stored_config() == {} and users.count_chunks() == 0
+    users = desk.store  # type: ignore[attr-defined]  # the user's collection was never written to
+    assert users.stored_config() == {} and users.count_chunks() == 0
 
     # Other index settings (chunking) give another collection rather than mixing vectors.
-    other = settings.model_copy(update={"chunk_tokens": 60})
-    third = run_eval(_options(tmp_path, "c", retrieval_only=True), other, embedder=FakeEmbedder())
+    third = run_eval(_options(tmp_path, "c", retrieval_only=True), desk(chunk_tokens=60))
     assert third.summary["config"]["collection"] != collection and third.index["chunks_embedded"] > 0
 
 
-def test_filter_and_limit_select_questions(tmp_path: Path) -> None:
-    outcome = run_eval(
-        _options(tmp_path, "run", retrieval_only=True, prefix="t-", limit=3),
-        _settings(tmp_path),
-        embedder=FakeEmbedder(),
-    )
+def test_filter_and_limit_select_questions(tmp_path: Path, desk: Desk) -> None:
+    outcome = run_eval(_options(tmp_path, "run", retrieval_only=True, prefix="t-", limit=3), desk())
     assert [r["id"] for r in _lines(outcome.out_dir / "results.jsonl")] == ["t-0", "t-1", "t-2"]
 
 
-def test_a_failing_question_is_recorded_and_retried_on_resume(tmp_path: Path) -> None:
+def test_a_failing_question_is_recorded_and_retried_on_resume(tmp_path: Path, desk: Desk) -> None:
     class Flaky(ScriptedChat):
         def _reply_for(self, messages: list[BaseMessage]) -> str:
             reply = super()._reply_for(messages)
@@ -414,29 +393,39 @@ def test_a_failing_question_is_recorded_and_retried_on_resume(tmp_path: Path) ->
                 raise RuntimeError("model went away")
             return reply
 
-    settings = _settings(tmp_path)
-    outcome = run_eval(
-        _options(tmp_path, "run"), settings, embedder=FakeEmbedder(), chat_model=Flaky(replies=REPLIES)
-    )
+    outcome = run_eval(_options(tmp_path, "run"), desk(Flaky(replies=REPLIES)))
     assert outcome.summary["errors"] == 1 and not outcome.summary["complete"]
     assert outcome.summary["questions"] == 3
     chat = ScriptedChat(replies=REPLIES)
-    retried = run_eval(_options(tmp_path, "run"), settings, embedder=FakeEmbedder(), chat_model=chat)
+    retried = run_eval(_options(tmp_path, "run"), desk(chat))
     assert chat.calls == 1 and retried.summary["errors"] == 0 and retried.summary["complete"]
 
 
-def test_answer_fields_take_sources_from_the_result(tmp_path: Path) -> None:
-    from qa.evaluate import Corpus, Question
-    from qa.service import NewsDesk
-
+def test_the_corpus_is_read_back_from_the_index(tmp_path: Path, desk: Desk) -> None:
     articles, _ = _files(tmp_path)
-    desk = NewsDesk(
-        _settings(tmp_path),
-        embedder=FakeEmbedder(),
-        chat_model=ScriptedChat(replies={"FDA": "Sesame seeds [1][7]."}),
-    )
-    desk.ingest([articles], progress=False)
-    result = desk.engine.ask("Which seed did the FDA add to its list of major food allergens?")
+    indexed = desk(chunk_tokens=16, chunk_overlap_tokens=4)
+    indexed.ingest([articles], progress=False)
+    corpus = read_corpus(indexed)
+    assert corpus.texts == {a["id"]: a["text"] for a in ARTICLES}  # whole texts, from overlapping chunks
+    assert corpus.titles["art-pope"] == "Funeral in Vatican City"
+    assert [c.id for c in corpus.chunks] == [c.id for c in indexed.indexed_chunks()]
+    assert len(corpus.chunks) > len(ARTICLES)  # 16-word chunks: several per article
+
+
+def test_chunks_join_at_their_offsets() -> None:
+    from qa.documents import Chunk
+
+    text = "First sentence here. Second one.\n\nThird paragraph."
+    chunks = [Chunk("a#1", "a", 1, "Second one.", 21, 32), Chunk("a#0", "a", 0, text[:32], 0, 32)]
+    chunks.append(Chunk("a#2", "a", 2, "Third paragraph.", 34, 50))
+    assert joined_text(chunks) == "First sentence here. Second one.  Third paragraph."
+
+
+def test_answer_fields_take_sources_from_the_result(tmp_path: Path, desk: Desk) -> None:
+    articles, _ = _files(tmp_path)
+    answering = desk(ScriptedChat(replies={"FDA": "Sesame seeds [1][7]."}))
+    answering.ingest([articles], progress=False)
+    result = answering.ask("Which seed did the FDA add to its list of major food allergens?")
     question = Question(id="q", question=result.question, answers=("Sesame seeds",), gold_ids=())
     corpus = Corpus(texts={a["id"]: a["text"] for a in ARTICLES})
     fields = answer_fields(result, question, corpus)
@@ -445,7 +434,7 @@ def test_answer_fields_take_sources_from_the_result(tmp_path: Path) -> None:
     # Not a gold id here, but the article states the answer: the citation still counts as precise.
     assert fields["verdict"]["cited_supported"] == ["art-sesame"]
     assert fields["verdict"]["valid_markers"] == 1 and fields["verdict"]["invalid_markers"] == 1
-    desk.close()
+    answering.close()
 
 
 # --- compare and the CLI ------------------------------------------------------------------------------
@@ -475,6 +464,7 @@ def test_cli_eval_runs_retrieval_only(tmp_path: Path, monkeypatch: pytest.Monkey
     articles, questions = _files(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QA_EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("QA_STORE_BACKEND", "memory")
     monkeypatch.setenv("QA_CHUNK_TOKENS", "40")
     monkeypatch.setenv("QA_CHUNK_OVERLAP_TOKENS", "8")
     code = cli.main(

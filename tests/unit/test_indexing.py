@@ -1,47 +1,37 @@
 """Ingest pipeline: idempotency, replacement, bad files, interrupted writes, the lock, index settings.
 
-Uses the FAKE hashing embedder (counts what it embeds) with a real embedded Chroma in a temp dir.
+Uses the FAKE hashing embedder (counts what it embeds) with the in-memory store.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from qa.embedding import FakeEmbedder
-from qa.indexing import IndexBusyError, write_lock
+from qa.embedding.fake import FakeEmbedder
+from qa.errors import IndexBusyError, IndexMismatchError
+from qa.indexing import write_lock
 from qa.service import NewsDesk
-from qa.settings import Settings
-from qa.store import IndexMismatchError
+from qa.store.memory import InMemoryStore
 
 pytestmark = pytest.mark.unit
 
+MakeDesk = Callable[..., NewsDesk]
 STORY = (
     "The city council approved a new budget on Monday after a long debate. "
     "The plan adds money for buses and parks, officials said. "
 )
+INDEX = {"chunk_tokens": 40, "chunk_overlap_tokens": 8, "lock_timeout_s": 0.2}
 
 
-def _settings(tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "data_dir": tmp_path / "data",
-        "collection": "unit-index",
-        "lock_timeout_s": 0.2,
-        "chunk_tokens": 40,
-        "chunk_overlap_tokens": 8,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def _desk(tmp_path: Path, embedder: FakeEmbedder | None = None, **overrides: object) -> NewsDesk:
-    return NewsDesk(_settings(tmp_path, **overrides), embedder=embedder or FakeEmbedder())
-
-
-def _write_corpus(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A folder with one plain-text article and a JSONL file of two records."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
     (folder / "council.txt").write_text(STORY * 6)
     records = [
         {
@@ -53,30 +43,27 @@ def _write_corpus(folder: Path) -> None:
         {"id": "rec-2", "title": "Team wins cup", "text": "The home team won the cup final on Sunday. " * 10},
     ]
     (folder / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return folder
 
 
-def test_reingest_of_unchanged_articles_embeds_nothing(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
+def test_reingest_of_unchanged_articles_embeds_nothing(make_desk: MakeDesk, corpus: Path) -> None:
     embedder = FakeEmbedder()
-    desk = _desk(tmp_path, embedder)
+    desk = make_desk(embedder=embedder, **INDEX)
     first = desk.ingest([corpus], progress=False)
     assert len(first.added) == 3 and not first.rejected
-    chunks = desk.store.count_chunks()
+    chunks = desk.stats().chunks
     calls = embedder.calls
 
     second = desk.ingest([corpus], progress=False)
     assert second.added == [] and second.replaced == [] and len(second.unchanged) == 3
     assert embedder.calls == calls, "nothing may be re-embedded"
-    assert desk.store.count_chunks() == chunks
+    assert desk.stats().chunks == chunks
 
 
-def test_changed_article_replaces_all_its_chunks(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
-    desk = _desk(tmp_path)
+def test_changed_article_replaces_all_its_chunks(make_desk: MakeDesk, corpus: Path) -> None:
+    desk = make_desk(**INDEX)
     desk.ingest([corpus], progress=False)
-    before = desk.store.get_article("rec-1")
+    before = desk.get_article("rec-1")
     assert before is not None and before.chunks > 1
 
     (corpus / "feed.jsonl").write_text(
@@ -87,15 +74,13 @@ def test_changed_article_replaces_all_its_chunks(tmp_path: Path) -> None:
     )
     report = desk.ingest([corpus / "feed.jsonl"], progress=False)
     assert report.replaced == ["rec-1"]
-    after = desk.store.get_article("rec-1")
+    after = desk.get_article("rec-1")
     assert after is not None and after.chunks == 1
-    assert desk.store.count_chunks() == sum(a.chunks for a in desk.list_articles())
+    assert desk.stats().chunks == sum(a.chunks for a in desk.list_articles())
 
 
-def test_edited_text_file_replaces_its_previous_version(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
-    desk = _desk(tmp_path)
+def test_edited_text_file_replaces_its_previous_version(make_desk: MakeDesk, corpus: Path) -> None:
+    desk = make_desk(**INDEX)
     desk.ingest([corpus], progress=False)
     (corpus / "council.txt").write_text(STORY * 6 + "The mayor signed it on Tuesday.")
     report = desk.ingest([corpus / "council.txt"], progress=False)
@@ -103,13 +88,11 @@ def test_edited_text_file_replaces_its_previous_version(tmp_path: Path) -> None:
     assert len(desk.list_articles()) == 3
 
 
-def test_a_bad_file_is_reported_and_the_rest_is_ingested(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
+def test_a_bad_file_is_reported_and_the_rest_is_ingested(make_desk: MakeDesk, corpus: Path) -> None:
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
-    (corpus / "feed.jsonl").open("a").write("{not json\n")
-    desk = _desk(tmp_path)
-    report = desk.ingest([corpus], progress=False)
+    with (corpus / "feed.jsonl").open("a") as feed:
+        feed.write("{not json\n")
+    report = make_desk(**INDEX).ingest([corpus], progress=False)
     assert len(report.added) == 3
     rejected = {r.origin.split("/")[-1]: r.reason for r in report.rejected}
     assert set(rejected) == {"broken.pdf", "feed.jsonl#3"}
@@ -132,54 +115,59 @@ class _CrashingEmbedder(FakeEmbedder):
 
 
 def test_interrupted_ingest_rerun_ends_like_an_uninterrupted_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_desk: MakeDesk, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
     monkeypatch.setattr("qa.indexing.EMBED_BATCH_CHUNKS", 1)  # one article per embedding call
-
-    crashed = _desk(tmp_path / "a", _CrashingEmbedder(crash_after=1))
+    store = InMemoryStore()
+    crashed = make_desk(embedder=_CrashingEmbedder(crash_after=1), store=store, **INDEX)
     with pytest.raises(KeyboardInterrupt):
         crashed.ingest([corpus], progress=False)
     assert len(crashed.list_articles()) == 1  # the first article is complete, the others are not registered
 
-    crashed_store = crashed.store
-    resumed = NewsDesk(crashed.settings, embedder=FakeEmbedder(), store=crashed_store)
+    resumed = make_desk(store=store, **INDEX)
     resumed.ingest([corpus], progress=False)
 
-    clean = _desk(tmp_path / "b")
+    clean = make_desk(**INDEX)
     clean.ingest([corpus], progress=False)
     assert [(a.id, a.chunks, a.content_hash) for a in resumed.list_articles()] == [
         (a.id, a.chunks, a.content_hash) for a in clean.list_articles()
     ]
-    assert resumed.store.count_chunks() == clean.store.count_chunks()
+    assert resumed.stats().chunks == clean.stats().chunks
+    assert list(resumed.indexed_chunks()) == list(clean.indexed_chunks())
 
 
-def test_delete_removes_the_article_and_every_chunk(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
-    desk = _desk(tmp_path)
+def test_delete_removes_the_article_and_every_chunk(make_desk: MakeDesk, corpus: Path) -> None:
+    desk = make_desk(**INDEX)
     desk.ingest([corpus], progress=False)
-    chunks_of_storm = desk.store.get_article("rec-1").chunks  # type: ignore[union-attr]
-    total = desk.store.count_chunks()
-    assert desk.delete("https://news.example/storm/?utm_source=x") == ("rec-1", chunks_of_storm)
-    assert desk.store.get_article("rec-1") is None
-    assert desk.store.count_chunks() == total - chunks_of_storm
+    storm = desk.get_article("rec-1")
+    assert storm is not None
+    total = desk.stats().chunks
+    deleted = desk.delete("https://news.example/storm/?utm_source=x")
+    assert deleted is not None
+    assert (deleted.id, deleted.title, deleted.chunks) == ("rec-1", "Storm hits coast", storm.chunks)
+    assert desk.get_article("rec-1") is None
+    assert desk.stats().chunks == total - storm.chunks
+    assert all(c.article_id != "rec-1" for c in desk.indexed_chunks())
     assert desk.delete("rec-1") is None
 
 
-def test_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
-    desk = _desk(tmp_path)
+def test_second_writer_gets_a_clear_error(make_desk: MakeDesk, corpus: Path) -> None:
+    desk = make_desk(**INDEX)
     with write_lock(desk.settings), pytest.raises(IndexBusyError, match="another ingest"):
         desk.ingest([corpus], progress=False)
 
 
-def test_collection_refuses_other_chunk_settings(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    _write_corpus(corpus)
-    _desk(tmp_path).ingest([corpus], progress=False)
-    other = _desk(tmp_path, chunk_tokens=60)
+def test_collection_refuses_other_chunk_settings(make_desk: MakeDesk, corpus: Path) -> None:
+    store = InMemoryStore()
+    make_desk(store=store, **INDEX).ingest([corpus], progress=False)
+    other = make_desk(store=store, **{**INDEX, "chunk_tokens": 60})
     with pytest.raises(IndexMismatchError, match="qa reset"):
         other.ingest([corpus], progress=False)
+
+
+def test_reset_drops_the_collection_and_a_new_ingest_starts_afresh(make_desk: MakeDesk, corpus: Path) -> None:
+    desk = make_desk(**INDEX)
+    desk.ingest([corpus], progress=False)
+    desk.reset()
+    assert desk.stats().chunks == 0 and desk.list_articles() == []
+    assert len(desk.ingest([corpus], progress=False).added) == 3

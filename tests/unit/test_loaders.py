@@ -11,7 +11,8 @@ import pytest
 
 from qa import loaders
 from qa.documents import RawArticle, Rejected
-from qa.loaders import SUPPORTED_SUFFIXES, iter_raw_articles, normalize_date
+from qa.loaders import SUPPORTED_SUFFIXES, iter_raw_articles
+from qa.text.dates import iso_date
 
 pytestmark = pytest.mark.unit
 
@@ -170,7 +171,7 @@ def test_a_loader_crash_becomes_a_rejection_and_the_batch_goes_on(
         raise RuntimeError("boom")
         yield  # pragma: no cover  (makes this a generator, like the real loaders)
 
-    monkeypatch.setitem(loaders._LOADERS, ".csv", explode)
+    monkeypatch.setitem(loaders.LOADERS, ".csv", explode)
     (tmp_path / "a.csv").write_text("text\nx\n", encoding="utf-8")
     (tmp_path / "b.txt").write_text(STORY, encoding="utf-8")
     first, second = load(tmp_path)
@@ -435,13 +436,17 @@ def test_corrupt_and_textless_pdfs_are_rejected(tmp_path: Path) -> None:
         ("2023/01/05", "2023-01-05"),
         (1672912800, "2023-01-05"),
         ("1672912800000", "2023-01-05"),
+        ("Thursday, January 5th, 2023", "2023-01-05"),
+        ("20230105", "2023-01-05"),
         ("2023-02-30", None),
         ("yesterday", None),
+        ("January 2023", None),  # no day: not a publication date
+        ("Monday", None),
         ("", None),
         (None, None),
         (True, None),
         (["2023-01-05"], None),
     ],
 )
-def test_normalize_date(value: object, expected: str | None) -> None:
-    assert normalize_date(value) == expected
+def test_iso_date(value: object, expected: str | None) -> None:
+    assert iso_date(value) == expected

@@ -6,35 +6,30 @@ rendering, the answer chain and the handlers are the real code; the browser test
 
 from __future__ import annotations
 
-import html
 import json
 import re
-import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import pytest
 from langchain_core.messages import BaseMessage
+from markupsafe import escape
 
-from qa.answer import ABSTAIN_TEXT, AnswerResult, Citation, clean_condensed, condense_question
-from qa.documents import ArticleRecord, Chunk, ScoredChunk
-from qa.embedding import FakeEmbedder
-from qa.indexing import IngestReport
-from qa.llm import FakeChatModel
-from qa.loaders import Rejected
+from qa.answer.condense import clean_condensed, condense_question
+from qa.documents import ArticleRecord, Chunk, DateRange, Rejected, ScoredChunk
+from qa.errors import InvalidDateError
+from qa.llm.fake import FakeChatModel
+from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, IngestReport, SearchScope, Timings
 from qa.service import NewsDesk
-from qa.settings import Settings
-from qa.web import (
-    Turn,
-    WebApp,
-    append_feedback,
+from qa.web.feedback import FeedbackLog, feedback_record
+from qa.web.handlers import WebApp
+from qa.web.state import Turn, file_outcome, filter_articles
+from qa.web.views import (
     describe_scope,
-    feedback_record,
-    file_outcome,
-    filter_articles,
     highlight_passage,
     linkify_citations,
-    parse_day,
     render_citation_card,
     render_library,
     render_sources_panel,
@@ -43,6 +38,8 @@ from qa.web import (
 )
 
 pytestmark = pytest.mark.unit
+
+MakeDesk = Callable[..., NewsDesk]
 
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 PASSAGE = (
@@ -113,10 +110,15 @@ def _result(answer: str, citations: list[Citation], retrieved: list[ScoredChunk]
         question="q",
         answer=answer,
         abstained=kw.pop("abstained", False),
-        citations=citations,
-        retrieved=retrieved,
+        citations=tuple(citations),
+        retrieved=tuple(retrieved),
+        timings=Timings(retrieval_ms=1.0, total_ms=2.0),
         **kw,
     )
+
+
+def _scope(chunks: int, articles: int, dates: DateRange | None = None) -> SearchScope:
+    return SearchScope(collection="c", articles=articles, chunks=chunks, min_score=0.3, dates=dates)
 
 
 def _tags(html_text: str) -> set[str]:
@@ -145,23 +147,24 @@ def test_a_finished_answer_notes_the_standalone_question_it_searched_for() -> No
 
 def test_an_abstention_looks_different_and_says_what_was_searched() -> None:
     result = _result(ABSTAIN_TEXT, [], [_hit("text", _record(), score=0.21)], abstained=True)
-    scope = describe_scope(result, threshold=0.3, chunks=4, articles=1)
+    scope = describe_scope(result, _scope(chunks=4, articles=1))
     assert scope == "Searched 4 chunks of 1 article; best match 0.21 < threshold 0.30."
     turn = Turn(f"Who won? {PAYLOAD}", f"Who won? {PAYLOAD}", k=5, result=result, scope=scope)
     out = render_turn(turn, 0)
-    assert 'class="nd-abstain"' in out and "Not in the articles" in out and html.escape(ABSTAIN_TEXT) in out
-    assert html.escape(scope) in out and "<script" not in out
+    assert 'class="nd-abstain"' in out and "Not in the articles" in out and escape(ABSTAIN_TEXT) in out
+    assert escape(scope) in out and "<script" not in out and escape(PAYLOAD) in out
     assert "nd-cite" not in out
 
 
 def test_scope_of_other_abstentions() -> None:
-    called = _result(ABSTAIN_TEXT, [], [_hit("t", _record(), 0.52)], abstained=True, llm_called=True)
-    called.sources_given = 2
-    said = describe_scope(called, threshold=0.3, chunks=9, articles=3, since="2019-01-01")
+    called = _result(
+        ABSTAIN_TEXT, [], [_hit("t", _record(), 0.52)], abstained=True, llm_called=True, sources_given=2
+    )
+    said = describe_scope(called, _scope(9, 3, DateRange.parse("2019-01-01", None)))
     assert "(only those published 2019-01-01 – …)" in said
     assert "best match (0.52) reached the threshold (0.30)" in said and "2 passages" in said
     empty = _result(ABSTAIN_TEXT, [], [], abstained=True)
-    assert "index is empty" in describe_scope(empty, threshold=0.3, chunks=0, articles=0)
+    assert "index is empty" in describe_scope(empty, _scope(chunks=0, articles=0))
 
 
 def test_the_supporting_sentence_is_marked_inside_the_escaped_passage() -> None:
@@ -250,24 +253,34 @@ def test_each_uploaded_file_gets_its_outcome_and_reasons() -> None:
 
 
 def test_date_bounds_are_checked() -> None:
-    assert parse_day(" 2019-09-27 ", "from") == "2019-09-27"
-    assert parse_day("", "from") is None
-    with pytest.raises(ValueError, match="from must be a date as YYYY-MM-DD"):
-        parse_day("27/09/2019", "from")
-    with pytest.raises(ValueError, match="YYYY-MM-DD"):
-        parse_day("2019-02-30", "from")
+    labels = ("from", "until")
+    dates = DateRange.parse(" 2019-09-27 ", "", labels=labels)
+    assert dates is not None and (dates.since, dates.until) == ("2019-09-27", None)
+    assert DateRange.parse("", " ", labels=labels) is None
+    with pytest.raises(InvalidDateError, match="from must be a date as YYYY-MM-DD"):
+        DateRange.parse("27/09/2019", None, labels=labels)
+    with pytest.raises(InvalidDateError, match="until is not a real date"):
+        DateRange.parse(None, "2019-02-30", labels=labels)
+    with pytest.raises(InvalidDateError, match="before it starts"):
+        DateRange.parse("2019-03-01", "2019-02-01", labels=labels)
+
+
+def test_the_chat_refuses_an_impossible_date_with_a_message(make_desk: MakeDesk) -> None:
+    web = WebApp(make_desk())
+    with pytest.raises(gr.Error, match="Published from is not a real date"):
+        list(web.respond("How many base stations?", [], 5, "2023-02-30", ""))
 
 
 # --- feedback ---------------------------------------------------------------------------------------
 
 
 def test_feedback_lines_hold_question_answer_sources_settings_and_time(tmp_path: Path) -> None:
-    turn = Turn("How many?", "How many base stations?", k=4, since="2019-01-01", until=None)
+    turn = Turn("How many?", "How many base stations?", k=4, dates=DateRange.parse("2019-01-01", None))
     turn.result = _result("5,000 [1].", [_citation()], [])
     path = tmp_path / "data" / "feedback.jsonl"
+    log = FeedbackLog(path)
     for rating in ("up", "down"):
-        record = feedback_record(turn, rating, " useful ", llm="fake", embedding_model="fake-emb")
-        append_feedback(path, record, threading.Lock())
+        log.append(feedback_record(turn, rating, " useful ", llm="fake", embedding_model="fake-emb"))
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert [line["rating"] for line in lines] == ["up", "down"]
     first = lines[0]
@@ -295,9 +308,8 @@ def test_feedback_lines_hold_question_answer_sources_settings_and_time(tmp_path:
 # --- the handlers on the real chain, with fakes ------------------------------------------------------
 
 
-def _desk(tmp_path: Path, chat: FakeChatModel) -> NewsDesk:
-    settings = Settings(data_dir=tmp_path / "data", collection="web-unit", llm_mode="fake", min_score=0.2)
-    desk = NewsDesk(settings, embedder=FakeEmbedder(), chat_model=chat)  # FAKE embedder and chat model
+def _desk(make_desk: MakeDesk, tmp_path: Path, chat: FakeChatModel) -> NewsDesk:
+    desk = make_desk(chat_model=chat, min_score=0.2)  # FAKE embedder and chat model, memory store
     corpus = tmp_path / "huawei.txt"
     corpus.write_text(
         "Huawei plans to make 1.5 million 5G base stations next year, its founder said.\n"
@@ -308,10 +320,12 @@ def _desk(tmp_path: Path, chat: FakeChatModel) -> NewsDesk:
     return desk
 
 
-def test_the_chat_streams_then_cites_and_a_follow_up_searches_with_the_conversation(tmp_path: Path) -> None:
+def test_the_chat_streams_then_cites_and_a_follow_up_searches_with_the_conversation(
+    make_desk: MakeDesk, tmp_path: Path
+) -> None:
     # The FAKE extractive model answers from the sources; it cannot rewrite a follow-up (no sources in
     # that prompt), so the handler falls back to "previous question + follow-up" for retrieval.
-    web = WebApp(_desk(tmp_path, FakeChatModel()))
+    web = WebApp(_desk(make_desk, tmp_path, FakeChatModel()))
     states = list(web.respond("How many base stations does Huawei make a month?", [], 5, "", ""))
     assert any("nd-streaming" in messages[-1]["content"] for messages, *_ in states[:-1])
     messages, panel, turns, cleared = states[-1]
@@ -328,15 +342,15 @@ def test_the_chat_streams_then_cites_and_a_follow_up_searches_with_the_conversat
     assert web.new_chat()[2] == []
 
 
-def test_a_failing_model_is_reported_in_the_chat(tmp_path: Path) -> None:
-    web = WebApp(_desk(tmp_path, FailingFakeChat()))
+def test_a_failing_model_is_reported_in_the_chat(make_desk: MakeDesk, tmp_path: Path) -> None:
+    web = WebApp(_desk(make_desk, tmp_path, FailingFakeChat()))
     messages, _, turns, _ = list(web.respond("How many base stations does Huawei make?", [], 5, "", ""))[-1]
     assert turns[0].error is not None and "model server gone" in turns[0].error
     assert 'class="nd-error"' in messages[-1]["content"]
 
 
-def test_rating_an_answer_appends_to_the_data_dir(tmp_path: Path) -> None:
-    web = WebApp(_desk(tmp_path, FakeChatModel()))
+def test_rating_an_answer_appends_to_the_data_dir(make_desk: MakeDesk, tmp_path: Path) -> None:
+    web = WebApp(_desk(make_desk, tmp_path, FakeChatModel()))
     turns = list(web.respond("How many base stations does Huawei make a month?", [], 3, "", ""))[-1][2]
     status, comment = web.thumbs_down(turns, "wrong month")
     assert "thumbs down" in status and comment == ""

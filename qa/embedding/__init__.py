@@ -1,0 +1,46 @@
+"""Stage 4a: turn texts into vectors. One small `Embedder` interface; backends chosen in `create_embedder`.
+
+To add a backend: implement `Embedder` in a module of this package and add a case to `create_embedder`
+(and its name to `Settings.embedding_backend`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
+
+
+class Embedder(Protocol):
+    """Embeds texts and measures them in the model's own tokens."""
+
+    name: str
+    dimension: int
+    max_tokens: int  # longest input, in word pieces, special tokens excluded
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length vectors, one per text."""
+        ...
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the tokens of `text` (special tokens excluded)."""
+        ...
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    """Build the embedder the settings ask for; heavy libraries are imported only on that path."""
+    match settings.embedding_backend:
+        case "sentence-transformers":
+            from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
+
+            return SentenceTransformerEmbedder(
+                settings.embedding_model,
+                device=settings.embedding_device,
+                batch_size=settings.embedding_batch_size,
+            )
+        case "fake":
+            from qa.embedding.fake import FakeEmbedder
+
+            return FakeEmbedder()

@@ -1,0 +1,60 @@
+"""The errors a person can act on. Presenters show these as one clear line; anything else is a bug.
+
+Every stage raises a subclass of `UserError` for problems the person running the product can fix (a
+busy index, a missing model, a bad date), with a message that says how. Other exceptions (a ValueError
+from a data bug, say) are not user errors and keep their traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem the person running the product can fix; the message says how."""
+
+    exit_code = 1
+
+
+class InvalidInputError(UserError):
+    """The request itself is wrong (a bad date, an empty question): fix the input and ask again."""
+
+    exit_code = 2
+
+
+class IndexBusyError(UserError):
+    """Another process holds the write lock of the data dir."""
+
+
+class StoreError(UserError):
+    """A store problem a person can act on (the message says how)."""
+
+
+class IndexMismatchError(StoreError):
+    """The collection was built with other index settings (embedding model, chunking)."""
+
+
+class EmbeddingModelNotAvailable(UserError):
+    """The embedding model could not be loaded (not installed, not a path, no hub access)."""
+
+
+class ModelNotAvailable(UserError):
+    """The requested local model cannot be found or built; the message says what to do."""
+
+
+class ModelIntegrityError(ModelNotAvailable):
+    """An assembled model file does not have the expected size or SHA-256."""
+
+
+class LLMConfigError(UserError):
+    """The settings do not describe a usable chat model."""
+
+
+class LocalServerError(UserError):
+    """llama.cpp's server could not be started for a model file."""
+
+
+class EvalError(UserError):
+    """A problem with the evaluation inputs or run directory that a person can fix (message says how)."""
+
+
+class InvalidDateError(InvalidInputError):
+    """A date bound that is not a real YYYY-MM-DD date, or a range that ends before it starts."""

@@ -1,0 +1,271 @@
+"""One evaluation run: ingest the corpus into its own collection, rank and answer every question.
+
+Everything goes through the product's facade: the articles are ingested with `NewsDesk.ingest`, ranked
+with `NewsDesk.rank` (the retriever the chat uses, without its threshold), and answered with
+`NewsDesk.ask`, the chain the chat uses. A BM25 keyword baseline over the same chunks runs beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from qa.errors import EvalError
+from qa.eval.bm25 import RANKED_ARTICLES, Bm25Baseline
+from qa.eval.corpus import Corpus, collection_for, corpus_hash, read_corpus
+from qa.eval.metrics import first_gold_rank, rank_articles, rounded, summarize
+from qa.eval.questions import Question, load_questions
+from qa.eval.report import render_report
+from qa.eval.rundir import (
+    REPORT_FILE,
+    RESULTS_FILE,
+    SUMMARY_FILE,
+    prepare_run_dir,
+    previous_index,
+    read_results,
+    write_atomic,
+    write_run_file,
+)
+from qa.eval.scoring import citation_validity, count_valid_markers, judge_answer, states
+from qa.results import AnswerResult
+from qa.service import NewsDesk
+
+# Chunks fetched to rank articles; 50 gave fewer than 10 distinct articles for 2 dev questions.
+RANK_CHUNKS = 100
+MAX_CONSECUTIVE_ERRORS = 3  # a broken LLM fails every question; stop instead of recording all of them
+DEFAULT_RUNS_ROOT = Path("runs")
+
+
+@dataclass
+class EvalOptions:
+    """What `qa eval` was asked to do."""
+
+    articles: Path
+    questions: Path
+    out: Path | None = None
+    limit: int | None = None
+    prefix: str | None = None
+    retrieval_only: bool = False
+    progress: bool = True
+    runs_root: Path = DEFAULT_RUNS_ROOT
+
+
+@dataclass
+class EvalOutcome:
+    """Where a run wrote its files, its summary, and how it ended."""
+
+    out_dir: Path
+    summary: dict[str, Any]
+    evaluated: int  # questions evaluated by this invocation
+    resumed: int  # questions already done by an earlier invocation
+    interrupted: bool = False
+    index: dict[str, Any] = field(default_factory=dict)
+
+
+def run_config(options: EvalOptions, desk: NewsDesk, corpus_sha256: str) -> dict[str, Any]:
+    """Every setting that affects the figures (compared when resuming and shown by --compare)."""
+    config: dict[str, Any] = {
+        "articles": str(Path(options.articles).expanduser().absolute()),
+        "corpus_sha256": corpus_sha256,
+        "collection": collection_for(corpus_sha256),
+        "questions": str(Path(options.questions).expanduser().absolute()),
+        "questions_sha256": corpus_hash(options.questions, {}),
+        "filter": options.prefix,
+        "limit": options.limit,
+        "retrieval_only": options.retrieval_only,
+        **desk.index_config(),
+        "rank_chunks": RANK_CHUNKS,
+        "k": desk.settings.k,
+        "min_score": desk.settings.min_score,
+        "bm25": dict(Bm25Baseline.settings),
+        "llm": None,
+        "llm_max_tokens": None,
+        "llm_temperature": None,
+        "llm_context_window": None,
+        "prompt_sha256": None,
+    }
+    if not options.retrieval_only:
+        config.update(desk.answer_config())
+    return config
+
+
+def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
+    """Run (or resume) an evaluation; Ctrl-C stops it cleanly with what was done summarised.
+
+    The user's own collection is never touched: the corpus goes into a collection named after its hash.
+    """
+    questions = load_questions(options.questions, limit=options.limit, prefix=options.prefix)
+    if not questions:
+        raise EvalError(f"no questions selected from {options.questions}")
+    corpus_sha256 = corpus_hash(options.articles, desk.index_config())
+    eval_desk = desk.with_collection(collection_for(corpus_sha256))
+    config = run_config(options, eval_desk, corpus_sha256)
+    out = prepare_run_dir(options.out, options.runs_root, config)
+    results_path = out / RESULTS_FILE
+    done = {qid for qid, r in read_results(results_path).items() if "error" not in r}
+    todo = [q for q in questions if q.id not in done]
+    outcome = EvalOutcome(out_dir=out, summary={}, evaluated=0, resumed=len(questions) - len(todo))
+    try:
+        if todo:
+            outcome.index = _ingest(eval_desk, options)
+            outcome.interrupted = _run_questions(todo, results_path, outcome, options, eval_desk)
+    finally:
+        outcome.summary = _write_outputs(out, questions, config, outcome)
+        eval_desk.close()
+    return outcome
+
+
+def _ingest(desk: NewsDesk, options: EvalOptions) -> dict[str, Any]:
+    started = time.perf_counter()
+    report = desk.ingest([options.articles], progress=options.progress)
+    return {
+        "articles": report.indexed,
+        "rejected": len(report.rejected),
+        "chunks_embedded": report.chunks_written,
+        "ingest_s": round(time.perf_counter() - started, 2),
+    }
+
+
+def _write_outputs(
+    out: Path, questions: Sequence[Question], config: Mapping[str, Any], outcome: EvalOutcome
+) -> dict[str, Any]:
+    """summary.json, report.html and run.json for every result line so far (also after Ctrl-C)."""
+    records = read_results(out / RESULTS_FILE)
+    selected = [records[q.id] for q in questions if q.id in records]
+    summary = summarize(selected, config)
+    summary["selected"] = len(questions)
+    summary["complete"] = all(q.id in records and "error" not in records[q.id] for q in questions)
+    summary["index"] = outcome.index or previous_index(out)
+    summary["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+    write_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(out / REPORT_FILE, render_report(selected, summary))
+    write_run_file(out, config, complete=summary["complete"])
+    return summary
+
+
+def _run_questions(
+    todo: Sequence[Question], results_path: Path, outcome: EvalOutcome, options: EvalOptions, desk: NewsDesk
+) -> bool:
+    """Evaluate the remaining questions, appending one flushed line each; True when Ctrl-C stopped it."""
+    from tqdm import tqdm
+
+    corpus = read_corpus(desk)
+    bm25 = Bm25Baseline(corpus.chunks)
+    # One untimed query first: the first search of a process loads the HNSW index from disk.
+    desk.rank(todo[0].question, chunks=RANK_CHUNKS)
+    if not options.retrieval_only:
+        desk.start_llm()  # before the loop, so that loading the model isn't counted as latency
+    errors_in_a_row = 0
+    with (
+        results_path.open("a", encoding="utf-8") as results,
+        tqdm(
+            total=len(todo), desc="Evaluating", unit="q", file=sys.stderr, disable=not options.progress
+        ) as bar,
+    ):
+        try:
+            for question in todo:
+                try:
+                    record = evaluate_question(
+                        question, desk, bm25, corpus, answer=not options.retrieval_only
+                    )
+                    errors_in_a_row = 0
+                except Exception as exc:  # recorded and retried on resume; a run of them stops the run
+                    errors_in_a_row += 1
+                    record = {**question.fields(), "error": f"{type(exc).__name__}: {exc}"}
+                    if errors_in_a_row >= MAX_CONSECUTIVE_ERRORS:
+                        _append(results, record)
+                        raise
+                _append(results, record)
+                outcome.evaluated += 1
+                bar.update(1)
+        except KeyboardInterrupt:
+            return True
+    return False
+
+
+def _append(handle: TextIO, record: Mapping[str, Any]) -> None:
+    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    handle.flush()  # a crash or Ctrl-C keeps every finished question
+
+
+def evaluate_question(
+    question: Question, desk: NewsDesk, bm25: Bm25Baseline, corpus: Corpus, *, answer: bool
+) -> dict[str, Any]:
+    """Rank articles densely and with BM25, then (when `answer`) answer through the chat's own path."""
+    retrieval = desk.rank(question.question, chunks=RANK_CHUNKS)
+    dense = rank_articles((hit.article.id, hit.score) for hit in retrieval.nearest)[:RANKED_ARTICLES]
+    titles = {hit.article.id: hit.article.title for hit in retrieval.nearest}
+    keyword = bm25.rank(question.question, RANKED_ARTICLES)
+    top_score = retrieval.nearest[0].score if retrieval.nearest else None
+    record: dict[str, Any] = {
+        **question.fields(),
+        "retrieved": [{"article_id": a, "title": titles[a], "score": round(s, 4)} for a, s in dense],
+        "gold_rank": first_gold_rank([a for a, _ in dense], question.gold_ids),
+        "top_score": rounded(top_score),
+        # What the answer step's threshold would do: no chunk this similar means the LLM is not asked.
+        "below_min_score": top_score is None or top_score < desk.settings.min_score,
+        "bm25": {
+            "retrieved": [
+                {"article_id": a, "title": corpus.titles.get(a, ""), "score": round(s, 4)} for a, s in keyword
+            ],
+            "gold_rank": first_gold_rank([a for a, _ in keyword], question.gold_ids),
+        },
+        "timings_ms": {"retrieval": round(retrieval.ms, 1)},
+    }
+    if answer:
+        result = desk.ask(question.question)
+        record.update(answer_fields(result, question, corpus))
+        record["timings_ms"].update(_answer_timings(result))
+    return record
+
+
+def _answer_timings(result: AnswerResult) -> dict[str, float | None]:
+    timings = result.timings
+    return {
+        "answer_retrieval": round(timings.retrieval_ms, 1),
+        "first_token": rounded(timings.first_token_ms, 1),
+        "generation": rounded(timings.generation_ms, 1),
+        "total": round(timings.total_ms, 1),
+        "tokens_per_s": rounded(result.generation.tokens_per_s if result.llm_called else None, 2),
+    }
+
+
+def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> dict[str, Any]:
+    """The answer part of a result line: answer, abstention, citations and their verdicts."""
+    # The sources the LLM saw: a prefix of `retrieved` (those over the threshold, minus any trimmed).
+    sources = [hit.article.id for hit in result.retrieved[: result.sources_given]]
+    cited = list(dict.fromkeys(c.article_id for c in result.citations))
+    supported = [
+        article_id
+        for article_id in cited
+        if article_id in question.gold_ids
+        or any(states(corpus.texts.get(article_id, ""), gold) for gold in question.answers)
+    ]
+    valid = 0 if result.abstained else count_valid_markers(result.answer, result.sources_given)
+    verdict = judge_answer(
+        result.answer, result.abstained, question.answers, question.choices, question.question
+    )
+    verdict.update(
+        {
+            "valid_markers": valid,
+            "invalid_markers": result.invalid_citations,
+            "citation_validity": rounded(citation_validity(valid, result.invalid_citations)),
+            "cited_supported": supported,
+        }
+    )
+    return {
+        "answer": result.answer,
+        "abstained": result.abstained,
+        "llm_called": result.llm_called,
+        "sources": sources,
+        "sources_trimmed": result.sources_trimmed,
+        "citations": [{"n": c.n, "article_id": c.article_id, "title": c.title} for c in result.citations],
+        "cited_articles": cited,
+        "verdict": verdict,
+    }

@@ -1,0 +1,149 @@
+"""llama.cpp's OpenAI-compatible server, run in this process by xllamacpp on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa.errors import LocalServerError
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# llama.cpp's common log levels: 1 errors, 2 warnings (what we run with), 3 info (its default), 4 debug.
+LLAMA_LOG_WARNINGS = 2
+_TOKENIZE_TIMEOUT_S = 30.0
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalLlamaServer:
+    """llama.cpp's OpenAI-compatible HTTP server, run in this process on a free loopback port."""
+
+    _START_ATTEMPTS = 3  # the free port can be taken between probing and binding; a new one fixes that
+
+    def __init__(
+        self,
+        gguf: Path,
+        *,
+        context_window: int = 4096,
+        threads: int = 2,
+        verbosity: int = LLAMA_LOG_WARNINGS,
+    ) -> None:
+        self.gguf = Path(gguf)
+        self.context_window = context_window
+        self.threads = threads
+        self.verbosity = verbosity
+        # A per-process key: the server allows any CORS origin, so without a key any web page open in a
+        # browser on this machine could use the model through the loopback port.
+        self.api_key = secrets.token_urlsafe(24)
+        self._server: Any = None
+        self._address: str | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, gguf: Path, settings: Settings) -> LocalLlamaServer:
+        """A server for `gguf` with the context window and threads from `settings`."""
+        return cls(gguf, context_window=settings.llm_context_window, threads=settings.llm_threads)
+
+    def _params(self, port: int) -> Any:
+        import xllamacpp as xlc
+
+        p = xlc.CommonParams()
+        p.model.path = str(self.gguf)
+        p.n_ctx = self.context_window
+        p.hostnames = ["127.0.0.1"]
+        p.port = port
+        p.cpuparams.n_threads = self.threads
+        p.cpuparams_batch.n_threads = self.threads
+        p.sampling.temp = 0.0  # requests send their own temperature; this is the deterministic fallback
+        p.verbosity = self.verbosity
+        p.api_keys = [self.api_key]
+        p.ui = False  # the bundled chat web page is not part of the product
+        return p
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is started."""
+        return self._server is not None
+
+    def start(self) -> None:
+        """Load the model and start serving, once; later calls return at once."""
+        with self._lock:
+            if self._server is not None:
+                return
+            import xllamacpp as xlc
+
+            started = time.perf_counter()
+            for attempt in range(1, self._START_ATTEMPTS + 1):
+                try:
+                    # Returns once the model is loaded and the port is listening.
+                    server = xlc.Server(self._params(_free_loopback_port()))
+                    break
+                except RuntimeError as exc:
+                    if attempt == self._START_ATTEMPTS:
+                        raise LocalServerError(
+                            f"llama.cpp could not start a server for {self.gguf} ({exc}); its log lines on "
+                            "stderr say why (a damaged model file, too little memory, ...)."
+                        ) from exc
+            self._server = server
+            self._address = str(server.listening_address)
+            log.info(
+                "Local LLM %s serving at %s (ready in %.1f s)",
+                self.gguf.name,
+                self._address,
+                time.perf_counter() - started,
+            )
+
+    @property
+    def base_url(self) -> str:
+        """The server's root URL (`http://127.0.0.1:PORT`), starting it if needed; add `/v1` for OpenAI."""
+        self.start()
+        assert self._address is not None
+        return self._address
+
+    def close(self) -> None:
+        """Stop serving and free the model; `start` may be called again later."""
+        with self._lock:
+            server, self._server, self._address = self._server, None, None
+        # Dropping the last reference runs the C++ destructor, which stops the HTTP loop and joins it.
+        del server
+
+    def count_prompt_tokens(self, messages: Sequence[tuple[str, str]]) -> int:
+        """Tokens the model reads for these (role, text) messages: its chat template, its tokenizer."""
+        payload = [{"role": role, "content": text} for role, text in messages]
+        prompt = self._post("/apply-template", {"messages": payload})["prompt"]
+        return len(self._post("/tokenize", {"content": prompt, "add_special": True})["tokens"])
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=json.dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"},
+        )
+        # No proxy: an HTTP(S)_PROXY in the environment must not see the prompt (or be unable to reach us).
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=_TOKENIZE_TIMEOUT_S) as response:
+            reply: dict[str, Any] = json.loads(response.read())
+        return reply
+
+    def __enter__(self) -> LocalLlamaServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,111 @@
+"""Stage 1 of ingestion: turn files and directories into `RawArticle` records (or `Rejected` ones).
+
+Every supported format ends up as text plus whatever metadata the file carried. Nothing here raises
+out of `iter_raw_articles`: a file or record that cannot be read becomes a `Rejected` with a reason a
+person can act on, so one bad file never stops a batch. One module per kind of file; trafilatura,
+htmldate and pypdf are imported inside the functions that need them, so `import qa.loaders` stays cheap.
+
+To add a format: write `load_<kind>(path, data) -> LoadResult` in its own module and register its
+suffixes in `LOADERS` below.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterable, Iterator
+from pathlib import Path
+
+from qa.documents import RawArticle, Rejected
+from qa.loaders.base import Loader, LoadResult
+from qa.loaders.html import load_html
+from qa.loaders.pdf import load_pdf
+from qa.loaders.records import load_csv, load_json, load_jsonl
+from qa.loaders.text import load_text
+
+__all__ = ["LOADERS", "SUPPORTED_SUFFIXES", "LoadResult", "iter_raw_articles"]
+
+LOADERS: dict[str, Loader] = {
+    ".txt": load_text,
+    ".md": load_text,
+    ".html": load_html,
+    ".htm": load_html,
+    ".json": load_json,
+    ".jsonl": load_jsonl,
+    ".csv": load_csv,
+    ".pdf": load_pdf,
+}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(LOADERS)
+
+
+def iter_raw_articles(paths: Iterable[Path]) -> Iterator[RawArticle | Rejected]:
+    """Yield one `RawArticle` or `Rejected` per article found in the given files and directories."""
+    seen: set[Path] = set()
+    for given in paths:
+        files = yield from _files_of(Path(given))
+        for file in files:
+            # A file named twice (or inside a directory also given) is loaded once, so it is not
+            # indexed twice in one run.
+            key = file.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            yield from _load_file(file)
+
+
+def _files_of(path: Path) -> Generator[Rejected, None, list[Path]]:
+    """The files to load for one given path (returned); yields a `Rejected` when there are none."""
+    supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+    if path.is_dir():
+        try:
+            files = _walk_directory(path)
+        except OSError as err:
+            yield Rejected(str(path), f"cannot list directory: {err.strerror or err}")
+            return []
+        if not files:
+            # Silence here would look like success; say why nothing was loaded.
+            yield Rejected(str(path), f"no supported files in directory ({supported})")
+        return files
+    if path.exists() and not path.is_file():
+        yield Rejected(str(path), "not a regular file or directory")
+        return []
+    if not path.exists():
+        yield Rejected(str(path), "no such file or directory")
+        return []
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kind = f"'{suffix}'" if suffix else "(no suffix)"
+        yield Rejected(str(path), f"unsupported file type {kind}; supported: {supported}")
+        return []
+    return [path]
+
+
+def _walk_directory(root: Path) -> list[Path]:
+    """Supported, non-hidden files under `root`, recursively, in a stable order."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        # Pruning in place stops os.walk from descending into .git, .venv and the like.
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+                found.append(Path(dirpath) / name)
+    # Sort by path components so the order does not depend on the file system's listing order.
+    return sorted(found, key=lambda p: p.relative_to(root).parts)
+
+
+def _load_file(path: Path) -> LoadResult:
+    """Dispatch on suffix; turn any unexpected error into a `Rejected` instead of raising."""
+    loader = LOADERS[path.suffix.lower()]
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        yield Rejected(str(path), f"cannot read file: {err.strerror or err}")
+        return
+    if not data.strip():
+        yield Rejected(str(path), "empty file")
+        return
+    try:
+        yield from loader(path, data)
+    except Exception as err:  # a broken file must never stop the batch
+        yield Rejected(str(path), f"could not load file ({type(err).__name__}: {err})")

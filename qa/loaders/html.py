@@ -1,0 +1,94 @@
+"""HTML pages (.html, .htm): main text and metadata via trafilatura, which dates the page with htmldate."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from qa.documents import RawArticle, Rejected
+from qa.loaders.base import LoadResult, clean_str, quiet_library_logs
+from qa.loaders.records import as_authors
+from qa.text.dates import iso_date
+from qa.text.words import tokens
+
+
+def load_html(path: Path, data: bytes) -> LoadResult:
+    """An HTML page: one article with its title, canonical URL, date, authors and outlet."""
+    import trafilatura
+    from trafilatura.utils import load_html as parse_html
+
+    with quiet_library_logs("trafilatura"):
+        tree = parse_html(data)
+    if tree is None:
+        yield Rejected(str(path), "not parseable as HTML")
+        return
+    # Read before extraction, which may prune the tree it is given.
+    canonical = _canonical_link(tree)
+    # htmldate's extensive search guesses a date from any date in the body text (often an event
+    # date, not the publication date); markup, JSON-LD and URL dates only are more trustworthy.
+    date_params = {
+        "original_date": True,
+        "extensive_search": False,
+        "max_date": date.today().isoformat(),
+    }
+    with quiet_library_logs("trafilatura", "htmldate"):
+        doc = trafilatura.bare_extraction(
+            tree,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            date_extraction_params=date_params,
+        )
+    if doc is None or isinstance(doc, dict):
+        yield Rejected(str(path), "no extractable article text in HTML")
+        return
+    title = clean_str(doc.title)
+    text = _html_body_text(doc.body, doc.text or "", title)
+    if not text.strip():
+        yield Rejected(str(path), "no extractable article text in HTML")
+        return
+    yield RawArticle(
+        text=text,
+        origin=str(path),
+        title=title,
+        url=canonical or clean_str(doc.url),
+        published=iso_date(doc.date),
+        authors=as_authors(doc.author),
+        source=clean_str(doc.sitename),
+    )
+
+
+def _html_body_text(body: Any, fallback: str, title: str | None) -> str:
+    """Join trafilatura's top-level blocks with blank lines, so paragraphs stay paragraphs."""
+    # trafilatura's plain text joins every block with a single newline, the same as a <br> inside a
+    # paragraph; rendering block by block keeps the paragraph structure chunking relies on.
+    if body is None:
+        return fallback
+    from trafilatura.xml import xmltotxt
+
+    blocks = [xmltotxt(child, False).strip() for child in body]
+    blocks = [b for b in blocks if b]
+    # Pages repeat the headline as the first heading; the title is kept as metadata instead.
+    if blocks and title and tokens(blocks[0]) == tokens(title):
+        blocks = blocks[1:]
+    return "\n\n".join(blocks) if blocks else fallback
+
+
+def _canonical_link(tree: Any) -> str | None:
+    """The page's <link rel="canonical">, made absolute; trafilatura prefers og:url over it."""
+    from urllib.parse import urljoin
+
+    og_url = next((m.get("content", "").strip() for m in tree.iterfind(".//meta[@property='og:url']")), "")
+    for link in tree.iterfind(".//link[@href]"):
+        if "canonical" not in (link.get("rel") or "").lower().split():
+            continue
+        href = link.get("href", "").strip()
+        if href.startswith("//"):
+            href = "https:" + href
+        elif og_url and not re.match(r"^[a-z][a-z0-9+.-]*://", href, re.IGNORECASE):
+            href = urljoin(og_url, href)  # a relative canonical link, resolved against og:url
+        if re.match(r"^https?://", href, re.IGNORECASE):
+            return href
+    return None

@@ -1,0 +1,217 @@
+"""What the facade hands to presenters: answers with citations, ingest reports, index figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.documents import DateRange, Rejected, ScoredChunk
+
+ABSTAIN_TEXT = "I can't find that in the indexed articles."
+"""What the product says, in so many words, when the articles do not hold the answer."""
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Chunks a question found: `hits` passed the relevance threshold, `nearest` is all that was looked at."""
+
+    hits: list[ScoredChunk]
+    nearest: list[ScoredChunk]
+    min_score: float
+    ms: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source the answer cites: the article, and the passage that supports the claim."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    source: str | None
+    quote: str  # the supporting sentence
+    passage: str  # the whole cited chunk
+    chunk_id: str
+    quote_start: int  # offsets of `quote` in the cleaned article text
+    quote_end: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The citation as `qa ask --json` prints it (the passage is left out: it is in the index)."""
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published,
+            "source": self.source,
+            "quote": self.quote,
+            "chunk_id": self.chunk_id,
+            "quote_start": self.quote_start,
+            "quote_end": self.quote_end,
+        }
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Milliseconds spent on one answer; the LLM's parts are None when it was not called."""
+
+    retrieval_ms: float
+    total_ms: float
+    first_token_ms: float | None = None  # from the start of the request to the first streamed piece
+    generation_ms: float | None = None  # from sending the prompt to the last piece
+
+    def to_json(self) -> dict[str, float]:
+        """Rounded milliseconds by stage; stages that did not run are left out."""
+        stages = {
+            "retrieval": self.retrieval_ms,
+            "first_token": self.first_token_ms,
+            "generation": self.generation_ms,
+            "total": self.total_ms,
+        }
+        return {name: round(ms, 1) for name, ms in stages.items() if ms is not None}
+
+
+@dataclass(frozen=True)
+class Generation:
+    """How much the LLM wrote and how fast (decoding only: the wait for the first piece is not in it)."""
+
+    tokens: int = 0  # streamed pieces, one token each on the local server
+    tokens_per_s: float = 0.0
+
+    def to_json(self) -> dict[str, float]:
+        """Token count and speed."""
+        return {"tokens": self.tokens, "tokens_per_s": round(self.tokens_per_s, 2)}
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """Everything about one answered question; `to_json` is the `qa ask --json` contract."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    retrieved: tuple[ScoredChunk, ...]  # everything looked at, best first, threshold or not
+    timings: Timings
+    generation: Generation = Generation()
+    invalid_citations: int = 0  # markers that pointed at no given source, removed
+    corrected_citations: int = 0  # markers re-pointed to the source that supports the claim
+    sources_given: int = 0  # retrieved chunks the LLM saw (a prefix of `retrieved`)
+    sources_trimmed: int = 0  # chunks over the threshold left out to fit the context window
+    llm_called: bool = False
+    llm: str = ""
+    embedding_model: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape read by later tooling."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": [
+                {
+                    "article_id": h.article.id,
+                    "title": h.article.title,
+                    "score": round(h.score, 4),
+                    "chunk_id": h.chunk.id,
+                }
+                for h in self.retrieved
+            ],
+            "invalid_citations": self.invalid_citations,
+            "corrected_citations": self.corrected_citations,
+            "llm_called": self.llm_called,
+            "timings_ms": self.timings.to_json(),
+            "generation": self.generation.to_json(),
+            "llm": self.llm,
+            "embedding_model": self.embedding_model,
+        }
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, article by article (filled in while it runs)."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # older versions of an edited file
+    rejected: list[Rejected] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    @property
+    def indexed(self) -> int:
+        """Articles that are in the index after this ingest (added, unchanged or replaced)."""
+        return len(self.added) + len(self.unchanged) + len(self.replaced)
+
+    def summary(self) -> str:
+        """One line for people: counts, then a line per rejected file with its reason."""
+        head = (
+            f"added {len(self.added)}, unchanged {len(self.unchanged)}, replaced {len(self.replaced)}, "
+            f"rejected {len(self.rejected)} article(s); {self.chunks_written} chunk(s) written "
+            f"in {self.seconds:.1f}s"
+        )
+        if self.removed:
+            head += f"; removed {len(self.removed)} older version(s) of edited files"
+        lines = [head] + [f"  rejected {r.origin}: {r.reason}" for r in self.rejected]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        """Machine-readable form for `qa ingest --json`."""
+        return {
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "replaced": self.replaced,
+            "removed": self.removed,
+            "rejected": [{"origin": r.origin, "reason": r.reason} for r in self.rejected],
+            "chunks_written": self.chunks_written,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class DeletedArticle:
+    """An article `delete` removed, with the number of its chunks that went with it."""
+
+    id: str
+    title: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Counts, and the settings the index was built with."""
+
+    collection: str
+    articles: int
+    chunks: int
+    embedding_model: str
+    chunk_tokens: int | None
+    chunk_overlap_tokens: int | None
+    store: str  # where it lives, in words
+
+    def to_json(self) -> dict[str, Any]:
+        """`qa stats --json`."""
+        return {
+            "collection": self.collection,
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "embedding_model": self.embedding_model,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap_tokens": self.chunk_overlap_tokens,
+            "store": self.store,
+        }
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """What a question was searched in: said when the answer is that the articles don't hold it."""
+
+    collection: str
+    articles: int
+    chunks: int
+    min_score: float
+    dates: DateRange | None = None

@@ -1,0 +1,132 @@
+"""Stage 4b: keep chunks, their vectors and an article registry. `Store` is the seam; backends live behind it.
+
+An article enters the registry only after all its chunks are written, so an interrupted write is simply
+redone by the next ingest. Writing an article replaces whatever was stored under its id: what happens
+to an unchanged or changed article is decided by the ingest (`qa.indexing`), not by the store.
+
+To add a store: implement `Store` in a module of this package, add a case to `create_store` (and to
+`Settings.store_backend`), and run the contract tests (`tests/store_contract.py`) against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from qa.documents import Article, ArticleRecord, Chunk, ScoredChunk, SearchFilter
+from qa.errors import IndexMismatchError
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
+
+SCHEMA_VERSION = 1
+
+
+class Store(Protocol):
+    """Where chunks, their vectors and the article registry live."""
+
+    collection_name: str
+    location: str  # where the index is, in words (for `qa stats`)
+
+    def stored_config(self) -> dict[str, Any]:
+        """The index settings recorded with the index ({} when there is no index yet)."""
+        ...
+
+    def check_config(self, config: Mapping[str, str | int]) -> None:
+        """Record `config` on a new index; raise IndexMismatchError if an existing one differs."""
+        ...
+
+    def get_article(self, article_id: str) -> ArticleRecord | None:
+        """The registry entry of a fully written article, if any."""
+        ...
+
+    def articles_from_origin(self, origin: str) -> list[ArticleRecord]:
+        """Articles that were loaded from this file."""
+        ...
+
+    def list_articles(self) -> list[ArticleRecord]:
+        """Every registered article, ordered by title."""
+        ...
+
+    def count_articles(self) -> int:
+        """Number of fully written articles."""
+        ...
+
+    def count_chunks(self) -> int:
+        """Number of chunks stored."""
+        ...
+
+    def write_article(
+        self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
+    ) -> None:
+        """Replace whatever is stored under the article's id by these chunks, then register it."""
+        ...
+
+    def delete_article(self, article_id: str) -> int:
+        """Remove an article and every chunk of it; returns the number of chunks removed."""
+        ...
+
+    def search(
+        self, embedding: Sequence[float], k: int, search_filter: SearchFilter | None = None
+    ) -> list[ScoredChunk]:
+        """The `k` chunks nearest to `embedding` that pass the filter, best first, with cosine similarity."""
+        ...
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, ordered by article id and position (for keyword indexes and checks)."""
+        ...
+
+    def reset(self) -> None:
+        """Drop the whole index: chunks, registry and recorded settings."""
+        ...
+
+    def open_collection(self, name: str) -> Store:
+        """Another collection in the same database (evaluation runs keep theirs apart from the user's)."""
+        ...
+
+
+def create_store(settings: Settings) -> Store:
+    """The store the settings ask for; Chroma is imported only on its path."""
+    match settings.store_backend:
+        case "chroma":
+            from qa.store.chroma import open_chroma_store
+
+            return open_chroma_store(settings)
+        case "memory":
+            from qa.store.memory import InMemoryStore
+
+            return InMemoryStore(settings.collection)
+
+
+def config_to_record(
+    stored: Mapping[str, Any], wanted: Mapping[str, str | int], collection: str
+) -> dict[str, str | int] | None:
+    """What to record for a new index (None when `stored` already matches); IndexMismatchError otherwise."""
+    wanted = {**wanted, "schema": SCHEMA_VERSION}
+    if not stored:
+        return dict(wanted)
+    differences = {key: (stored.get(key), value) for key, value in wanted.items() if stored.get(key) != value}
+    if not differences:
+        return None
+    detail = "; ".join(
+        f"{k}: index has {old!r}, settings ask {new!r}" for k, (old, new) in differences.items()
+    )
+    raise IndexMismatchError(
+        f"collection {collection!r} was built with other index settings ({detail}). "
+        "Mixing them would give meaningless search results. Either go back to the settings it was "
+        f"built with, use another collection (--collection NAME), or rebuild it: "
+        f"`qa reset --collection {collection} --yes` and ingest your articles again."
+    )
+
+
+def check_write(article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
+    """Refuse a write that would leave an article without chunks or chunks without vectors."""
+    if len(chunks) != len(embeddings):
+        raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+    if not chunks:
+        raise ValueError(f"article {article.id} has no chunks")
+
+
+def title_order(records: Sequence[ArticleRecord]) -> list[ArticleRecord]:
+    """Records in the order `list_articles` promises: by title, then id."""
+    return sorted(records, key=lambda r: (r.title.lower(), r.id))

@@ -1,0 +1,156 @@
+"""The Store in this process's memory: exact cosine search over every chunk, gone when the process ends.
+
+Small and dependency-free beyond numpy; unit tests use it instead of an on-disk Chroma, and it is the
+reference every other store is held to by the contract tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, ScoredChunk, SearchFilter
+from qa.store import check_write, config_to_record, title_order
+
+
+@dataclass(frozen=True)
+class _Stored:
+    chunk: Chunk
+    article: ArticleInfo
+    vector: np.ndarray  # unit length
+
+
+@dataclass
+class _Collection:
+    config: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, ArticleRecord] = field(default_factory=dict)
+    chunks: dict[str, _Stored] = field(default_factory=dict)  # insertion order: ties in search keep it
+
+
+class _Database:
+    """Named collections and the lock that guards them all, shared by the stores opened on it."""
+
+    def __init__(self) -> None:
+        self.collections: dict[str, _Collection] = {}
+        self.lock = threading.Lock()
+
+
+class InMemoryStore:
+    """The Store as Python dictionaries; safe to share between threads."""
+
+    def __init__(self, collection: str = "articles", *, database: _Database | None = None) -> None:
+        self.collection_name = collection
+        self.location = "in memory (gone when the process ends)"
+        self._database = database or _Database()
+        self._lock = self._database.lock
+        with self._lock:
+            self._data = self._database.collections.setdefault(collection, _Collection())
+
+    def open_collection(self, name: str) -> InMemoryStore:
+        """Another collection in the same memory (what one process has stored under that name)."""
+        return InMemoryStore(name, database=self._database)
+
+    def stored_config(self) -> dict[str, Any]:
+        """The index settings recorded with the index ({} when there is no index yet)."""
+        with self._lock:
+            return dict(self._data.config)
+
+    def check_config(self, config: Mapping[str, str | int]) -> None:
+        """Record `config` on a new index; raise IndexMismatchError if an existing one differs."""
+        with self._lock:
+            record = config_to_record(self._data.config, config, self.collection_name)
+            if record is not None:
+                self._data.config.update(record)
+
+    def get_article(self, article_id: str) -> ArticleRecord | None:
+        """The registry entry of a fully written article, if any."""
+        with self._lock:
+            return self._data.records.get(article_id)
+
+    def articles_from_origin(self, origin: str) -> list[ArticleRecord]:
+        """Articles that were loaded from this file."""
+        with self._lock:
+            return [r for r in self._data.records.values() if r.origin == origin]
+
+    def list_articles(self) -> list[ArticleRecord]:
+        """Every registered article, ordered by title."""
+        with self._lock:
+            return title_order(list(self._data.records.values()))
+
+    def count_articles(self) -> int:
+        """Number of fully written articles."""
+        with self._lock:
+            return len(self._data.records)
+
+    def count_chunks(self) -> int:
+        """Number of chunks stored."""
+        with self._lock:
+            return len(self._data.chunks)
+
+    def write_article(
+        self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
+    ) -> None:
+        """Replace whatever is stored under the article's id by these chunks, then register it."""
+        check_write(article, chunks, embeddings)
+        info = article.info()
+        vectors = [_unit(vector) for vector in embeddings]
+        with self._lock:
+            self._remove(article.id)
+            for chunk, vector in zip(chunks, vectors, strict=True):
+                self._data.chunks[chunk.id] = _Stored(chunk, info, vector)
+            self._data.records[article.id] = ArticleRecord(
+                **vars(info), origin=article.origin, content_hash=article.content_hash, chunks=len(chunks)
+            )
+
+    def delete_article(self, article_id: str) -> int:
+        """Remove an article and every chunk of it; returns the number of chunks removed."""
+        with self._lock:
+            return self._remove(article_id)
+
+    def _remove(self, article_id: str) -> int:
+        self._data.records.pop(article_id, None)
+        gone = [chunk_id for chunk_id, s in self._data.chunks.items() if s.chunk.article_id == article_id]
+        for chunk_id in gone:
+            del self._data.chunks[chunk_id]
+        return len(gone)
+
+    def search(
+        self, embedding: Sequence[float], k: int, search_filter: SearchFilter | None = None
+    ) -> list[ScoredChunk]:
+        """The `k` chunks nearest to `embedding` that pass the filter, best first, with cosine similarity."""
+        query = _unit(embedding)
+        with self._lock:
+            candidates = [
+                s
+                for s in self._data.chunks.values()
+                if search_filter is None or search_filter.matches(s.article)
+            ]
+        if not candidates:
+            return []
+        scores = np.stack([s.vector for s in candidates]) @ query
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [ScoredChunk(candidates[i].chunk, candidates[i].article, float(scores[i])) for i in order]
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, ordered by article id and position."""
+        with self._lock:
+            chunks = [s.chunk for s in self._data.chunks.values()]
+        return iter(sorted(chunks, key=lambda c: (c.article_id, c.index)))
+
+    def reset(self) -> None:
+        """Drop the whole index: chunks, registry and recorded settings."""
+        with self._lock:
+            self._data.config.clear()
+            self._data.records.clear()
+            self._data.chunks.clear()
+
+
+def _unit(vector: Sequence[float]) -> np.ndarray:
+    """`vector` scaled to length 1 (a zero vector stays zero), so a dot product is the cosine."""
+    array = np.asarray(vector, dtype=np.float64)
+    norm = float(np.linalg.norm(array))
+    return array / norm if norm else array

@@ -1,0 +1,50 @@
+"""The one sentence splitter: character spans, abbreviation- and initial-aware, newline-bounded."""
+
+from __future__ import annotations
+
+import re
+
+# Words that end with a period without ending the sentence. Lower-case, without the final period.
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st mt ft gen gov sen rep rev col lt sgt capt cmdr adm pres supt
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
+    inc ltd co corp bros dept univ assn est approx vs etc al fig no nos vol pp
+    u.s u.k u.n e.u a.m p.m i.e e.g d.c n.y l.a""".split()
+)
+_BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*\s+|\n\s*""")
+_NEXT_STARTS_SENTENCE = re.compile(r"""["'“‘(\[]*[A-Z0-9]""")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) character spans of the sentences of `text`, whitespace excluded."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        is_newline = "\n" in match.group()
+        if not is_newline:
+            if not _NEXT_STARTS_SENTENCE.match(text, end):
+                continue
+            preceding = text[start : match.start()].split()
+            last_word = preceding[-1].lower().rstrip(".") if preceding else ""
+            # "Mr. Smith", "U.S. officials", "J. Smith": a period that closes an abbreviation or an initial.
+            if last_word in ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+                continue
+        _append_trimmed(spans, text, start, end)
+        start = end
+    _append_trimmed(spans, text, start, len(text))
+    return spans
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text` as strings (see `split_sentences`)."""
+    return [text[start:end] for start, end in split_sentences(text)]
+
+
+def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))

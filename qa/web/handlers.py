@@ -1,0 +1,171 @@
+"""The handlers behind the page: every event of the chat, the library and feedback, bound to one facade."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from qa.documents import DateRange
+from qa.errors import InvalidDateError
+from qa.service import NewsDesk
+from qa.settings import Settings
+from qa.web.feedback import FeedbackLog, feedback_record
+from qa.web.state import FileOutcome, Turn, article_choices, file_outcome, filter_articles, plural
+from qa.web.views import (
+    chat_messages,
+    describe_scope,
+    render_header,
+    render_library,
+    render_outcomes,
+    render_sources_panel,
+    render_status,
+    render_streaming,
+    status_line,
+)
+
+log = logging.getLogger(__name__)
+
+ChatUpdate = tuple[list[dict[str, str]], str, list[Turn], str]  # messages, sources panel, turns, question box
+
+
+class WebApp:
+    """The handlers behind the page, bound to one NewsDesk."""
+
+    def __init__(self, desk: NewsDesk) -> None:
+        self.desk = desk
+        self.settings: Settings = desk.settings
+        self.llm_label = desk.llm_label
+        self.feedback = FeedbackLog(desk.settings.feedback_path)
+
+    # -- header and library
+
+    def header(self) -> str:
+        """The header with current counts."""
+        stats = self.desk.stats()
+        return render_header(self.llm_label, stats.embedding_model, stats.articles, stats.chunks)
+
+    def library(self, query: str) -> tuple[str, Any]:
+        """The library table and the delete picker, filtered by `query`."""
+        records = self.desk.list_articles()
+        chosen = filter_articles(records, query or "")
+        return render_library(chosen, len(records)), gr.update(choices=article_choices(chosen), value=None)
+
+    def refresh(self, query: str) -> tuple[str, str, Any]:
+        """Header, library and picker, as on page load."""
+        table, picker = self.library(query)
+        return self.header(), table, picker
+
+    # -- chat
+
+    def respond(
+        self, message: str, turns: list[Turn], k: float, since: str, until: str
+    ) -> Iterator[ChatUpdate]:
+        """Answer `message` in the conversation `turns`, streaming the answer as it is written."""
+        message = (message or "").strip()
+        threshold = self.settings.min_score
+        if not message:
+            yield chat_messages(turns), render_sources_panel(turns, threshold), turns, ""
+            return
+        try:
+            dates = DateRange.parse(since, until, labels=("Published from", "Published until"))
+        except InvalidDateError as exc:
+            raise gr.Error(str(exc)) from exc
+        turns = [*turns, Turn(message, message, k=int(k), dates=dates)]
+        panel = render_sources_panel(turns[:-1], threshold)
+        try:
+            for pending in self._answer(turns):
+                yield chat_messages(turns, pending), panel, turns, ""
+        except Exception as exc:  # shown in the chat: the page must stay usable after a failure
+            log.exception("answering %r failed", message)
+            turns[-1].error = f"{type(exc).__name__}: {exc}"
+        turn = turns[-1]
+        if turn.result is not None and turn.result.abstained:
+            turn.scope = describe_scope(turn.result, self.desk.scope(turn.dates))
+        yield chat_messages(turns), render_sources_panel(turns, threshold), turns, ""
+
+    def _answer(self, turns: list[Turn]) -> Iterator[str]:
+        """Answer the last turn, yielding what its bubble shows meanwhile; the result is kept in the turn."""
+        turn = turns[-1]
+        history = [(t.searched_for, t.result.answer) for t in turns[:-1] if t.result is not None]
+        if history:
+            yield render_status("Reading the conversation…")
+            turn.searched_for = self.desk.condense(turn.question, history)
+        yield render_status("Searching the articles…")
+        answer = self.desk.stream(turn.searched_for, k=turn.k, dates=turn.dates)
+        for _ in answer:
+            yield render_streaming(answer.text)
+        turn.result = answer.result
+
+    def new_chat(self) -> tuple[list[dict[str, str]], str, list[Turn], str, str]:
+        """Forget the conversation."""
+        return [], render_sources_panel([], self.settings.min_score), [], "", ""
+
+    # -- feedback
+
+    def rate(self, turns: list[Turn], index: int | None, rating: str, comment: str) -> str:
+        """Append one feedback line for answer `index` (the latest when None); returns a status line."""
+        if not turns:
+            return status_line("Ask a question first: feedback is about an answer.")
+        i = len(turns) - 1 if index is None else index
+        if not 0 <= i < len(turns):
+            return status_line("That message is not an answer.")
+        record = feedback_record(
+            turns[i], rating, comment or "", llm=self.llm_label, embedding_model=self.desk.embedding_model
+        )
+        self.feedback.append(record)
+        thumb = {"up": "thumbs up", "down": "thumbs down"}.get(rating, "rating cleared")
+        return status_line(f"Thanks: {thumb} saved for “{turns[i].question[:80]}”.")
+
+    def on_like(self, data: gr.LikeData, turns: list[Turn], comment: str) -> tuple[str, str]:
+        """The chatbot's thumbs on a message: rate that answer."""
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        rating = "up" if data.liked is True else "down" if data.liked is False else "cleared"
+        return self.rate(turns, int(index) // 2, rating, comment), ""
+
+    def thumbs_up(self, turns: list[Turn], comment: str) -> tuple[str, str]:
+        """👍 on the latest answer."""
+        return self.rate(turns, None, "up", comment), ""
+
+    def thumbs_down(self, turns: list[Turn], comment: str) -> tuple[str, str]:
+        """👎 on the latest answer."""
+        return self.rate(turns, None, "down", comment), ""
+
+    # -- articles
+
+    def upload(
+        self,
+        files: list[str] | None,
+        query: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio finds the progress bar by this default
+    ) -> tuple[str, str, Any, str]:
+        """Ingest every uploaded file, one at a time for a per-file result and progress."""
+        outcomes: list[FileOutcome] = []
+        paths = [Path(f) for f in (files or [])]
+        for i, path in enumerate(paths):
+            progress((i, len(paths)), desc=f"Indexing {path.name}", unit="files")
+            try:
+                outcomes.append(file_outcome(path.name, self.desk.ingest([path], progress=False)))
+            except Exception as exc:  # one bad file must not lose the results of the others
+                log.exception("ingesting %s failed", path)
+                outcomes.append(FileOutcome(path.name, "rejected", f"{type(exc).__name__}: {exc}"))
+        progress((len(paths), len(paths)), desc="Done", unit="files")
+        table, picker = self.library(query)
+        results = render_outcomes(outcomes) or status_line("Choose files first.")
+        return results, table, picker, self.header()
+
+    def delete(self, article_id: str | None, query: str) -> tuple[str, str, Any, str]:
+        """Remove the chosen article and every chunk of it."""
+        if not article_id:
+            status = "Choose an article to delete."
+        else:
+            deleted = self.desk.delete(article_id)
+            if deleted is None:
+                status = "That article is no longer indexed."
+            else:
+                status = f"Deleted “{deleted.title}” ({plural(deleted.chunks, 'chunk')})."
+        table, picker = self.library(query)
+        return status_line(status), table, picker, self.header()

@@ -1,0 +1,173 @@
+"""The Store contract: what every store must do, as tests. A store's test module subclasses `StoreContract`
+and provides a `store` fixture giving a fresh, empty store (haystack's document-store test mixins)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+
+from qa.documents import Article, Chunk, DateRange, SearchFilter
+from qa.errors import IndexMismatchError
+from qa.store import Store
+
+DIM = 8
+CONFIG = {
+    "embedding_model": "test-model",
+    "embedding_dimension": DIM,
+    "chunk_tokens": 100,
+    "chunk_overlap_tokens": 10,
+}
+
+
+def unit(i: int) -> list[float]:
+    """A unit vector along axis `i` (mod DIM): chunks on different axes are orthogonal."""
+    vector = [0.0] * DIM
+    vector[i % DIM] = 1.0
+    return vector
+
+
+def article(
+    article_id: str, n_chunks: int, *, published: str | None = "2023-01-05", origin: str = "f.txt"
+) -> tuple[Article, list[Chunk], list[list[float]]]:
+    """An article of `n_chunks` one-sentence chunks, with offsets into its text and a vector each."""
+    text = " ".join(f"Sentence {i}." for i in range(n_chunks))
+    record = Article(
+        id=article_id,
+        text=text,
+        title=f"Title {article_id}",
+        origin=origin,
+        content_hash=f"hash-{n_chunks}",
+        url=f"https://example.org/{article_id}",
+        published=published,
+        authors=("A. Writer", "B. Writer"),
+        source="Wire",
+    )
+    chunks, offset = [], 0
+    for i in range(n_chunks):
+        piece = f"Sentence {i}."
+        chunks.append(Chunk(f"{article_id}#{i}", article_id, i, piece, offset, offset + len(piece)))
+        offset += len(piece) + 1
+    return record, chunks, [unit(i) for i in range(n_chunks)]
+
+
+def published_between(start: str | None, end: str | None) -> SearchFilter:
+    """A filter on publication dates (either end open)."""
+    return SearchFilter(
+        published=DateRange(
+            date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None
+        )
+    )
+
+
+class StoreContract:
+    """Tests every Store implementation must pass."""
+
+    @pytest.fixture
+    def store(self) -> Store:
+        raise NotImplementedError("a store's test module provides a fresh, empty store")
+
+    def test_write_then_read_back(self, store: Store) -> None:
+        store.write_article(*article("a1", 3))
+        record = store.get_article("a1")
+        assert record is not None
+        assert (record.title, record.chunks, record.content_hash, record.source, record.origin) == (
+            "Title a1",
+            3,
+            "hash-3",
+            "Wire",
+            "f.txt",
+        )
+        assert record.authors == ("A. Writer", "B. Writer") and record.published == "2023-01-05"
+        assert store.count_chunks() == 3
+        assert store.count_articles() == 1
+        assert [a.id for a in store.list_articles()] == ["a1"]
+        assert [a.id for a in store.articles_from_origin("f.txt")] == ["a1"]
+        assert store.articles_from_origin("other.txt") == []
+
+    def test_search_returns_cosine_scores_best_first_with_the_article(self, store: Store) -> None:
+        store.write_article(*article("a1", 3))
+        hits = store.search(unit(1), k=10)
+        assert len(hits) == 3  # k larger than the collection is fine
+        assert hits[0].chunk.id == "a1#1" and math.isclose(hits[0].score, 1.0, abs_tol=1e-5)
+        assert hits[0].chunk.text == "Sentence 1." and (hits[0].chunk.start, hits[0].chunk.end) == (12, 23)
+        assert hits[0].article.url == "https://example.org/a1" and hits[0].article.title == "Title a1"
+        assert hits[0].article.authors == ("A. Writer", "B. Writer")
+        assert hits[1].score < hits[0].score
+        assert len(store.search(unit(1), k=2)) == 2
+
+    def test_an_empty_store_finds_nothing(self, store: Store) -> None:
+        assert store.search(unit(0), k=5) == []
+        assert store.get_article("nope") is None and store.list_articles() == []
+        assert list(store.iter_chunks()) == []
+        assert store.delete_article("nope") == 0
+
+    def test_date_filter(self, store: Store) -> None:
+        for article_id, published in (("old", "2022-12-01"), ("new", "2023-01-10"), ("undated", None)):
+            store.write_article(*article(article_id, 2, published=published, origin=article_id))
+        assert {h.article.id for h in store.search(unit(0), k=10)} == {"old", "new", "undated"}
+        hits = store.search(unit(0), k=10, search_filter=published_between("2023-01-01", None))
+        assert {h.article.id for h in hits} == {"new"}
+        hits = store.search(unit(0), k=10, search_filter=published_between("2022-11-01", "2022-12-31"))
+        assert {h.article.id for h in hits} == {"old"}
+        hits = store.search(unit(0), k=10, search_filter=published_between(None, "2023-01-10"))
+        assert {h.article.id for h in hits} == {"old", "new"}  # the bound day counts; undated never does
+
+    def test_writing_an_article_again_replaces_all_its_chunks(self, store: Store) -> None:
+        store.write_article(*article("a1", 4))
+        store.write_article(*article("a1", 2))
+        assert store.count_chunks() == 2, "a new version must remove the chunks it no longer has"
+        assert store.get_article("a1").chunks == 2  # type: ignore[union-attr]
+        assert store.count_articles() == 1
+
+    def test_delete_leaves_no_chunk_behind(self, store: Store) -> None:
+        for article_id in ("a1", "a2"):
+            store.write_article(*article(article_id, 3, origin=article_id))
+        assert store.delete_article("a1") == 3
+        assert store.get_article("a1") is None
+        assert store.count_chunks() == 3
+        assert store.count_articles() == 1
+        assert all(h.article.id == "a2" for h in store.search(unit(0), k=10))
+        assert store.delete_article("a1") == 0
+
+    def test_chunks_read_back_in_article_and_position_order(self, store: Store) -> None:
+        store.write_article(*article("b", 2, origin="b"))
+        store.write_article(*article("a", 3, origin="a"))
+        assert [c.id for c in store.iter_chunks()] == ["a#0", "a#1", "a#2", "b#0", "b#1"]
+        assert next(iter(store.iter_chunks())).text == "Sentence 0."
+
+    def test_writes_above_the_batch_size_are_split(self, store: Store) -> None:
+        store.write_article(*article("big", 2300))
+        assert store.count_chunks() == 2300
+        assert len(list(store.iter_chunks())) == 2300
+        assert store.delete_article("big") == 2300
+
+    def test_other_index_settings_are_refused(self, store: Store) -> None:
+        assert store.stored_config()["embedding_model"] == "test-model"
+        with pytest.raises(IndexMismatchError, match="embedding_model"):
+            store.check_config({**CONFIG, "embedding_model": "another-model"})
+        store.check_config(CONFIG)  # the same settings are fine
+
+    def test_collections_of_one_database_are_apart(self, store: Store) -> None:
+        store.write_article(*article("a1", 2))
+        other = store.open_collection(store.collection_name + "-other")
+        try:
+            assert other.count_chunks() == 0 and other.stored_config() == {}
+            other.check_config(CONFIG)
+            other.write_article(*article("b1", 1))
+            assert store.count_chunks() == 2 and other.count_chunks() == 1
+            again = store.open_collection(store.collection_name + "-other")
+            assert [a.id for a in again.list_articles()] == ["b1"]
+        finally:
+            other.reset()
+
+    def test_reset_drops_everything(self, store: Store) -> None:
+        store.write_article(*article("a1", 2))
+        store.reset()
+        assert (
+            store.count_chunks() == 0
+            and store.count_articles() == 0
+            and store.list_articles() == []
+            and store.stored_config() == {}
+        )

@@ -1,0 +1,103 @@
+"""The shape of the code, kept true by tests: small modules and functions, presenters on the facade only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.unit
+
+PACKAGE = REPO_ROOT / "qa"
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+PRESENTERS = ("qa.cli", "qa.web", "qa.eval")
+# What a presenter may import from the product: the facade, settings, the data types and errors it
+# hands around, the shared text tools and the HTML templating. Never a store, embedder, engine or LLM.
+FACADE_AND_DATA = (
+    "qa.service",
+    "qa.settings",
+    "qa.documents",
+    "qa.results",
+    "qa.errors",
+    "qa.text",
+    "qa.templating",
+)
+
+
+def _modules() -> list[tuple[str, Path]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found.append((name, path))
+    return found
+
+
+def _qa_imports(path: Path) -> set[str]:
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module)
+    return {name for name in imported if name == "qa" or name.startswith("qa.")}
+
+
+def _within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def test_no_module_is_longer_than_a_screenful_or_two() -> None:
+    long = {
+        name: n for name, path in _modules() if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}, (
+        f"split these by job (STYLE: a module past ~{MAX_MODULE_LINES} lines becomes a package)"
+    )
+
+
+def test_no_function_is_longer_than_sixty_lines() -> None:
+    long = {}
+    for name, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                if size > MAX_FUNCTION_LINES:
+                    long[f"{name}.{node.name}"] = size
+    assert long == {}
+
+
+def test_presenters_import_only_the_facade_settings_and_data_types() -> None:
+    leaks = {}
+    for name, path in _modules():
+        if not _within(name, PRESENTERS):
+            continue
+        allowed = FACADE_AND_DATA + (name.split(".")[0] + "." + name.split(".")[1],) + PRESENTERS
+        wrong = {imported for imported in _qa_imports(path) if not _within(imported, allowed)}
+        if wrong:
+            leaks[name] = sorted(wrong)
+    assert leaks == {}, "presenters go through qa.service.NewsDesk"
+
+
+def test_the_check_sees_a_leak(tmp_path: Path) -> None:
+    # The import check reads real code: a presenter importing the store would be caught.
+    path = tmp_path / "leaky_presenter.py"
+    path.write_text(
+        "from qa.store.chroma import ChromaStore\nimport qa.indexing\nfrom qa.service import NewsDesk\n"
+    )
+    assert {i for i in _qa_imports(path) if not _within(i, FACADE_AND_DATA)} == {
+        "qa.store.chroma",
+        "qa.indexing",
+    }
+
+
+def test_the_data_types_and_text_tools_depend_on_no_stage() -> None:
+    stages = ("qa.loaders", "qa.cleaning", "qa.chunking", "qa.embedding", "qa.store", "qa.indexing")
+    stages += ("qa.retrieve", "qa.answer", "qa.llm", "qa.service") + PRESENTERS
+    for name, path in _modules():
+        if _within(name, ("qa.documents", "qa.results", "qa.errors", "qa.text", "qa.settings")):
+            assert not {i for i in _qa_imports(path) if _within(i, stages)}, name

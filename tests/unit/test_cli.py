@@ -1,0 +1,80 @@
+"""The `qa` command's error handling, in-process: bad input is exit 2, user errors one line, bugs a traceback.
+
+Settings choose the in-memory store and the FAKE embedder, so nothing heavy loads.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import cli
+from qa.errors import IndexBusyError
+from qa.service import NewsDesk
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(autouse=True)
+def _light_backends(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    monkeypatch.setenv("QA_STORE_BACKEND", "memory")
+    monkeypatch.setenv("QA_EMBEDDING_BACKEND", "fake")
+    monkeypatch.setenv("QA_LLM_MODE", "fake")
+    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--since", "2023-02-30"],
+            "error: --since is not a real date (day is out of range for month), not '2023-02-30'",
+        ),
+        (["--until", "yesterday"], "error: --until must be a date as YYYY-MM-DD, not 'yesterday'"),
+        (["--since", "2023-02-02", "--until", "2023-02-01"], "before it starts"),
+    ],
+)
+def test_a_bad_date_exits_2_with_the_reason_before_anything_loads(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no answer may be attempted with a bad date")
+
+    monkeypatch.setattr(NewsDesk, "stream", must_not_run)
+    assert cli.main(["ask", "How many base stations?", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.startswith("error: ") and len(err.splitlines()) == 1
+
+
+def test_an_empty_question_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ask", "   "]) == 2
+    assert capsys.readouterr().err.strip() == "error: the question is empty"
+
+
+def test_a_user_error_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(self: NewsDesk) -> None:
+        raise IndexBusyError("another ingest is writing; try again when it has finished")
+
+    monkeypatch.setattr(NewsDesk, "reset", busy)
+    assert cli.main(["reset", "--yes"]) == 1
+    assert (
+        capsys.readouterr().err.strip() == "error: another ingest is writing; try again when it has finished"
+    )
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: NewsDesk) -> None:
+        raise ValueError("zip() argument 2 is shorter than argument 1")  # a data bug, not a user error
+
+    monkeypatch.setattr(NewsDesk, "stats", broken)
+    with pytest.raises(ValueError, match="zip"):
+        cli.main(["stats"])
+
+
+def test_stats_and_list_on_an_empty_index(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["stats", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"articles": 0' in out and '"store": "in memory' in out
+    assert cli.main(["list"]) == 0
+    assert "no articles indexed yet" in capsys.readouterr().out

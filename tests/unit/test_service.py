@@ -1,0 +1,83 @@
+"""The facade on the in-memory store with the FAKE embedder and the FAKE extractive chat model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qa.documents import DateRange
+from qa.embedding.fake import FakeEmbedder
+from qa.service import NewsDesk
+
+pytestmark = pytest.mark.unit
+
+MakeDesk = Callable[..., NewsDesk]
+
+
+@pytest.fixture
+def two_years(tmp_path: Path) -> Path:
+    """The same story told in 2022 and in 2023, with different figures."""
+    path = tmp_path / "stations.jsonl"
+    records = [
+        {
+            "id": "old",
+            "published": "2022-06-01",
+            "title": "Stations 2022",
+            "text": "Huawei made 3,000 base stations a month in June.",
+        },
+        {
+            "id": "new",
+            "published": "2023-01-05",
+            "title": "Stations 2023",
+            "text": "Huawei made 5,000 base stations a month in January.",
+        },
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_a_date_range_reaches_the_store(make_desk: MakeDesk, two_years: Path) -> None:
+    desk = make_desk(min_score=0.0)
+    desk.ingest([two_years], progress=False)
+    question = "How many base stations did Huawei make a month?"
+    assert {h.article.id for h in desk.rank(question, chunks=10).nearest} == {"old", "new"}
+    recent = desk.ask(question, dates=DateRange.parse("2023-01-01", None))
+    assert {h.article.id for h in recent.retrieved} == {"new"}
+    assert [c.article_id for c in recent.citations] == ["new"] and "5,000" in recent.answer
+    earlier = desk.ask(question, dates=DateRange.parse(None, "2022-12-31"))
+    assert [c.article_id for c in earlier.citations] == ["old"] and "3,000" in earlier.answer
+
+
+def test_scope_says_what_was_searched(make_desk: MakeDesk, two_years: Path) -> None:
+    desk = make_desk()
+    desk.ingest([two_years], progress=False)
+    dates = DateRange.parse("2023-01-01", None)
+    scope = desk.scope(dates)
+    assert (scope.collection, scope.articles, scope.chunks, scope.dates) == ("test", 2, 2, dates)
+    assert scope.min_score == desk.settings.min_score
+    stats = desk.stats()
+    assert (stats.articles, stats.chunks, stats.embedding_model) == (2, 2, "fake-hashing-embedder")
+    assert stats.chunk_tokens == desk.index_config()["chunk_tokens"]
+
+
+def test_another_collection_shares_the_model_and_keeps_its_own_articles(
+    make_desk: MakeDesk, two_years: Path
+) -> None:
+    embedder = FakeEmbedder()
+    desk = make_desk(embedder=embedder)
+    other = desk.with_collection("other")
+    assert other.settings.collection == "other" and other.embedding_model == desk.embedding_model
+    other.ingest([two_years], progress=False)
+    assert other.stats().articles == 2 and desk.stats().articles == 0
+    assert embedder.calls > 0  # the one model did the embedding for both
+
+
+def test_labels_and_answer_config_load_no_model(make_desk: MakeDesk) -> None:
+    desk = make_desk(llm_mode="local")
+    assert desk.llm_label == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
+    config = desk.answer_config()
+    assert config["llm"] == desk.llm_label and len(config["prompt_sha256"]) == 12
+    desk.close()  # nothing was started: closing is a no-op
