@@ -119,7 +119,9 @@ class NewsDesk:
         from qa.indexing import reset
 
         reset(self.settings, self._index)
-        self._retriever = self._engine = None  # they hold the settings of the index that is gone
+        # The retriever checked the settings of the index that is gone; the engine holds the retriever.
+        self.close()
+        self._retriever = None
 
     def list_articles(self) -> list[ArticleRecord]:
         """Every indexed article, by title."""
