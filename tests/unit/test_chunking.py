@@ -1,4 +1,4 @@
-"""Chunking: sentence boundaries, token budget, overlap, offsets, deterministic ids."""
+"""Chunking: token budget, overlap by whole sentences, offsets, deterministic ids (sentences: test_text)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 from qa.chunking import ChunkingConfig, chunk_article, chunk_id
 from qa.documents import Article
 from qa.embedding.fake import FakeEmbedder
-from qa.text.sentences import split_sentences
 
 pytestmark = pytest.mark.unit
 
@@ -17,31 +16,6 @@ WORDS = FakeEmbedder().token_offsets
 
 def _article(text: str) -> Article:
     return Article(id="art", text=text, title="t", origin="o", content_hash="h")
-
-
-def _sentences(text: str) -> list[str]:
-    return [text[s:e] for s, e in split_sentences(text)]
-
-
-def test_sentences_split_at_terminal_punctuation_and_newlines() -> None:
-    text = 'He said: "It works." Then he left! Did he?\nNew paragraph here'
-    assert _sentences(text) == ['He said: "It works."', "Then he left!", "Did he?", "New paragraph here"]
-
-
-def test_abbreviations_and_initials_do_not_end_sentences() -> None:
-    text = "Mr. Smith met U.S. officials on Jan. 5 in Washington. J. Doe was there. It ended."
-    assert _sentences(text) == [
-        "Mr. Smith met U.S. officials on Jan. 5 in Washington.",
-        "J. Doe was there.",
-        "It ended.",
-    ]
-
-
-def test_decimal_numbers_do_not_end_sentences() -> None:
-    assert _sentences("It plans 1.5 million stations. Next one.") == [
-        "It plans 1.5 million stations.",
-        "Next one.",
-    ]
 
 
 def test_chunks_respect_budget_and_offsets_and_sentence_boundaries() -> None:

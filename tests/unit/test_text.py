@@ -13,19 +13,36 @@ from qa.errors import InvalidDateError
 from qa.loaders.base import quiet_library_logs
 from qa.text.dates import day_number, parse_day
 from qa.text.markers import cited_numbers, marker_numbers, strip_markers, strip_trailing_markers
-from qa.text.sentences import sentences
+from qa.text.sentences import sentences, split_sentences
 from qa.text.words import FUNCTION_WORDS, STOP_WORDS, content_words, fold_accents, same_word, tokens
 
 pytestmark = pytest.mark.unit
 
 
-def test_sentences_respect_abbreviations_initials_and_lines() -> None:
-    text = "Mr. Ren met U.S. officials on Jan. 5. J. Smith said 1.5 million.\nNext line starts here"
+def test_sentences_split_at_terminal_punctuation_and_newlines() -> None:
+    text = 'He said: "It works." Then he left! Did he?\nNew paragraph here'
+    assert sentences(text) == ['He said: "It works."', "Then he left!", "Did he?", "New paragraph here"]
+
+
+def test_abbreviations_and_initials_do_not_endsentences() -> None:
+    text = "Mr. Smith met U.S. officials on Jan. 5 in Washington. J. Doe was there. It ended."
     assert sentences(text) == [
-        "Mr. Ren met U.S. officials on Jan. 5.",
-        "J. Smith said 1.5 million.",
-        "Next line starts here",
+        "Mr. Smith met U.S. officials on Jan. 5 in Washington.",
+        "J. Doe was there.",
+        "It ended.",
     ]
+
+
+def test_decimal_numbers_do_not_endsentences() -> None:
+    assert sentences("It plans 1.5 million stations. Next one.") == [
+        "It plans 1.5 million stations.",
+        "Next one.",
+    ]
+
+
+def test_sentence_spans_point_into_the_text() -> None:
+    text = "  First one.  Second one.\n\nThird"
+    assert [text[s:e] for s, e in split_sentences(text)] == ["First one.", "Second one.", "Third"]
 
 
 def test_tokens_and_content_words() -> None:
