@@ -161,8 +161,3 @@ class SearchFilter:
     def matches(self, article: ArticleInfo) -> bool:
         """Whether a chunk of `article` passes the filter."""
         return self.published is None or self.published.includes(article.published)
-
-    @property
-    def is_empty(self) -> bool:
-        """True when the filter lets every chunk through."""
-        return self.published is None

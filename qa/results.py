@@ -17,7 +17,6 @@ class Retrieval:
 
     hits: list[ScoredChunk]
     nearest: list[ScoredChunk]
-    min_score: float
     ms: float
 
 

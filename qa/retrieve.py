@@ -46,4 +46,4 @@ class Retriever:
         vector = self._embedder.embed([query])[0]
         nearest = self._store.search(vector, k, search_filter)
         hits = [hit for hit in nearest if hit.score >= threshold]
-        return Retrieval(hits, nearest, threshold, (time.perf_counter() - started) * 1000)
+        return Retrieval(hits, nearest, (time.perf_counter() - started) * 1000)

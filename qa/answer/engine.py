@@ -108,7 +108,8 @@ class AnswerEngine:
             citations=() if abstained else build_citations(answer, citation_filter.cited, hits),
             generation=clock.generation(),
             checked=citation_filter,
-            sources=(len(hits), trimmed),
+            given=len(hits),
+            trimmed=trimmed,
         )
 
     def _fit_to_context(self, question: str, hits: Sequence[ScoredChunk]) -> tuple[list[ScoredChunk], int]:
@@ -144,7 +145,8 @@ class AnswerEngine:
         citations: tuple[Citation, ...] = (),
         generation: Generation | None = None,
         checked: CitationFilter | None = None,
-        sources: tuple[int, int] = (0, 0),
+        given: int = 0,
+        trimmed: int = 0,
     ) -> AnswerResult:
         return AnswerResult(
             question=question,
@@ -156,8 +158,8 @@ class AnswerEngine:
             generation=generation or Generation(),
             invalid_citations=checked.invalid if checked else 0,
             corrected_citations=checked.corrected if checked else 0,
-            sources_given=sources[0],
-            sources_trimmed=sources[1],
+            sources_given=given,
+            sources_trimmed=trimmed,
             llm_called=checked is not None,
             llm=self.llm_label,
             embedding_model=self.embedding_label,

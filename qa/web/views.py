@@ -207,11 +207,6 @@ def _turn_view(turn: Turn, index: int, *, open_: bool, threshold: float) -> dict
     return view
 
 
-def render_turn_sources(turn: Turn, index: int, *, open_: bool, threshold: float) -> str:
-    """The sources of one answer: cited cards, then the uncited retrieved passages collapsed."""
-    return _render("turn_sources", _turn_view(turn, index, open_=open_, threshold=threshold))
-
-
 def render_sources_panel(turns: Sequence[Turn], threshold: float) -> str:
     """The panel beside the chat: the newest answer's sources open, earlier answers' collapsed."""
     views = [
