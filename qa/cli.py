@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from qa.documents import DateRange
 from qa.errors import UserError
 from qa.settings import Settings
+from qa.text.dates import check_day
 
 if TYPE_CHECKING:
     from qa.service import NewsDesk
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--k", type=int, help="number of chunks to retrieve (default: QA_K or 5)")
     ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
     ask.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this day")
+    ask.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help='the day the question is asked on, for its time words ("this week"); default today',
+    )
 
     listing = commands.add_parser("list", parents=[common], help="list the indexed articles")
     listing.add_argument("--json", action="store_true")
@@ -129,11 +135,12 @@ def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
 
 def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
     dates = DateRange.parse(args.since, args.until)  # a bad date fails here, before any model loads
+    as_of = check_day(args.as_of, "--as-of") if args.as_of else None
     if args.json:
-        result = desk.ask(args.question, k=args.k, dates=dates)
+        result = desk.ask(args.question, k=args.k, dates=dates, as_of=as_of)
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
-    answer = desk.stream(args.question, k=args.k, dates=dates)
+    answer = desk.stream(args.question, k=args.k, dates=dates, as_of=as_of)
     for piece in answer:
         print(piece, end="", flush=True)
     print()

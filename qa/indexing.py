@@ -26,11 +26,13 @@ from qa.settings import Settings
 from qa.store import Store
 
 EMBED_BATCH_CHUNKS = 64  # chunks embedded per model call, across articles: small articles batch together
+HEADLINE_TOKENS = 32  # word pieces of the headline embedded with each chunk (a longer one is cut)
 
 
 def chunking_config(settings: Settings, embedder: Embedder) -> ChunkingConfig:
     """The chunking actually used: the settings, capped at what the embedding model can read."""
-    max_tokens = min(settings.chunk_tokens, embedder.max_tokens)
+    readable = embedder.max_tokens - (HEADLINE_TOKENS if settings.chunk_headline else 0)
+    max_tokens = min(settings.chunk_tokens, readable)
     return ChunkingConfig(
         max_tokens=max_tokens, overlap_tokens=min(settings.chunk_overlap_tokens, max_tokens - 1)
     )
@@ -39,12 +41,27 @@ def chunking_config(settings: Settings, embedder: Embedder) -> ChunkingConfig:
 def index_config(settings: Settings, embedder: Embedder) -> dict[str, str | int]:
     """The settings an index is bound to: vectors and chunks made otherwise must not be mixed in."""
     chunking = chunking_config(settings, embedder)
-    return {
+    config: dict[str, str | int] = {
         "embedding_model": embedder.name,
         "embedding_dimension": embedder.dimension,
         "chunk_tokens": chunking.max_tokens,
         "chunk_overlap_tokens": chunking.overlap_tokens,
     }
+    if settings.chunk_headline:
+        # Absent rather than "none" when off, so that indexes built before the setting existed still open.
+        config["chunk_context"] = "headline"
+    return config
+
+
+def embedding_texts(
+    article: Article, chunks: list[Chunk], settings: Settings, embedder: Embedder
+) -> list[str]:
+    """What is embedded for each chunk: its headline first, so a passage deep in a story knows the story."""
+    if not settings.chunk_headline:
+        return [c.text for c in chunks]
+    pieces = embedder.token_offsets(article.title)[:HEADLINE_TOKENS]
+    headline = article.title[: pieces[-1][1]] if pieces else ""
+    return [f"{headline}\n{c.text}" if headline else c.text for c in chunks]
 
 
 @contextlib.contextmanager
@@ -90,7 +107,7 @@ def ingest(
         store.check_config(index_config(settings, embedder))
         articles = _read_articles(paths, report, progress)
         pending = _changed_articles(articles, chunking_config(settings, embedder), embedder, store, report)
-        _embed_and_write(pending, embedder, store, report, progress)
+        _embed_and_write(pending, settings, embedder, store, report, progress)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -139,7 +156,12 @@ def _changed_articles(
 
 
 def _embed_and_write(
-    pending: list[_Pending], embedder: Embedder, store: Store, report: IngestReport, progress: bool
+    pending: list[_Pending],
+    settings: Settings,
+    embedder: Embedder,
+    store: Store,
+    report: IngestReport,
+    progress: bool,
 ) -> None:
     """Embed in batches across articles, writing each article as soon as its vectors are there."""
     from tqdm import tqdm
@@ -153,7 +175,8 @@ def _embed_and_write(
         file=sys.stderr,
     ) as bar:
         for batch in _batches(pending, EMBED_BATCH_CHUNKS):
-            vectors = embedder.embed([c.text for p in batch for c in p.chunks])
+            texts = [t for p in batch for t in embedding_texts(p.article, p.chunks, settings, embedder)]
+            vectors = embedder.embed(texts)
             offset = 0
             for item in batch:
                 item_vectors = vectors[offset : offset + len(item.chunks)]

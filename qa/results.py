@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from qa.documents import DateRange, Rejected, ScoredChunk
@@ -18,6 +19,8 @@ class Retrieval:
     hits: list[ScoredChunk]
     nearest: list[ScoredChunk]
     ms: float
+    reference_date: date | None = None  # the day the question was read against
+    period: DateRange | None = None  # what its time words point to ("this week"), if any
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ component through the constructor, or choose the fake backends by settings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from qa.answer.stream import AnswerStream
     from qa.embedding import Embedder
     from qa.llm import ChatBackend
-    from qa.retrieve import Retriever
+    from qa.retrieval import Retriever
     from qa.store import Store
 
 
@@ -65,7 +66,7 @@ class NewsDesk:
     @property
     def _search(self) -> Retriever:
         if self._retriever is None:
-            from qa.retrieve import Retriever
+            from qa.retrieval import Retriever
 
             self._retriever = Retriever(
                 self.settings, self._embedding, self._index, self._index.stored_config()
@@ -85,21 +86,40 @@ class NewsDesk:
         return self._engine
 
     # -- answers ----------------------------------------------------------------------------------
-    def stream(self, question: str, *, k: int | None = None, dates: DateRange | None = None) -> AnswerStream:
-        """The answer to `question` as it is written; read `.result` for citations, timings and counts."""
-        return self._answers.stream(question, k=k, search_filter=_filter(dates))
+    def stream(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        dates: DateRange | None = None,
+        as_of: date | None = None,
+    ) -> AnswerStream:
+        """The answer to `question` asked on `as_of` (default today) as it is written; read `.result` for
+        citations, timings and counts."""
+        return self._answers.stream(question, k=k, search_filter=_filter(dates), as_of=as_of)
 
-    def ask(self, question: str, *, k: int | None = None, dates: DateRange | None = None) -> AnswerResult:
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        dates: DateRange | None = None,
+        as_of: date | None = None,
+    ) -> AnswerResult:
         """The whole answer at once."""
-        return self.stream(question, k=k, dates=dates).result
+        return self.stream(question, k=k, dates=dates, as_of=as_of).result
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up rewritten to stand alone, given the earlier (question, answer) turns."""
         return self._answers.condense(question, history)
 
-    def rank(self, question: str, *, chunks: int, dates: DateRange | None = None) -> Retrieval:
-        """The `chunks` nearest chunks for `question`, with no relevance threshold (for evaluation)."""
-        return self._search.retrieve(question, k=chunks, min_score=-1.0, search_filter=_filter(dates))
+    def rank(
+        self, question: str, *, chunks: int, dates: DateRange | None = None, as_of: date | None = None
+    ) -> Retrieval:
+        """The `chunks` best chunks for `question` asked on `as_of`, with no relevance threshold."""
+        return self._search.retrieve(
+            question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=as_of
+        )
 
     # -- the index --------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path], *, progress: bool = True) -> IngestReport:
@@ -176,6 +196,12 @@ class NewsDesk:
         from qa.indexing import index_config
 
         return index_config(self.settings, self._embedding)
+
+    def retrieval_config(self) -> dict[str, Any]:
+        """The settings retrieval depends on beyond the index: fusion, time prior, duplicates."""
+        from qa.retrieval import retrieval_config
+
+        return retrieval_config(self.settings)
 
     def answer_config(self) -> dict[str, Any]:
         """The settings an answer depends on beyond retrieval: the LLM, its limits, the prompt."""

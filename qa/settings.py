@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         200, ge=16, description="Most word pieces in a chunk; capped at the model's max sequence."
     )
     chunk_overlap_tokens: int = Field(40, ge=0, description="Word pieces shared by neighbouring chunks.")
+    chunk_headline: bool = Field(
+        True, description="Embed and keyword-index each chunk together with its article's headline."
+    )
 
     # --- retrieval -------------------------------------------------------------------------------
     k: int = Field(5, ge=1, le=50, description="How many chunks the answer step sees.")
@@ -66,6 +69,39 @@ class Settings(BaseSettings):
         ge=-1.0,
         le=1.0,
         description="Cosine similarity below which a chunk is not relevant; none left means abstain.",
+    )
+
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = Field(
+        "hybrid", description="hybrid: dense and keyword (BM25) search fused; or either one alone."
+    )
+    retrieval_candidates: int = Field(
+        50, ge=1, description="Chunks each search (dense, keyword) brings to the fusion."
+    )
+    fusion_rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant: 1/(k + rank).")
+    fusion_keyword_weight: float = Field(
+        1.0, ge=0, description="Weight of the keyword ranking in the fusion (the dense ranking has 1)."
+    )
+    article_further_chunks_weight: float = Field(
+        0.25, ge=0, le=1, description="An article scores its best chunk + w x its 2nd + w^2 x its 3rd ..."
+    )
+    time_awareness: bool = Field(
+        True, description="Read the question's time words and weigh articles by their date."
+    )
+    time_outside_weight: float = Field(
+        0.7, gt=0, le=1, description="Weight of an article published outside the period a question names."
+    )
+    time_slack_days: int = Field(
+        2, ge=0, description="Days after a named period whose articles still count as in it (reports lag)."
+    )
+    recency_half_life_days: float = Field(
+        180.0, ge=0, description="An article's weight halves with every this many days of age (0: off)."
+    )
+    recency_floor: float = Field(0.7, gt=0, le=1, description="The lowest weight age alone can give.")
+    dedup_containment: float = Field(
+        0.8, gt=0, le=1, description="Share of shared 5-word runs that makes passages copies (1: off)."
+    )
+    max_chunks_per_article: int = Field(
+        2, ge=1, description="Chunks of one article in the top k (more only when fewer articles match)."
     )
 
     # --- answer ----------------------------------------------------------------------------------

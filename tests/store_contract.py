@@ -52,6 +52,20 @@ def article(
     return record, chunks, [unit(i) for i in range(n_chunks)]
 
 
+def worded(
+    article_id: str, passages: list[str], *, title: str = "Notes", published: str | None = "2023-01-05"
+) -> tuple[Article, list[Chunk], list[list[float]]]:
+    """An article whose chunks are the given passages (for keyword search), vectors on axes 0, 1, ..."""
+    record, _, _ = article(article_id, 1, published=published, origin=article_id)
+    text = " ".join(passages)
+    record = Article(**{**vars(record), "text": text, "title": title, "content_hash": f"hash-{text}"})
+    chunks, offset = [], 0
+    for i, passage in enumerate(passages):
+        chunks.append(Chunk(f"{article_id}#{i}", article_id, i, passage, offset, offset + len(passage)))
+        offset += len(passage) + 1
+    return record, chunks, [unit(i) for i in range(len(passages))]
+
+
 def published_between(start: str | None, end: str | None) -> SearchFilter:
     """A filter on publication dates (either end open)."""
     return SearchFilter(
@@ -171,3 +185,43 @@ class StoreContract:
             and store.list_articles() == []
             and store.stored_config() == {}
         )
+
+    def test_keyword_search_matches_chunk_and_headline_words(self, store: Store) -> None:
+        store.write_article(
+            *worded("w1", ["Huawei builds base stations.", "Rain in Paris."], title="Telecom")
+        )
+        store.write_article(
+            *worded("w2", ["Stations of the metro.", "Paris rain."], title="Huawei's results")
+        )
+        hits = store.keyword_search("Huawei base stations", k=10)
+        assert [h.chunk_id for h in hits][0] == "w1#0"  # three words beat one (headline) or one
+        assert {h.chunk_id for h in hits} == {"w1#0", "w2#0", "w2#1"}  # w2's headline says Huawei
+        assert all(h.score > 0 for h in hits) and hits == sorted(hits, key=lambda h: -h.score)
+        assert store.keyword_search("nothing matches zebra", k=10) == []
+
+    def test_keyword_search_sees_rewrites_and_deletes(self, store: Store) -> None:
+        store.write_article(*worded("w1", ["The volcano erupted.", "Ash fell."]))
+        store.write_article(*worded("w2", ["The volcano slept."]))
+        assert {h.chunk_id for h in store.keyword_search("volcano", k=10)} == {"w1#0", "w2#0"}
+        store.write_article(*worded("w1", ["A quiet week."]))  # re-ingested with other text
+        assert [h.chunk_id for h in store.keyword_search("volcano", k=10)] == ["w2#0"]
+        assert [h.chunk_id for h in store.keyword_search("quiet", k=10)] == ["w1#0"]
+        store.delete_article("w2")
+        assert store.keyword_search("volcano", k=10) == []  # no ghost hit after delete
+        store.reset()
+        assert store.keyword_search("quiet", k=10) == []
+
+    def test_keyword_search_date_filter(self, store: Store) -> None:
+        for article_id, published in (("old", "2022-12-01"), ("new", "2023-01-10"), ("undated", None)):
+            store.write_article(*worded(article_id, ["Election results."], published=published))
+        found = store.keyword_search("election", k=10, search_filter=published_between("2023-01-01", None))
+        assert [h.chunk_id for h in found] == ["new#0"]
+        assert len(store.keyword_search("election", k=10)) == 3
+
+    def test_get_chunks_in_order_with_cosine_skipping_missing(self, store: Store) -> None:
+        store.write_article(*article("a1", 3))
+        got = store.get_chunks(["a1#2", "gone#0", "a1#0"], unit(2))
+        assert [h.chunk.id for h in got] == ["a1#2", "a1#0"]
+        assert math.isclose(got[0].score, 1.0, abs_tol=1e-6) and math.isclose(got[1].score, 0.0, abs_tol=1e-6)
+        assert got[0].chunk.text == "Sentence 2." and got[0].article.title == "Title a1"
+        assert store.get_chunks([], unit(0)) == []

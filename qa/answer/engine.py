@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Iterable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations
@@ -29,7 +30,7 @@ from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, Generation, Retriev
 
 if TYPE_CHECKING:
     from qa.llm import ChatBackend
-    from qa.retrieve import Retriever
+    from qa.retrieval import Retriever
     from qa.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,19 +66,24 @@ class AnswerEngine:
         return condense_question(self._backend.chat_model, question, history)
 
     def stream(
-        self, question: str, *, k: int | None = None, search_filter: SearchFilter | None = None
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        search_filter: SearchFilter | None = None,
+        as_of: date | None = None,
     ) -> AnswerStream:
         """The answer as a stream of checked text; its `result` has the citations, timings and counts."""
         question = question.strip()
         if not question:
             raise InvalidInputError("the question is empty")
-        return AnswerStream(self._answer(question, k, search_filter))
+        return AnswerStream(self._answer(question, k, search_filter, as_of))
 
     def _answer(
-        self, question: str, k: int | None, search_filter: SearchFilter | None
+        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date | None
     ) -> Generator[str, None, AnswerResult]:
         started = time.perf_counter()
-        retrieval = self._retriever.retrieve(question, k=k, search_filter=search_filter)
+        retrieval = self._retriever.retrieve(question, k=k, search_filter=search_filter, as_of=as_of)
         if not retrieval.hits:
             timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
             yield ABSTAIN_TEXT

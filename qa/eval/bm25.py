@@ -1,16 +1,14 @@
-"""The keyword baseline: plain BM25 over the very chunks the index holds, beside dense retrieval."""
+"""The keyword baseline: plain BM25 over the very chunks the index holds, beside the product's retrieval."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from qa.documents import Chunk
-from qa.text.words import tokens
+from qa.text.words import drop_possessives, tokens
 
 RANKED_ARTICLES = 20  # distinct articles kept per question in results.jsonl
-_POSSESSIVE = re.compile(r"['’]s\b")
 
 
 def bm25_tokens(text: str) -> list[str]:
@@ -19,7 +17,7 @@ def bm25_tokens(text: str) -> list[str]:
 
     # Lucene's own English list, not the product's: the baseline is plain BM25 as others run it.
     stop = set(STOPWORDS_EN)
-    return [t for t in tokens(_POSSESSIVE.sub("", text)) if t not in stop]
+    return [t for t in tokens(drop_possessives(text)) if t not in stop]
 
 
 class Bm25Baseline:

@@ -73,7 +73,7 @@ def summarize(records: Sequence[Record], config: Mapping[str, Any]) -> dict[str,
     """Aggregate result lines into the `summary.json` metrics (see docs/EVALUATION.md)."""
     scored = [r for r in records if "error" not in r]
     answerable = [r for r in scored if r.get("gold_ids")]
-    dense_ranks = [r.get("gold_rank") for r in answerable]
+    ranks_found = [r.get("gold_rank") for r in answerable]
     bm25_ranks = [r.get("bm25", {}).get("gold_rank") for r in answerable]
     answered = [r for r in scored if "verdict" in r]
     return {
@@ -81,10 +81,12 @@ def summarize(records: Sequence[Record], config: Mapping[str, Any]) -> dict[str,
         "answerable": len(answerable),
         "no_gold": len(scored) - len(answerable),
         "errors": len(records) - len(scored),
-        "retrieval": retrieval_metrics(dense_ranks),
+        "retrieval": retrieval_metrics(ranks_found),
         "bm25": retrieval_metrics(bm25_ranks),
+        "retrieval_stating": retrieval_metrics([r.get("stating_rank") for r in answerable]),
+        "bm25_stating": retrieval_metrics([r.get("bm25", {}).get("stating_rank") for r in answerable]),
         "hit_curve": {
-            "dense": [rounded(hit_at(dense_ranks, k)) for k in range(1, CURVE_K + 1)],
+            "retrieval": [rounded(hit_at(ranks_found, k)) for k in range(1, CURVE_K + 1)],
             "bm25": [rounded(hit_at(bm25_ranks, k)) for k in range(1, CURVE_K + 1)],
         },
         "answer": _answer_section(answered),

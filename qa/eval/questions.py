@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from qa.errors import EvalError
+from qa.text.dates import parse_date
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,11 @@ class Question:
     gold_ids: tuple[str, ...] = ()
     source: str | None = None
     question_date: str | None = None
+
+    @property
+    def asked_on(self) -> date | None:
+        """The question's reference date (what "this week" in it means), when the set gives one."""
+        return parse_date(self.question_date)
 
     @property
     def answerable(self) -> bool:

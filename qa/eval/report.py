@@ -10,7 +10,7 @@ from qa.eval.metrics import CURVE_K, Record, timings
 from qa.eval.scoring import judge_record
 from qa.templating import template_environment
 
-_SERIES = (("dense", "dense", "#1a73e8"), ("bm25", "BM25", "#e8710a"))
+_SERIES = (("retrieval", "retrieval", "#1a73e8"), ("bm25", "BM25", "#e8710a"))
 
 
 def render_report(records: Sequence[Record], summary: Mapping[str, Any]) -> str:
@@ -46,7 +46,7 @@ def number(value: Any) -> str:
 
 
 def hit_curve_geometry(curve: Mapping[str, Sequence[float | None]]) -> dict[str, Any]:
-    """Where the hit@k curve's ticks, labels and lines go (k = 1..10, dense and BM25)."""
+    """Where the hit@k curve's ticks, labels and lines go (k = 1..10, retrieval and BM25)."""
     width, height, left, bottom, top, right = 420, 260, 44, 34, 14, 110
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -139,5 +139,5 @@ def _failure_reasons(record: Record) -> list[str]:
                 reasons.append("no gold article: abstaining was expected")
     rank = record.get("gold_rank")
     if answerable and (rank is None or rank > 5):
-        reasons.append("gold not in dense top 5" + (f" (rank {rank})" if rank else ""))
+        reasons.append("gold not in the top 5" + (f" (rank {rank})" if rank else ""))
     return reasons

@@ -80,6 +80,7 @@ def run_config(options: EvalOptions, desk: NewsDesk, corpus_sha256: str) -> dict
         "limit": options.limit,
         "retrieval_only": options.retrieval_only,
         **desk.index_config(),
+        **desk.retrieval_config(),
         "rank_chunks": RANK_CHUNKS,
         "k": desk.settings.k,
         "min_score": desk.settings.min_score,
@@ -158,7 +159,7 @@ def _run_questions(
     corpus = read_corpus(desk)
     bm25 = Bm25Baseline(corpus.chunks)
     # One untimed query first: the first search of a process loads the HNSW index from disk.
-    desk.rank(todo[0].question, chunks=RANK_CHUNKS)
+    desk.rank(todo[0].question, chunks=RANK_CHUNKS, as_of=todo[0].asked_on)
     if not options.retrieval_only:
         desk.start_llm()  # before the loop, so that loading the model isn't counted as latency
     errors_in_a_row = 0
@@ -197,16 +198,18 @@ def _append(handle: TextIO, record: Mapping[str, Any]) -> None:
 def evaluate_question(
     question: Question, desk: NewsDesk, bm25: Bm25Baseline, corpus: Corpus, *, answer: bool
 ) -> dict[str, Any]:
-    """Rank articles densely and with BM25, then (when `answer`) answer through the chat's own path."""
-    retrieval = desk.rank(question.question, chunks=RANK_CHUNKS)
-    dense = rank_articles((hit.article.id, hit.score) for hit in retrieval.nearest)[:RANKED_ARTICLES]
+    """Rank articles as the product does and with plain BM25, then (when `answer`) answer as the chat does."""
+    retrieval = desk.rank(question.question, chunks=RANK_CHUNKS, as_of=question.asked_on)
+    ranked = rank_articles((hit.article.id, hit.score) for hit in retrieval.nearest)[:RANKED_ARTICLES]
     titles = {hit.article.id: hit.article.title for hit in retrieval.nearest}
     keyword = bm25.rank(question.question, RANKED_ARTICLES)
-    top_score = retrieval.nearest[0].score if retrieval.nearest else None
+    # The best cosine similarity found (with fusion, not necessarily that of the first chunk).
+    top_score = max((hit.score for hit in retrieval.nearest), default=None)
     record: dict[str, Any] = {
         **question.fields(),
-        "retrieved": [{"article_id": a, "title": titles[a], "score": round(s, 4)} for a, s in dense],
-        "gold_rank": first_gold_rank([a for a, _ in dense], question.gold_ids),
+        "retrieved": [{"article_id": a, "title": titles[a], "score": round(s, 4)} for a, s in ranked],
+        "gold_rank": first_gold_rank([a for a, _ in ranked], question.gold_ids),
+        "stating_rank": stating_rank([a for a, _ in ranked], question, corpus),
         "top_score": rounded(top_score),
         # What the answer step's threshold would do: no chunk this similar means the LLM is not asked.
         "below_min_score": top_score is None or top_score < desk.settings.min_score,
@@ -215,14 +218,32 @@ def evaluate_question(
                 {"article_id": a, "title": corpus.titles.get(a, ""), "score": round(s, 4)} for a, s in keyword
             ],
             "gold_rank": first_gold_rank([a for a, _ in keyword], question.gold_ids),
+            "stating_rank": stating_rank([a for a, _ in keyword], question, corpus),
         },
+        "time_period": str(retrieval.period) if retrieval.period else None,
         "timings_ms": {"retrieval": round(retrieval.ms, 1)},
     }
     if answer:
-        result = desk.ask(question.question)
+        result = desk.ask(question.question, as_of=question.asked_on)
         record.update(answer_fields(result, question, corpus))
         record["timings_ms"].update(_answer_timings(result))
     return record
+
+
+def stating_rank(ranked_ids: Sequence[str], question: Question, corpus: Corpus) -> int | None:
+    """1-based rank of the first article that is gold or whose text states a gold answer (None: none).
+
+    The gold ids of the shared set partly come from search results that merely contain the answer's
+    words, and miss some articles that report the event: this second view counts any article that
+    states the answer (lenient: a short answer such as "Six" is stated by many texts).
+    """
+    if not question.answerable:
+        return None
+    for rank, article_id in enumerate(ranked_ids, start=1):
+        text = corpus.texts.get(article_id, "")
+        if article_id in question.gold_ids or any(states(text, gold) for gold in question.answers):
+            return rank
+    return None
 
 
 def _answer_timings(result: AnswerResult) -> dict[str, float | None]:

@@ -1,4 +1,4 @@
-"""Stage 4b: keep chunks, their vectors and an article registry. `Store` is the seam; backends live behind it.
+"""Stage 4b: keep chunks, their vectors and words, and an article registry. `Store` is the seam.
 
 An article enters the registry only after all its chunks are written, so an interrupted write is simply
 redone by the next ingest. Writing an article replaces whatever was stored under its id: what happens
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from qa.documents import Article, ArticleRecord, Chunk, ScoredChunk, SearchFilter
 from qa.errors import IndexMismatchError
+from qa.store.keyword import KeywordHit
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -70,6 +71,16 @@ class Store(Protocol):
         self, embedding: Sequence[float], k: int, search_filter: SearchFilter | None = None
     ) -> list[ScoredChunk]:
         """The `k` chunks nearest to `embedding` that pass the filter, best first, with cosine similarity."""
+        ...
+
+    def keyword_search(
+        self, query: str, k: int, search_filter: SearchFilter | None = None
+    ) -> list[KeywordHit]:
+        """The `k` chunks with the best BM25 score for `query` (words of the chunk and its headline)."""
+        ...
+
+    def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
+        """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""
         ...
 
     def iter_chunks(self) -> Iterator[Chunk]:

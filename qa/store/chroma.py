@@ -1,16 +1,22 @@
 """The Store on Chroma: an embedded `PersistentClient` or a `chroma run` server (`HttpClient`), same code.
 
 Two Chroma collections per index: `<name>` holds chunks (cosine space) and `<name>-articles` is the
-registry of fully written articles. Chroma's types and its `where` dialect stay in this module.
+registry of fully written articles. Chroma's types and its `where` dialect stay in this module. The
+keyword index lives beside them, in `<data dir>/keyword/<name>.sqlite` (also for a Chroma server: it is
+rebuilt from the server's chunks when it is missing or does not match the registry).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, ScoredChunk, SearchFilter
 from qa.store import check_write, config_to_record, title_order
+from qa.store.keyword import KeywordHit, KeywordIndex, sync
 from qa.text.dates import day_number, parse_date
 
 if TYPE_CHECKING:
@@ -40,24 +46,40 @@ def open_chroma_store(settings: Settings) -> ChromaStore:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
         location = f"embedded chroma at {settings.chroma_path}"
-    return ChromaStore(client, settings.collection, location=location)
+    return ChromaStore(
+        client, settings.collection, location=location, keyword_dir=settings.data_dir / "keyword"
+    )
 
 
 class ChromaStore:
     """The Store on a Chroma client (embedded PersistentClient or HttpClient: same code)."""
 
-    def __init__(self, client: Any, collection: str, *, location: str = "chroma") -> None:
+    def __init__(
+        self, client: Any, collection: str, *, location: str = "chroma", keyword_dir: Path | None = None
+    ) -> None:
         self._client = client
         self.collection_name = collection
         self.location = location
+        self._keyword_dir = keyword_dir
         self._chunks: Any = None
         self._registry: Any = None
+        self._keyword: KeywordIndex | None = None
         # Chroma refuses batches above this size; stay well below it.
         self._batch_size = max(1, min(int(client.get_max_batch_size()), 1000))
 
     def open_collection(self, name: str) -> ChromaStore:
         """Another collection on the same Chroma database."""
-        return ChromaStore(self._client, name, location=self.location)
+        return ChromaStore(self._client, name, location=self.location, keyword_dir=self._keyword_dir)
+
+    @property
+    def _words(self) -> KeywordIndex:
+        """The keyword index, checked against the registry (and repaired) the first time it is used."""
+        if self._keyword is None:
+            path = self._keyword_dir / f"{self.collection_name}.sqlite" if self._keyword_dir else None
+            keyword = KeywordIndex(path)
+            sync(keyword, self.list_articles(), self.iter_chunks)
+            self._keyword = keyword
+        return self._keyword
 
     # -- collections ----------------------------------------------------------------------------
     def _open(self, create: bool) -> bool:
@@ -173,6 +195,9 @@ class ChromaStore:
             "content_hash": article.content_hash,
             "chunks": len(chunks),
         }
+        # Words before the registry entry: a crash in between leaves the article unregistered (redone
+        # by the next ingest), never registered without its words (`sync` would also repair that).
+        self._words.replace_article(article, chunks)
         self._registry.upsert(
             ids=[article.id],
             embeddings=[_REGISTRY_VECTOR],
@@ -186,6 +211,7 @@ class ChromaStore:
             return 0
         ids = self._chunks.get(where={"article_id": article_id}, include=[])["ids"]
         self._registry.delete(ids=[article_id])
+        self._words.delete_article(article_id)
         if ids:
             self._chunks.delete(ids=ids)
         return len(ids)
@@ -197,6 +223,7 @@ class ChromaStore:
             if name in names:
                 self._client.delete_collection(name)
         self._chunks = self._registry = None
+        self._words.reset()
 
     # -- reads ----------------------------------------------------------------------------------
     def search(
@@ -228,6 +255,43 @@ class ChromaStore:
                 strict=True,
             )
         ]
+
+    def keyword_search(
+        self, query: str, k: int, search_filter: SearchFilter | None = None
+    ) -> list[KeywordHit]:
+        """The `k` chunks with the best BM25 score for `query` (words of the chunk and its headline)."""
+        if not self._open(create=False):
+            return []
+        return self._words.search(query, k, search_filter)
+
+    def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
+        """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""
+        if not chunk_ids or not self._open(create=False):
+            return []
+        got = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
+        found = {
+            chunk_id: (text, meta, vector)
+            for chunk_id, text, meta, vector in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            )
+        }
+        query = np.asarray(embedding, dtype=np.float64)
+        query_norm = float(np.linalg.norm(query)) or 1.0
+        scored: list[ScoredChunk] = []
+        for chunk_id in chunk_ids:
+            if chunk_id not in found:
+                continue  # deleted since the keyword index was read
+            text, meta, vector = found[chunk_id]
+            vector = np.asarray(vector, dtype=np.float64)
+            cosine = float(vector @ query) / ((float(np.linalg.norm(vector)) or 1.0) * query_norm)
+            scored.append(
+                ScoredChunk(
+                    _chunk_from(chunk_id, text, meta),
+                    _info_from_metadata(str(meta["article_id"]), meta),
+                    cosine,
+                )
+            )
+        return scored
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk, ordered by article id and position."""

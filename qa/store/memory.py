@@ -15,6 +15,7 @@ import numpy as np
 
 from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, ScoredChunk, SearchFilter
 from qa.store import check_write, config_to_record, title_order
+from qa.store.keyword import KeywordHit, KeywordIndex
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class _Collection:
     config: dict[str, Any] = field(default_factory=dict)
     records: dict[str, ArticleRecord] = field(default_factory=dict)
     chunks: dict[str, _Stored] = field(default_factory=dict)  # insertion order: ties in search keep it
+    words: KeywordIndex = field(default_factory=KeywordIndex)
 
 
 class _Database:
@@ -105,6 +107,7 @@ class InMemoryStore:
             self._data.records[article.id] = ArticleRecord(
                 **vars(info), origin=article.origin, content_hash=article.content_hash, chunks=len(chunks)
             )
+            self._data.words.replace_article(article, chunks)
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article and every chunk of it; returns the number of chunks removed."""
@@ -113,6 +116,7 @@ class InMemoryStore:
 
     def _remove(self, article_id: str) -> int:
         self._data.records.pop(article_id, None)
+        self._data.words.delete_article(article_id)
         gone = [chunk_id for chunk_id, s in self._data.chunks.items() if s.chunk.article_id == article_id]
         for chunk_id in gone:
             del self._data.chunks[chunk_id]
@@ -135,6 +139,19 @@ class InMemoryStore:
         order = np.argsort(-scores, kind="stable")[:k]
         return [ScoredChunk(candidates[i].chunk, candidates[i].article, float(scores[i])) for i in order]
 
+    def keyword_search(
+        self, query: str, k: int, search_filter: SearchFilter | None = None
+    ) -> list[KeywordHit]:
+        """The `k` chunks with the best BM25 score for `query` (words of the chunk and its headline)."""
+        return self._data.words.search(query, k, search_filter)
+
+    def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
+        """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""
+        query = _unit(embedding)
+        with self._lock:
+            found = [self._data.chunks[i] for i in chunk_ids if i in self._data.chunks]
+        return [ScoredChunk(s.chunk, s.article, float(s.vector @ query)) for s in found]
+
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk, ordered by article id and position."""
         with self._lock:
@@ -147,6 +164,7 @@ class InMemoryStore:
             self._data.config.clear()
             self._data.records.clear()
             self._data.chunks.clear()
+            self._data.words.reset()
 
 
 def _unit(vector: Sequence[float]) -> np.ndarray:

@@ -56,3 +56,17 @@ def same_word(a: str, b: str) -> bool:
 def content_words(text: str) -> set[str]:
     """The words that carry meaning: tokens without stop words, plurals folded."""
     return {fold_plural(word) for word in tokens(text) if word not in STOP_WORDS}
+
+
+_POSSESSIVE = re.compile(r"['’]s\b")
+
+
+def drop_possessives(text: str) -> str:
+    """`text` without possessive 's ("Huawei's" -> "Huawei"), so both forms match the same word."""
+    return _POSSESSIVE.sub("", text)
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Words for keyword search: accents and plurals folded, possessive 's and stop words dropped."""
+    folded = fold_accents(drop_possessives(text))
+    return [fold_plural(word) for word in tokens(folded) if word not in STOP_WORDS]

@@ -27,6 +27,7 @@ class _ChatTab:
     k: Any
     since: Any
     until: Any
+    as_of: Any
     comment: Any
     up: Any
     down: Any
@@ -103,6 +104,11 @@ def _chat_column(settings: Settings) -> _ChatTab:
             with gr.Row():
                 since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD", elem_id="nd-since")
                 until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="nd-until")
+                as_of = gr.Textbox(
+                    label="Asked as of (what “this week” means)",
+                    placeholder="today",
+                    elem_id="nd-as-of",
+                )
         with gr.Row():
             comment = gr.Textbox(
                 placeholder="Optional comment, sent with your rating",
@@ -114,7 +120,9 @@ def _chat_column(settings: Settings) -> _ChatTab:
             up = gr.Button("Helpful", elem_id="nd-up", scale=0, min_width=100)
             down = gr.Button("Not helpful", elem_id="nd-down", scale=0, min_width=140)
         feedback_status = gr.HTML("", elem_id="nd-feedback-status", js_on_load=None)
-    return _ChatTab(chatbot, question, ask, new_chat, k, since, until, comment, up, down, feedback_status)
+    return _ChatTab(
+        chatbot, question, ask, new_chat, k, since, until, as_of, comment, up, down, feedback_status
+    )
 
 
 def _articles_tab() -> _ArticlesTab:
@@ -142,7 +150,7 @@ def _articles_tab() -> _ArticlesTab:
 
 def _wire_chat(web: WebApp, chat: _ChatTab, sources: Any, turns: Any) -> None:
     outputs = [chat.chatbot, sources, turns, chat.question]
-    inputs = [chat.question, turns, chat.k, chat.since, chat.until]
+    inputs = [chat.question, turns, chat.k, chat.since, chat.until, chat.as_of]
     for trigger in (chat.ask.click, chat.question.submit):
         trigger(web.respond, inputs, outputs, concurrency_id=_CONCURRENCY_ID, show_progress="hidden")
     cleared = [chat.chatbot, sources, turns, chat.question, chat.feedback_status]

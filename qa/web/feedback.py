@@ -34,6 +34,7 @@ def feedback_record(
             "k": turn.k,
             "since": dates.since if dates else None,
             "until": dates.until if dates else None,
+            "as_of": turn.as_of.isoformat() if turn.as_of else None,
             "llm": llm,
             "embedding_model": embedding_model,
         },

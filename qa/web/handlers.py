@@ -13,6 +13,7 @@ from qa.documents import DateRange
 from qa.errors import InvalidDateError
 from qa.service import NewsDesk
 from qa.settings import Settings
+from qa.text.dates import check_day
 from qa.web.feedback import FeedbackLog, feedback_record
 from qa.web.state import FileOutcome, Turn, article_choices, file_outcome, filter_articles, plural
 from qa.web.views import (
@@ -62,7 +63,7 @@ class WebApp:
     # -- chat
 
     def respond(
-        self, message: str, turns: list[Turn], k: float, since: str, until: str
+        self, message: str, turns: list[Turn], k: float, since: str, until: str, as_of: str = ""
     ) -> Iterator[ChatUpdate]:
         """Answer `message` in the conversation `turns`, streaming the answer as it is written."""
         message = (message or "").strip()
@@ -72,9 +73,10 @@ class WebApp:
             return
         try:
             dates = DateRange.parse(since, until, labels=("Published from", "Published until"))
+            asked_on = check_day(as_of.strip(), "Asked as of") if (as_of or "").strip() else None
         except InvalidDateError as exc:
             raise gr.Error(str(exc)) from exc
-        turns = [*turns, Turn(message, message, k=int(k), dates=dates)]
+        turns = [*turns, Turn(message, message, k=int(k), dates=dates, as_of=asked_on)]
         panel = render_sources_panel(turns[:-1], threshold)
         try:
             for pending in self._answer(turns):
@@ -95,7 +97,7 @@ class WebApp:
             yield render_status("Reading the conversation…")
             turn.searched_for = self.desk.condense(turn.question, history)
         yield render_status("Searching the articles…")
-        answer = self.desk.stream(turn.searched_for, k=turn.k, dates=turn.dates)
+        answer = self.desk.stream(turn.searched_for, k=turn.k, dates=turn.dates, as_of=turn.as_of)
         for _ in answer:
             yield render_streaming(answer.text)
         turn.result = answer.result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from qa.documents import ArticleRecord, DateRange
 from qa.results import AnswerResult, IngestReport
@@ -17,6 +18,7 @@ class Turn:
     searched_for: str  # the standalone question used for retrieval and the answer
     k: int
     dates: DateRange | None = None
+    as_of: date | None = None  # the day "this week" in the question means; None: today
     result: AnswerResult | None = None
     error: str | None = None
     scope: str = ""  # what was searched, said when nothing was found

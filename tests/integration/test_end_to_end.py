@@ -12,7 +12,7 @@ from qa.chunking import chunk_article
 from qa.cleaning import clean_article
 from qa.documents import Article
 from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
-from qa.indexing import chunking_config
+from qa.indexing import HEADLINE_TOKENS, chunking_config, embedding_texts
 from qa.loaders import iter_raw_articles
 from qa.service import NewsDesk
 from qa.settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_LOCAL_LLM, Settings
@@ -86,13 +86,17 @@ def test_no_chunk_is_longer_than_the_model_reads(
 ) -> None:
     settings = Settings(chunk_tokens=10_000, chunk_overlap_tokens=20)  # ask for more than the model can take
     config = chunking_config(settings, embedder)
-    assert config.max_tokens == 254  # 256 word pieces, less [CLS] and [SEP]
+    # 256 word pieces, less [CLS] and [SEP], less what the headline embedded with each chunk may take
+    assert config.max_tokens == 254 - HEADLINE_TOKENS
     article = _seed(seed_article_path)
     long_article = Article(
-        **{**article.__dict__, "text": article.text * 3}
-    )  # one long enough to need cutting
-    for chunk in chunk_article(long_article, config, embedder.token_offsets):
-        assert len(embedder._tokenizer(chunk.text)["input_ids"]) <= 256
+        **{**article.__dict__, "text": article.text * 3, "title": "A headline that goes on " * 12}
+    )  # one long enough to need cutting, with a headline longer than its share
+    chunks = chunk_article(long_article, config, embedder.token_offsets)
+    texts = embedding_texts(long_article, chunks, settings, embedder)
+    assert len(texts) == len(chunks) > 1 and all(t.startswith("A headline that goes on") for t in texts)
+    for text in texts:
+        assert len(embedder._tokenizer(text)["input_ids"]) <= 256
 
 
 def test_huawei_question_is_answered_with_a_citation_of_the_seed_article(answering_desk: NewsDesk) -> None:

@@ -26,3 +26,28 @@ class TestChromaStore(StoreContract):
         created.reset()
         created.check_config(CONFIG)
         return created
+
+
+def test_the_keyword_index_is_rebuilt_from_chroma_when_missing_or_stale(tmp_path: Path) -> None:
+    from tests.store_contract import worded
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", collection="words")  # type: ignore[call-arg]
+    store = create_store(settings)
+    store.check_config(CONFIG)
+    store.write_article(*worded("w1", ["The volcano erupted."]))
+    store.write_article(*worded("w2", ["Ash fell on the town."]))
+    sidecar = tmp_path / "data" / "keyword" / "words.sqlite"
+    assert sidecar.exists()
+
+    sidecar.unlink()  # deleted by hand, or lost with a backup that did not include it
+    reopened = create_store(settings)
+    assert [h.chunk_id for h in reopened.keyword_search("volcano", k=5)] == ["w1#0"]
+
+    # An article indexed by a process that crashed before its words were written, and a ghost.
+    from qa.store.keyword import KeywordIndex
+
+    words = KeywordIndex(sidecar)
+    words.delete_article("w2")
+    words.replace_article(*worded("ghost", ["The volcano of ghosts."])[:2])
+    again = create_store(settings)
+    assert [h.chunk_id for h in again.keyword_search("volcano ash", k=5)] == ["w1#0", "w2#0"]

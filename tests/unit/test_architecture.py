@@ -97,7 +97,7 @@ def test_the_check_sees_a_leak(tmp_path: Path) -> None:
 
 def test_the_data_types_and_text_tools_depend_on_no_stage() -> None:
     stages = ("qa.loaders", "qa.cleaning", "qa.chunking", "qa.embedding", "qa.store", "qa.indexing")
-    stages += ("qa.retrieve", "qa.answer", "qa.llm", "qa.service") + PRESENTERS
+    stages += ("qa.retrieval", "qa.answer", "qa.llm", "qa.service") + PRESENTERS
     for name, path in _modules():
         if _within(name, ("qa.documents", "qa.results", "qa.errors", "qa.text", "qa.settings")):
             assert not {i for i in _qa_imports(path) if _within(i, stages)}, name

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +272,37 @@ def test_the_chat_refuses_an_impossible_date_with_a_message(make_desk: MakeDesk)
         list(web.respond("How many base stations?", [], 5, "2023-02-30", ""))
 
 
+def test_the_chat_reads_time_words_as_of_the_day_the_reader_sets(make_desk: MakeDesk, tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "storms.jsonl"
+    records = [
+        {
+            "id": "old",
+            "published": "2019-01-03",
+            "title": "Storm Elliott",
+            "text": "Storm Elliott hit. Storm Elliott.",
+        },
+        {
+            "id": "new",
+            "published": "2023-01-04",
+            "title": "Storm Elliott",
+            "text": "Storm Elliott hit the coast.",
+        },
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    desk = make_desk()
+    desk.ingest([path], progress=False)
+    web = WebApp(desk)
+    *_, (_, _, turns, _) = web.respond("Where did Storm Elliott hit this week?", [], 5, "", "", "2023-01-06")
+    assert turns[-1].as_of == date(2023, 1, 6)
+    assert turns[-1].result is not None and turns[-1].result.retrieved[0].article.id == "new"
+    *_, (_, _, turns, _) = web.respond("Where did Storm Elliott hit this week?", [], 5, "", "", "2019-01-04")
+    assert turns[-1].result is not None and turns[-1].result.retrieved[0].article.id == "old"
+    with pytest.raises(gr.Error, match="Asked as of is not a real date"):
+        list(web.respond("Where did it hit?", [], 5, "", "", "2023-02-30"))
+
+
 # --- feedback ---------------------------------------------------------------------------------------
 
 
@@ -299,6 +331,7 @@ def test_feedback_lines_hold_question_answer_sources_settings_and_time(tmp_path:
         "k": 4,
         "since": "2019-01-01",
         "until": None,
+        "as_of": None,
         "llm": "fake",
         "embedding_model": "fake-emb",
     }

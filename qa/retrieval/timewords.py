@@ -1,0 +1,146 @@
+"""Time words in a question, read against its reference date: "on Sunday", "this week", "in January 2023".
+
+News questions say when as often as what. A question has a reference date (the chat: today or the "as
+of" the reader sets; an evaluation: the question's date); its time words become the period they point
+to, or a wish for the most recent news ("latest"). Retrieval uses that as a soft prior, not a filter:
+stories are published a day or two after what they report, and dates in feeds are sometimes wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from qa.documents import DateRange
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = "january february march april may june july august september october november december".split()
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10, "few": 3}
+
+_WEEKDAY = re.compile(r"\b(?:(last|this|past|on)\s+)?(" + "|".join(_WEEKDAYS) + r")\b")
+_MONTH = re.compile(r"\b(?:(last|this|in|since|during)\s+)?(" + "|".join(_MONTHS) + r")(?:\s+(\d{4}))?\b")
+_YEAR = re.compile(r"\b(?:in|during|of|since)\s+((?:19|20)\d{2})\b")
+_PAST_SPAN = re.compile(
+    r"\b(?:past|last|previous)\s+(\d+|" + "|".join(_NUMBERS) + r")\s+(day|week|month)s?\b"
+)
+_RECENT = re.compile(
+    r"\b(latest|most recent|most recently|recently|newest|currently|right now|so far|to date|as of now)\b",
+    re.IGNORECASE,
+)
+# "May" is also a verb: only "in May", "last May", "May 2023" count as the month.
+_AMBIGUOUS_MONTHS = {"may", "march"}
+
+
+@dataclass(frozen=True)
+class TimeFocus:
+    """When a question is about: a period (None when it names none), and whether it asks for the latest."""
+
+    period: DateRange | None = None
+    latest: bool = False
+    phrase: str | None = None  # the words that set the period, for logs and reports
+
+    def strip(self, question: str) -> str:
+        """`question` without its time words: they say when, which the dates carry, not what to match."""
+        if self.phrase:
+            question = re.sub(re.escape(self.phrase), " ", question, flags=re.IGNORECASE)
+        return _RECENT.sub(" ", question) if self.latest else question
+
+
+def time_focus(question: str, reference: date) -> TimeFocus:
+    """The period `question`'s time words point to, read against `reference` (the day it is asked)."""
+    text = question.lower()
+    latest = bool(_RECENT.search(text))
+    for finder in (_relative_day, _relative_span, _weekday, _month, _year):
+        found = finder(text, reference)
+        if found is not None:
+            phrase, start, end = found
+            return TimeFocus(DateRange(start, end), latest, phrase)
+    return TimeFocus(None, latest, None)
+
+
+_Found = tuple[str, date, date] | None
+
+
+def _relative_day(text: str, reference: date) -> _Found:
+    if re.search(r"\b(today|tonight|this morning|this afternoon|this evening)\b", text):
+        return "today", reference, reference
+    if re.search(r"\byesterday\b", text):
+        day = reference - timedelta(days=1)
+        return "yesterday", day, day
+    return None
+
+
+def _relative_span(text: str, reference: date) -> _Found:
+    match = _PAST_SPAN.search(text)
+    if match:
+        count = int(match.group(1)) if match.group(1).isdigit() else _NUMBERS[match.group(1)]
+        days = count * {"day": 1, "week": 7, "month": 31}[match.group(2)]
+        return match.group(0), reference - timedelta(days=days), reference
+    spans = {
+        "this weekend": _weekend(reference),
+        # On a weekday the last weekend is the latest one; on a Saturday or Sunday, the one before.
+        "last weekend": _weekend(reference - timedelta(days=7 if reference.weekday() >= 5 else 0)),
+        # "This week" in a news quiz means the seven days up to the day it is asked.
+        "this week": (reference - timedelta(days=6), reference),
+        "last week": (reference - timedelta(days=13), reference - timedelta(days=6)),
+        "past week": (reference - timedelta(days=7), reference),
+        "this month": (reference.replace(day=1), reference),
+        "last month": _previous_month(reference),
+        "past month": (reference - timedelta(days=31), reference),
+        "this year": (reference.replace(month=1, day=1), reference),
+        "last year": (date(reference.year - 1, 1, 1), date(reference.year - 1, 12, 31)),
+        "past year": (reference - timedelta(days=365), reference),
+    }
+    for phrase, (start, end) in spans.items():
+        if re.search(r"\b" + phrase + r"\b", text):
+            return phrase, start, end
+    return None
+
+
+def _weekday(text: str, reference: date) -> _Found:
+    match = _WEEKDAY.search(text)
+    if not match:
+        return None
+    back = (reference.weekday() - _WEEKDAYS.index(match.group(2))) % 7
+    if match.group(1) == "last" and back == 0:
+        back = 7
+    day = reference - timedelta(days=back)  # the most recent such day, the reference day included
+    return match.group(0), day, day
+
+
+def _month(text: str, reference: date) -> _Found:
+    for match in _MONTH.finditer(text):
+        word, name, year = match.group(1), match.group(2), match.group(3)
+        if name in _AMBIGUOUS_MONTHS and not (word or year):
+            continue
+        month = _MONTHS.index(name) + 1
+        if year:
+            first = date(int(year), month, 1)
+        else:
+            # The latest such month: "in January" asked in March is this year's, asked in December too;
+            # "in March" asked in January is last year's.
+            later = month > reference.month or (word == "last" and month == reference.month)
+            first = date(reference.year - later, month, 1)
+        last = _previous_month(first.replace(day=28) + timedelta(days=4))[1]
+        return match.group(0), first, reference if word == "since" else last
+    return None
+
+
+def _year(text: str, reference: date) -> _Found:
+    match = _YEAR.search(text)
+    if not match:
+        return None
+    year = int(match.group(1))
+    end = reference if match.group(0).startswith("since") else date(year, 12, 31)
+    return match.group(0), date(year, 1, 1), end
+
+
+def _weekend(reference: date) -> tuple[date, date]:
+    saturday = reference - timedelta(days=(reference.weekday() - 5) % 7)
+    return saturday, saturday + timedelta(days=1)
+
+
+def _previous_month(day: date) -> tuple[date, date]:
+    last = day.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last

@@ -1,0 +1,154 @@
+"""Hybrid retrieval through the facade: fusion, time words, one source per story, several stories in k.
+
+In-memory store, FAKE hashing embedder (so "dense" here is a bag of words: the tests are about how the
+rankings are combined, not about the model)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa.service import NewsDesk
+
+pytestmark = pytest.mark.unit
+
+MakeDesk = Callable[..., NewsDesk]
+
+
+def write_articles(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def ranked_articles(desk: NewsDesk, question: str, **kwargs: Any) -> list[str]:
+    return list(dict.fromkeys(hit.article.id for hit in desk.rank(question, chunks=10, **kwargs).nearest))
+
+
+@pytest.fixture
+def storms(tmp_path: Path) -> Path:
+    """A storm of the same name in 2019 and this week; the old story repeats the name more."""
+    return write_articles(
+        tmp_path / "storms.jsonl",
+        [
+            {
+                "id": "storm-2019",
+                "published": "2019-01-03",
+                "title": "Storm Elliott floods Elliott Bay",
+                "text": "Storm Elliott flooded the coast. Storm Elliott closed roads near Elliott Bay.",
+            },
+            {
+                "id": "storm-2023",
+                "published": "2023-01-04",
+                "title": "Storm Elliott cuts power",
+                "text": "Storm Elliott cut power to 40,000 homes on Tuesday.",
+            },
+        ],
+    )
+
+
+def test_this_weeks_story_outranks_an_older_one_about_the_same_name(
+    make_desk: MakeDesk, storms: Path
+) -> None:
+    question = "What did Storm Elliott do this week?"
+    blind = make_desk(time_awareness=False)
+    blind.ingest([storms], progress=False)
+    assert ranked_articles(blind, question, as_of=date(2023, 1, 6))[0] == "storm-2019"  # more word overlap
+
+    desk = make_desk()
+    desk.ingest([storms], progress=False)
+    retrieval = desk.rank(question, chunks=10, as_of=date(2023, 1, 6))
+    assert [hit.article.id for hit in retrieval.nearest][0] == "storm-2023"
+    assert retrieval.period is not None and str(retrieval.period) == "2022-12-31 – 2023-01-06"
+    # Asked in January 2019, "this week" is the 2019 storm.
+    assert ranked_articles(desk, question, as_of=date(2019, 1, 4))[0] == "storm-2019"
+
+
+def test_an_article_from_after_the_reference_date_is_held_back(make_desk: MakeDesk, storms: Path) -> None:
+    desk = make_desk(recency_half_life_days=0)  # no age prior: only "not yet published" counts
+    desk.ingest([storms], progress=False)
+    assert ranked_articles(desk, "Storm Elliott power homes", as_of=date(2023, 1, 10))[0] == "storm-2023"
+    assert ranked_articles(desk, "Storm Elliott power homes", as_of=date(2020, 1, 1))[0] == "storm-2019"
+
+
+def test_keyword_search_finds_what_the_headline_says(make_desk: MakeDesk, tmp_path: Path) -> None:
+    path = write_articles(
+        tmp_path / "a.jsonl",
+        [
+            {
+                "id": "deal",
+                "title": "Microsoft to buy Activision",
+                "text": "The deal was approved by regulators.",
+            },
+            {"id": "other", "title": "Weather", "text": "Regulators approved the weather deal forecast."},
+        ],
+    )
+    desk = make_desk(retrieval_mode="keyword")
+    desk.ingest([path], progress=False)
+    assert ranked_articles(desk, "Which company will Microsoft buy?") == ["deal"]
+
+
+def test_a_wire_copy_collapses_to_one_source(make_desk: MakeDesk, tmp_path: Path) -> None:
+    story = (
+        "Russian forces shelled the city overnight, officials said on Sunday, as residents lined up "
+        "for water and power returned to some districts after days of blackouts."
+    )
+    path = write_articles(
+        tmp_path / "wire.jsonl",
+        [
+            {"id": "ap", "title": "City shelled", "text": "KYIV (AP) - " + story},
+            {"id": "copy", "title": "City shelled overnight", "text": "By Jane Roe. " + story},
+            {"id": "else", "title": "Rates", "text": "The bank raised rates as residents lined up."},
+        ],
+    )
+    desk = make_desk()
+    desk.ingest([path], progress=False)
+    found = ranked_articles(desk, "Which city was shelled overnight?")
+    assert len({"ap", "copy"} & set(found)) == 1 and "else" in found
+    undeduplicated = make_desk(dedup_containment=1.0)
+    undeduplicated.ingest([path], progress=False)
+    assert {"ap", "copy"} <= set(ranked_articles(undeduplicated, "Which city was shelled overnight?"))
+
+
+def test_the_top_k_spans_several_stories(make_desk: MakeDesk, tmp_path: Path) -> None:
+    long_story = " ".join(f"The budget vote number {i} failed in the House." for i in range(40))
+    path = write_articles(
+        tmp_path / "votes.jsonl",
+        [
+            {"id": "long", "title": "Budget votes", "text": long_story},
+            {"id": "short", "title": "Budget", "text": "The budget vote passed the Senate."},
+        ],
+    )
+    desk = make_desk(chunk_tokens=20, chunk_overlap_tokens=0, max_chunks_per_article=2)
+    desk.ingest([path], progress=False)
+    nearest = desk.rank("budget vote failed House", chunks=3).nearest
+    assert [hit.article.id for hit in nearest].count("long") == 2 and nearest[2].article.id == "short"
+    # With one article only, its chunks fill all k places.
+    alone = make_desk(chunk_tokens=20, chunk_overlap_tokens=0, max_chunks_per_article=2)
+    alone.ingest(
+        [write_articles(tmp_path / "long.jsonl", [{"id": "long", "title": "Votes", "text": long_story}])]
+    )
+    assert [hit.article.id for hit in alone.rank("budget vote failed House", chunks=4).nearest] == [
+        "long"
+    ] * 4
+
+
+def test_keyword_search_follows_ingest_reingest_and_delete(make_desk: MakeDesk, tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("Volcano news\n\nThe volcano erupted near the village overnight.", encoding="utf-8")
+    desk = make_desk(retrieval_mode="keyword")
+    desk.ingest([path], progress=False)
+    assert len(ranked_articles(desk, "volcano erupted")) == 1
+
+    path.write_text("Harbour news\n\nThe harbour reopened after the storm.", encoding="utf-8")
+    desk.ingest([path], progress=False)  # the edited file replaces its older version
+    assert ranked_articles(desk, "volcano erupted") == []  # no ghost of the old text
+    (article,) = desk.list_articles()
+    assert ranked_articles(desk, "harbour reopened") == [article.id]
+
+    desk.delete(article.id)
+    assert ranked_articles(desk, "harbour reopened") == []
