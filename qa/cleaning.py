@@ -22,6 +22,7 @@ __all__ = [
     "clean_article",
     "clean_text",
     "derive_title",
+    "strip_leading_boilerplate",
     "strip_trailing_boilerplate",
     "text_sha",
 ]
@@ -134,6 +135,49 @@ def strip_trailing_boilerplate(text: str) -> tuple[str, tuple[str, ...]]:
     cut = run[0][0]
     dropped = tuple(lines[i].strip() for i, _ in run)
     return "\n".join(lines[:cut]).rstrip(), dropped
+
+
+# Lines a site puts before the story: a newsletter prompt, an ad-feedback form, a note that the story
+# first ran in a newsletter, a registration notice, a photo credit. Matched only in the leading run of
+# short lines, before the first line of story text.
+_LEADING_BOILERPLATE = re.compile(
+    r"""
+    \bnewsletters?\b.*\b(?:sign\s+up|subscribe|subscriber|inbox|delivered)\b
+    | \b(?:sign\s+up|subscribe|receive|get\s+it)\b.*\bnewsletters?\b
+    | \bnot\s+a\s+subscriber\b
+    | ^\d+\.\s+how\s+relevant\s+is\s+this\s+ad\b
+    | ^(?:editor[’']?s\s+note:\s*)?a\s+version\s+of\s+this\s+story\s+(?:first\s+)?appeared\b
+    | ^we\s+will\s+use\s+the\s+details\s+you\s+have\s+shared\b
+    | ^[—–-]?\s*recommendations\s+are\s+independently\s+chosen\b
+    | ^produced\s+by\b.*\bphoto\s+team\b
+    | ^(?:photo|image|video)s?\s*(?:credit|courtesy)?\s*:
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def strip_leading_boilerplate(text: str) -> tuple[str, tuple[str, ...]]:
+    """Drop the leading run of newsletter prompts, ad forms and credits (below a headline line, if the
+    text opens with one); return the text and the dropped lines."""
+    lines = text.split("\n")
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if filled and _looks_like_headline(lines[filled[0]]) and not _leading_boilerplate(lines[filled[0]]):
+        filled = filled[1:]  # a plain-text file's headline, with the prompt below it
+    run: list[int] = []
+    for i in filled:
+        if not _leading_boilerplate(lines[i]):
+            break
+        run.append(i)
+    if not run:
+        return text, ()
+    dropped = tuple(lines[i].strip() for i in run)
+    kept = lines[: run[0]] + lines[run[-1] + 1 :]
+    return _BLANK_RUN.sub("\n\n", "\n".join(kept)).strip("\n"), dropped
+
+
+def _leading_boilerplate(line: str) -> bool:
+    short = len(line.split()) <= _BOILERPLATE_MAX_WORDS
+    return short and bool(_LEADING_BOILERPLATE.search(line) or _BOILERPLATE.search(line))
 
 
 # --- title ------------------------------------------------------------------------------------------
@@ -255,7 +299,9 @@ def clean_article(raw: RawArticle) -> Article | Rejected:
     text = clean_text(raw.text)
     if not text:
         return Rejected(raw.origin, "article text is empty")
-    text, dropped = strip_trailing_boilerplate(text)
+    text, dropped_leading = strip_leading_boilerplate(text)
+    text, dropped_trailing = strip_trailing_boilerplate(text)
+    dropped = dropped_leading + dropped_trailing
     title, text = derive_title(raw.title, text)
     text = text.strip()
     if len(text) < MIN_TEXT_CHARS:

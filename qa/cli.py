@@ -155,7 +155,11 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
                 + (f"\n      {c.url}" if c.url else "")
             )
             print(f'      "{c.quote}"')
-    elif result.abstained:
+        if result.as_of:
+            print(f"\nAs of {result.as_of} (the newest source cited).")
+    elif result.abstain_reason == "model_declined":
+        print(f"(the model found no answer in the {result.sources_given} passages it was given)")
+    elif result.abstain_reason == "no_relevant_passage":
         scope = desk.scope(dates)
         best = result.retrieved[0].score if result.retrieved else None
         searched = f"best match scored {best:.2f}" if best is not None else "the index is empty"

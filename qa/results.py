@@ -21,6 +21,7 @@ class Retrieval:
     ms: float
     reference_date: date | None = None  # the day the question was read against
     period: DateRange | None = None  # what its time words point to ("this week"), if any
+    covered: DateRange | None = None  # publication dates of the searched articles (when a period is named)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,14 @@ class AnswerResult:
     llm_called: bool = False
     llm: str = ""
     embedding_model: str = ""
+    # Why it abstained: "no_relevant_passage" (nothing over the threshold), "period_not_covered" (the
+    # question's time words point to a time no article is from), "model_declined" (the LLM said so).
+    abstain_reason: str | None = None
+
+    @property
+    def as_of(self) -> str | None:
+        """The publication day of the newest source cited: what the answer is true as of."""
+        return max((c.published for c in self.citations if c.published), default=None)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape read by later tooling."""
@@ -112,6 +121,8 @@ class AnswerResult:
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
+            "abstain_reason": self.abstain_reason,
+            "as_of": self.as_of,
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [
                 {

@@ -225,3 +225,15 @@ class StoreContract:
         assert math.isclose(got[0].score, 1.0, abs_tol=1e-6) and math.isclose(got[1].score, 0.0, abs_tol=1e-6)
         assert got[0].chunk.text == "Sentence 2." and got[0].article.title == "Title a1"
         assert store.get_chunks([], unit(0)) == []
+
+    def test_published_span_of_the_dated_articles(self, store: Store) -> None:
+        assert store.published_span() is None
+        for article_id, published in (("old", "2022-12-01"), ("new", "2023-01-10"), ("undated", None)):
+            store.write_article(*article(article_id, 2, published=published, origin=article_id))
+        span = store.published_span()
+        assert span is not None and (span.since, span.until) == ("2022-12-01", "2023-01-10")
+        narrowed = store.published_span(published_between("2023-01-01", None))
+        assert narrowed is not None and (narrowed.since, narrowed.until) == ("2023-01-10", "2023-01-10")
+        store.delete_article("new")
+        span = store.published_span()
+        assert span is not None and span.until == "2022-12-01"

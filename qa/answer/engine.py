@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations
@@ -84,10 +84,13 @@ class AnswerEngine:
     ) -> Generator[str, None, AnswerResult]:
         started = time.perf_counter()
         retrieval = self._retriever.retrieve(question, k=k, search_filter=search_filter, as_of=as_of)
-        if not retrieval.hits:
+        uncovered = period_not_covered(retrieval, self._settings.time_slack_days)
+        if uncovered or not retrieval.hits:
             timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
-            yield ABSTAIN_TEXT
-            return self._result(question, ABSTAIN_TEXT, retrieval, timings)
+            answer = f"{ABSTAIN_TEXT} {uncovered}" if uncovered else ABSTAIN_TEXT
+            yield answer
+            reason = "period_not_covered" if uncovered else "no_relevant_passage"
+            return self._result(question, answer, retrieval, timings, reason=reason)
 
         hits, trimmed = self._fit_to_context(question, retrieval.hits)
         citation_filter = CitationFilter(len(hits), SourceMatcher(hits))
@@ -111,6 +114,7 @@ class AnswerEngine:
             retrieval,
             clock.timings(retrieval.ms),
             abstained=abstained,
+            reason="model_declined" if abstained else None,
             citations=() if abstained else build_citations(answer, citation_filter.cited, hits),
             generation=clock.generation(),
             checked=citation_filter,
@@ -148,6 +152,7 @@ class AnswerEngine:
         timings: Timings,
         *,
         abstained: bool = True,
+        reason: str | None = None,
         citations: tuple[Citation, ...] = (),
         generation: Generation | None = None,
         checked: CitationFilter | None = None,
@@ -169,7 +174,28 @@ class AnswerEngine:
             llm_called=checked is not None,
             llm=self.llm_label,
             embedding_model=self.embedding_label,
+            abstain_reason=reason,
         )
+
+
+def period_not_covered(retrieval: Retrieval, slack_days: int) -> str | None:
+    """Why the articles cannot hold the answer when the question's time words point to a time that no
+    article is from (None when they can, or when the question names no time).
+
+    Only the named period counts, never the reference date alone: a question without time words asked
+    years after its articles is still answered.
+    """
+    period, covered = retrieval.period, retrieval.covered
+    if period is None or covered is None or covered.start is None or covered.end is None:
+        return None
+    after = period.start is not None and period.start > covered.end + timedelta(days=slack_days)
+    before = period.end is not None and period.end < covered.start
+    if not (after or before):
+        return None
+    return (
+        f"The question is about {period}, and the indexed articles were published from "
+        f"{covered.since} to {covered.until}."
+    )
 
 
 class _GenerationClock:

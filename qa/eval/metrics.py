@@ -112,8 +112,11 @@ def _answer_section(answered: Sequence[Record]) -> dict[str, float | None]:
     }
 
 
-def _abstention_section(scored: Sequence[Record], answered: Sequence[Record]) -> dict[str, float | None]:
+def _abstention_section(scored: Sequence[Record], answered: Sequence[Record]) -> dict[str, Any]:
+    reasons = [r.get("abstain_reason") or "unrecorded" for r in answered if r["abstained"]]
     return {
+        # How many abstentions each rule made: period_not_covered, no_relevant_passage, model_declined.
+        **{f"abstained_by_{reason}": reasons.count(reason) for reason in sorted(set(reasons))},
         "no_gold_abstain_rate": _rate([bool(r["abstained"]) for r in answered if not r.get("gold_ids")]),
         "answerable_abstain_rate": _rate([bool(r["abstained"]) for r in answered if r.get("gold_ids")]),
         "no_gold_below_min_score": _rate(

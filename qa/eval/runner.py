@@ -283,6 +283,7 @@ def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> d
     return {
         "answer": result.answer,
         "abstained": result.abstained,
+        "abstain_reason": result.abstain_reason,
         "llm_called": result.llm_called,
         "sources": sources,
         "sources_trimmed": result.sources_trimmed,

@@ -99,8 +99,9 @@ class Retriever:
             ranked, lambda hit: hit.article.id, per_article, settings.max_chunks_per_article
         )[:k]
         hits = [hit for hit in nearest if hit.score >= threshold]
+        covered = self._store.published_span(search_filter) if focus.period is not None else None
         ms = (time.perf_counter() - started) * 1000
-        return Retrieval(hits, nearest, ms, reference_date=reference, period=focus.period)
+        return Retrieval(hits, nearest, ms, reference_date=reference, period=focus.period, covered=covered)
 
     def _candidates(
         self, query: str, keywords: str, n: int, search_filter: SearchFilter | None

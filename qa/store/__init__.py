@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from qa.documents import Article, ArticleRecord, Chunk, ScoredChunk, SearchFilter
+from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.errors import IndexMismatchError
 from qa.store.keyword import KeywordHit
 
@@ -77,6 +77,10 @@ class Store(Protocol):
         self, query: str, k: int, search_filter: SearchFilter | None = None
     ) -> list[KeywordHit]:
         """The `k` chunks with the best BM25 score for `query` (words of the chunk and its headline)."""
+        ...
+
+    def published_span(self, search_filter: SearchFilter | None = None) -> DateRange | None:
+        """The first and last publication day of the stored (dated) articles that pass the filter."""
         ...
 
     def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, ScoredChunk, SearchFilter
+from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.store import check_write, config_to_record, title_order
 from qa.store.keyword import KeywordHit, KeywordIndex, sync
 from qa.text.dates import day_number, parse_date
@@ -263,6 +263,12 @@ class ChromaStore:
         if not self._open(create=False):
             return []
         return self._words.search(query, k, search_filter)
+
+    def published_span(self, search_filter: SearchFilter | None = None) -> DateRange | None:
+        """The first and last publication day of the stored (dated) articles that pass the filter."""
+        if not self._open(create=False):
+            return None
+        return self._words.published_span(search_filter)
 
     def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
         """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, SearchFilter
-from qa.text.dates import day_number, parse_date
+from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, DateRange, SearchFilter
+from qa.text.dates import day_number, from_day_number, parse_date
 from qa.text.words import keyword_tokens
 
 BM25_PARAMETERS: dict[str, Any] = {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75}
@@ -112,6 +112,21 @@ class KeywordIndex:
         """Indexed article ids with the content hash they were indexed at."""
         with self._lock:
             return dict(self._db.execute("SELECT article_id, content_hash FROM articles").fetchall())
+
+    def published_span(self, search_filter: SearchFilter | None = None) -> DateRange | None:
+        """First and last publication day of the indexed chunks (in the filter's range); None if undated."""
+        dates = search_filter.published if search_filter else None
+        low = day_number(dates.start) if dates and dates.start else None
+        high = day_number(dates.end) if dates and dates.end else None
+        with self._lock:
+            first, last = self._db.execute(
+                "SELECT min(day), max(day) FROM chunks"
+                " WHERE day >= coalesce(?, day) AND day <= coalesce(?, day)",
+                (low, high),
+            ).fetchone()
+        if first is None:
+            return None
+        return DateRange(from_day_number(int(first)), from_day_number(int(last)))
 
     def search(self, query: str, k: int, search_filter: SearchFilter | None = None) -> list[KeywordHit]:
         """The `k` chunks with the highest BM25 score for `query` (score > 0) that pass the filter."""

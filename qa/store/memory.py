@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, ScoredChunk, SearchFilter
+from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.store import check_write, config_to_record, title_order
 from qa.store.keyword import KeywordHit, KeywordIndex
 
@@ -144,6 +144,10 @@ class InMemoryStore:
     ) -> list[KeywordHit]:
         """The `k` chunks with the best BM25 score for `query` (words of the chunk and its headline)."""
         return self._data.words.search(query, k, search_filter)
+
+    def published_span(self, search_filter: SearchFilter | None = None) -> DateRange | None:
+        """The first and last publication day of the stored (dated) articles that pass the filter."""
+        return self._data.words.published_span(search_filter)
 
     def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
         """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""

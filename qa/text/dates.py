@@ -62,6 +62,11 @@ def day_number(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
 
 
+def from_day_number(number: int) -> date:
+    """The date of a YYYYMMDD integer (the inverse of `day_number`)."""
+    return date(number // 10000, number // 100 % 100, number % 100)
+
+
 def check_day(text: str, label: str) -> date:
     """`parse_day` with the field's `label` in the error, as an InvalidDateError."""
     try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from qa.cleaning import canonical_url, clean_article, clean_text, derive_title, text_sha
 from qa.documents import Article, RawArticle, Rejected
 from qa.loaders import iter_raw_articles
+from qa.service import NewsDesk
 from tests.conftest import SEED_ARTICLE as SEED  # the brief's article, shipped as the demo in samples/
 
 pytestmark = pytest.mark.unit
@@ -269,3 +272,49 @@ def test_article_carries_metadata() -> None:
     assert article.authors == ("Lois Lane", "Clark Kent")
     assert article.source == "Daily Planet"
     assert article.single_article_file is False
+
+
+GRAVE = (
+    "Sign up for CNN’s Wonder Theory science newsletter. Explore the universe with news on fascinating "
+    "discoveries, scientific advancements and more.\n\n"
+    "The burial site of a young child who lived 8,000 years ago has been discovered in Eastern Finland.\n\n"
+    "Feathers found in the grave suggest the child was laid to rest on a bed of bird down."
+)
+
+
+def test_leading_newsletter_prompts_and_ad_forms_are_dropped() -> None:
+    article = clean(GRAVE)
+    assert article.text.startswith("The burial site of a young child")
+    assert article.dropped_lines[0].startswith("Sign up for CNN’s Wonder Theory science newsletter.")
+    form = (
+        "1. How relevant is this ad to you?\n"
+        "Video player was slow to load content Video content never loaded Ad froze\n"
+        "Editor’s Note: A version of this story appeared in CNN’s Meanwhile in China newsletter.\n\n"
+        "Factories in the south reopened on Monday after the holiday, officials said."
+    )
+    assert clean(form).text == "Factories in the south reopened on Monday after the holiday, officials said."
+    assert len(clean(form).dropped_lines) == 3
+
+
+def test_a_story_that_opens_on_sign_ups_or_newsletters_is_kept() -> None:
+    for text in (
+        "Millions rushed to sign up for health insurance before the deadline on Sunday, officials said.",
+        "Substack said its newsletter writers earned more than ever last year.",
+        "Photographers lined the street as the parade began. Photo credits were shared later.",
+    ):
+        article = clean(text + "\n\nThe second paragraph of the story goes on here.")
+        assert article.text.startswith(text) and article.dropped_lines == ()
+
+
+def test_the_quote_is_the_sentence_with_the_fact_not_the_newsletter_prompt(
+    make_desk: Callable[..., NewsDesk], tmp_path: Path
+) -> None:
+    path = tmp_path / "grave.txt"
+    path.write_text("Stone Age grave found in Finland\n\n" + GRAVE, encoding="utf-8")
+    desk = make_desk()  # FAKE extractive chat model: it cites the source sentence closest to the question
+    desk.ingest([path], progress=False)
+    result = desk.ask("Where was the burial site of a child who lived 8,000 years ago discovered?")
+    assert result.citations and not result.abstained
+    assert all("newsletter" not in c.quote for c in result.citations)
+    assert result.citations[0].quote.startswith("The burial site of a young child who lived 8,000 years ago")
+    assert all("newsletter" not in hit.chunk.text for hit in result.retrieved)

@@ -72,6 +72,7 @@ ARTICLES = [
 QUESTIONS = [
     {
         "id": "t-0",
+        "question_date": "2023-01-06",
         "question": "Damar Hamlin collapsed this week. He plays for which team?",
         "answers": ["Buffalo Bills"],
         "choices": ["Pittsburgh Steelers", "Cincinnati Bengals", "Buffalo Bills", "Cleveland Browns"],
@@ -79,6 +80,7 @@ QUESTIONS = [
     },
     {
         "id": "t-1",
+        "question_date": "2023-01-06",
         "question": "Which former pope was laid to rest this week?",
         "answers": ["Pope Benedict XVI"],
         "choices": ["Pope John Paul II", "Pope Paul VI", "Pope Pius XII", "Pope Benedict XVI"],
@@ -86,6 +88,7 @@ QUESTIONS = [
     },
     {
         "id": "t-2",
+        "question_date": "2023-01-06",
         "question": "Which seed did the FDA add to its list of major food allergens?",
         "answers": ["Sesame seeds"],
         "choices": ["Chia seeds", "Sesame seeds", "Pumpkin seeds", "Poppy seeds"],
@@ -93,6 +96,7 @@ QUESTIONS = [
     },
     {
         "id": "t-3",
+        "question_date": "2023-01-06",
         "question": "Who won the world chess championship <b>this</b> week?",
         "answers": ["Ding Liren"],
         "choices": ["Ding Liren", "Magnus Carlsen", "Ian Nepomniachtchi", "Hikaru Nakamura"],
@@ -262,6 +266,7 @@ def test_answer_run_scores_answers_abstention_and_citations(tmp_path: Path, desk
     assert summary["answer"]["accuracy_answerable"] == pytest.approx(2 / 3, abs=1e-4)
     assert summary["answer"]["accuracy_all"] == 0.5
     assert summary["abstention"] == {
+        "abstained_by_model_declined": 1,  # t-3: the (scripted) model said the sources lack it
         "no_gold_abstain_rate": 1.0,
         "answerable_abstain_rate": 0.0,
         "no_gold_below_min_score": 0.0,

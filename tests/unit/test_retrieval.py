@@ -152,3 +152,33 @@ def test_keyword_search_follows_ingest_reingest_and_delete(make_desk: MakeDesk, 
 
     desk.delete(article.id)
     assert ranked_articles(desk, "harbour reopened") == []
+
+
+def test_a_period_after_every_article_abstains_and_names_the_covered_dates(
+    make_desk: MakeDesk, storms: Path
+) -> None:
+    desk = make_desk()
+    desk.ingest([storms], progress=False)
+    later = desk.ask("What did Storm Elliott do this week?", as_of=date(2023, 2, 10))
+    assert later.abstained and later.abstain_reason == "period_not_covered" and not later.llm_called
+    assert "2023-02-04 – 2023-02-10" in later.answer and "from 2019-01-03 to 2023-01-04" in later.answer
+    earlier = desk.ask("What did Storm Elliott do in 2015?", as_of=date(2023, 2, 10))
+    assert earlier.abstain_reason == "period_not_covered"
+    # The reference date alone is no reason: asked years later without time words, it is answered.
+    today = desk.ask("What did Storm Elliott cut power to?", as_of=date(2026, 11, 30))
+    assert not today.abstained and today.abstain_reason is None and today.citations
+    assert today.as_of == "2023-01-04" and today.to_json()["as_of"] == "2023-01-04"  # the newest source cited
+    # A named period the articles do cover is answered too.
+    covered = desk.ask("What did Storm Elliott cut this week?", as_of=date(2023, 1, 6))
+    assert not covered.abstained and covered.citations[0].article_id == "storm-2023"
+
+
+def test_the_abstain_reason_says_which_rule_declined(make_desk: MakeDesk, storms: Path) -> None:
+    nothing = make_desk(min_score=0.99)
+    nothing.ingest([storms], progress=False)
+    assert nothing.ask("What did Storm Elliott do?").abstain_reason == "no_relevant_passage"
+    declined = make_desk(llm_fake_reply="I can't find that in the indexed articles.")
+    declined.ingest([storms], progress=False)
+    result = declined.ask("What did Storm Elliott do?")
+    assert result.abstained and result.abstain_reason == "model_declined" and result.llm_called
+    assert result.to_json()["abstain_reason"] == "model_declined"
