@@ -161,8 +161,11 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
         print(f"(the model found no answer in the {result.sources_given} passages it was given)")
     elif result.abstain_reason == "no_relevant_passage":
         scope = desk.scope(dates)
-        best = result.retrieved[0].score if result.retrieved else None
-        searched = f"best match scored {best:.2f}" if best is not None else "the index is empty"
+        best = max((hit.score for hit in result.retrieved), default=None)
+        threshold = max(scope.min_score, scope.min_best_score)
+        searched = (
+            f"best match scored {best:.2f} < {threshold:.2f}" if best is not None else "the index is empty"
+        )
         within = f", published {dates}" if dates else ""
         print(f"(searched {scope.chunks} chunks in collection {scope.collection!r}{within}; {searched})")
     return 0

@@ -228,3 +228,4 @@ class SearchScope:
     chunks: int
     min_score: float
     dates: DateRange | None = None
+    min_best_score: float = -1.0  # the best passage must reach this, or the question is declined

@@ -175,6 +175,7 @@ class NewsDesk:
             articles=self._index.count_articles(),
             chunks=self._index.count_chunks(),
             min_score=self.settings.min_score,
+            min_best_score=self.settings.min_best_score,
             dates=dates,
         )
 

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         2, ge=1, description="Chunks of one article in the top k (more only when fewer articles match)."
     )
 
+    min_best_score: float = Field(
+        0.55,
+        ge=-1.0,
+        le=1.0,
+        description="Decline without the LLM when the best passage's cosine similarity is below this "
+        "(fitted for the default embedding model on the dev set: recalibrate for another model).",
+    )
+
     # --- answer ----------------------------------------------------------------------------------
     llm_mode: Literal["local", "openai", "fake"] = "local"
     llm_model: str = Field(

@@ -84,6 +84,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "embedding_backend": "fake",
             "llm_mode": "fake",
             "lock_timeout_s": 1,
+            # Calibrated on MiniLM's similarities; the FAKE embedder's are on another scale.
+            "min_best_score": -1.0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -32,6 +32,7 @@ FUTURE_GRACE_DAYS = 1  # time zones: a story dated the day after the reference d
 def retrieval_config(settings: Settings) -> dict[str, Any]:
     """The settings retrieval results depend on (recorded in every evaluation run)."""
     return {
+        "min_best_score": settings.min_best_score,
         "retrieval_mode": settings.retrieval_mode,
         "retrieval_candidates": settings.retrieval_candidates,
         "fusion_rrf_k": settings.fusion_rrf_k,
@@ -99,6 +100,8 @@ class Retriever:
             ranked, lambda hit: hit.article.id, per_article, settings.max_chunks_per_article
         )[:k]
         hits = [hit for hit in nearest if hit.score >= threshold]
+        if min_score is None and max((hit.score for hit in nearest), default=-1.0) < settings.min_best_score:
+            hits = []  # even the best passage is too far from the question: nothing to answer from
         covered = self._store.published_span(search_filter) if focus.period is not None else None
         ms = (time.perf_counter() - started) * 1000
         return Retrieval(hits, nearest, ms, reference_date=reference, period=focus.period, covered=covered)

@@ -182,3 +182,18 @@ def test_the_abstain_reason_says_which_rule_declined(make_desk: MakeDesk, storms
     result = declined.ask("What did Storm Elliott do?")
     assert result.abstained and result.abstain_reason == "model_declined" and result.llm_called
     assert result.to_json()["abstain_reason"] == "model_declined"
+
+
+def test_a_question_whose_best_passage_is_weak_is_declined_without_the_llm(
+    make_desk: MakeDesk, storms: Path
+) -> None:
+    desk = make_desk(min_best_score=0.99)  # an exacting gate: no passage of these reaches it
+    desk.ingest([storms], progress=False)
+    result = desk.ask("What did Storm Elliott cut power to?")
+    assert result.abstained and result.abstain_reason == "no_relevant_passage" and not result.llm_called
+    assert result.retrieved and max(hit.score for hit in result.retrieved) >= desk.settings.min_score
+    # Ranking for evaluation has no threshold at all.
+    assert desk.rank("What did Storm Elliott cut power to?", chunks=5).hits
+    lenient = make_desk(min_best_score=0.0)
+    lenient.ingest([storms], progress=False)
+    assert not lenient.ask("What did Storm Elliott cut power to?").abstained
