@@ -15,6 +15,16 @@ from qa.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_ARTICLE = REPO_ROOT / "samples" / "huawei-5g-licence.txt"
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    """Write `records` as a JSON-lines file (articles or questions for a test) and return its path."""
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
 TIERS = ("unit", "integration")
 # The keys of `qa ask --json` that later tooling reads: the contract both tiers check.
 ASK_JSON_KEYS = {

@@ -36,6 +36,7 @@ from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT
 from qa.service import NewsDesk
 from qa.store.memory import InMemoryStore
+from tests.conftest import write_jsonl
 
 pytestmark = pytest.mark.unit
 
@@ -132,8 +133,8 @@ class ScriptedChat(FakeChatModel):
 
 def _files(tmp_path: Path) -> tuple[Path, Path]:
     articles, questions = tmp_path / "articles.jsonl", tmp_path / "questions.jsonl"
-    articles.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
-    questions.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS), encoding="utf-8")
+    write_jsonl(articles, ARTICLES)
+    write_jsonl(questions, QUESTIONS)
     return articles, questions
 
 

@@ -5,7 +5,6 @@ rankings are combined, not about the model)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -14,15 +13,11 @@ from typing import Any
 import pytest
 
 from qa.service import NewsDesk
+from tests.conftest import write_jsonl
 
 pytestmark = pytest.mark.unit
 
 MakeDesk = Callable[..., NewsDesk]
-
-
-def write_articles(path: Path, records: list[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
 
 
 def ranked_articles(desk: NewsDesk, question: str, **kwargs: Any) -> list[str]:
@@ -32,7 +27,7 @@ def ranked_articles(desk: NewsDesk, question: str, **kwargs: Any) -> list[str]:
 @pytest.fixture
 def storms(tmp_path: Path) -> Path:
     """A storm of the same name in 2019 and this week; the old story repeats the name more."""
-    return write_articles(
+    return write_jsonl(
         tmp_path / "storms.jsonl",
         [
             {
@@ -76,7 +71,7 @@ def test_an_article_from_after_the_reference_date_is_held_back(make_desk: MakeDe
 
 
 def test_keyword_search_finds_what_the_headline_says(make_desk: MakeDesk, tmp_path: Path) -> None:
-    path = write_articles(
+    path = write_jsonl(
         tmp_path / "a.jsonl",
         [
             {
@@ -97,7 +92,7 @@ def test_a_wire_copy_collapses_to_one_source(make_desk: MakeDesk, tmp_path: Path
         "Russian forces shelled the city overnight, officials said on Sunday, as residents lined up "
         "for water and power returned to some districts after days of blackouts."
     )
-    path = write_articles(
+    path = write_jsonl(
         tmp_path / "wire.jsonl",
         [
             {"id": "ap", "title": "City shelled", "text": "KYIV (AP) - " + story},
@@ -116,7 +111,7 @@ def test_a_wire_copy_collapses_to_one_source(make_desk: MakeDesk, tmp_path: Path
 
 def test_the_top_k_spans_several_stories(make_desk: MakeDesk, tmp_path: Path) -> None:
     long_story = " ".join(f"The budget vote number {i} failed in the House." for i in range(40))
-    path = write_articles(
+    path = write_jsonl(
         tmp_path / "votes.jsonl",
         [
             {"id": "long", "title": "Budget votes", "text": long_story},
@@ -130,7 +125,7 @@ def test_the_top_k_spans_several_stories(make_desk: MakeDesk, tmp_path: Path) ->
     # With one article only, its chunks fill all k places.
     alone = make_desk(chunk_tokens=20, chunk_overlap_tokens=0, max_chunks_per_article=2)
     alone.ingest(
-        [write_articles(tmp_path / "long.jsonl", [{"id": "long", "title": "Votes", "text": long_story}])]
+        [write_jsonl(tmp_path / "long.jsonl", [{"id": "long", "title": "Votes", "text": long_story}])]
     )
     assert [hit.article.id for hit in alone.rank("budget vote failed House", chunks=4).nearest] == [
         "long"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from qa.documents import DateRange
 from qa.embedding.fake import FakeEmbedder
 from qa.service import NewsDesk
+from tests.conftest import write_jsonl
 
 pytestmark = pytest.mark.unit
 
@@ -35,8 +35,7 @@ def two_years(tmp_path: Path) -> Path:
             "text": "Huawei made 5,000 base stations a month in January.",
         },
     ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
+    return write_jsonl(path, records)
 
 
 def test_a_date_range_reaches_the_store(make_desk: MakeDesk, two_years: Path) -> None:

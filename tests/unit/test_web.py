@@ -273,7 +273,7 @@ def test_the_chat_refuses_an_impossible_date_with_a_message(make_desk: MakeDesk)
 
 
 def test_the_chat_reads_time_words_as_of_the_day_the_reader_sets(make_desk: MakeDesk, tmp_path: Path) -> None:
-    import json
+    from tests.conftest import write_jsonl
 
     path = tmp_path / "storms.jsonl"
     records = [
@@ -290,7 +290,7 @@ def test_the_chat_reads_time_words_as_of_the_day_the_reader_sets(make_desk: Make
             "text": "Storm Elliott hit the coast.",
         },
     ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    write_jsonl(path, records)
     desk = make_desk()
     desk.ingest([path], progress=False)
     web = WebApp(desk)
