@@ -94,6 +94,9 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
     where = f"{plural(scope.chunks, 'chunk')} of {plural(scope.articles, 'article')}"
     if scope.dates is not None:
         where += f" (only those published {scope.dates})"
+    if result.abstain_reason == "period_not_covered":
+        # The answer step said which period was asked about and which dates the articles cover.
+        return result.answer.removeprefix(ABSTAIN_TEXT).strip()
     scores = [hit.score for hit in result.retrieved]
     if not scope.chunks:
         return "The index is empty: upload articles in the Articles tab."
@@ -125,6 +128,8 @@ def render_turn(turn: Turn, index: int) -> str:
         notes.append(f"Read as: “{turn.searched_for}”")
     if cited:
         notes.append(f"{plural(len(cited), 'source')} cited — click a [n] to check it")
+    if result.as_of:
+        notes.append(f"as of {result.as_of}, the newest source cited")
     return _render("answer", answer_segments(result.answer, cited), index, notes)
 
 

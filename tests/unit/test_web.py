@@ -144,6 +144,20 @@ def test_a_finished_answer_notes_the_standalone_question_it_searched_for() -> No
     out = render_turn(turn, 0)
     assert 'href="#nd-src-0-1"' in out
     assert "Read as: “How many base stations will Huawei make next year?”" in out
+    assert "as of 2019-09-27, the newest source cited" in out
+    undated = Turn("How many?", "How many?", k=5)
+    undated.result = _result("5,000 [1].", [_citation(published=None)], [_hit(PASSAGE, _record())])
+    assert "as of" not in render_turn(undated, 0)
+
+
+def test_an_abstention_for_a_period_no_article_is_from_says_so() -> None:
+    why = (
+        "The question is about 2023-02-04 – 2023-02-10, and the indexed articles were published "
+        "from 2019-01-03 to 2023-01-04."
+    )
+    hits = [_hit("text", _record(), score=0.8)]
+    result = _result(f"{ABSTAIN_TEXT} {why}", [], hits, abstained=True, abstain_reason="period_not_covered")
+    assert describe_scope(result, _scope(chunks=4, articles=2)) == why
 
 
 def test_an_abstention_looks_different_and_says_what_was_searched() -> None:
