@@ -162,9 +162,10 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
     elif result.abstain_reason == "no_relevant_passage":
         scope = desk.scope(dates)
         best = max((hit.score for hit in result.retrieved), default=None)
-        threshold = max(scope.min_score, scope.min_best_score)
         searched = (
-            f"best match scored {best:.2f} < {threshold:.2f}" if best is not None else "the index is empty"
+            f"best match scored {best:.2f} < {scope.min_score:.2f}"
+            if best is not None
+            else "the index is empty"
         )
         within = f", published {dates}" if dates else ""
         print(f"(searched {scope.chunks} chunks in collection {scope.collection!r}{within}; {searched})")

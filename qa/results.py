@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from qa.documents import DateRange, Rejected, ScoredChunk
@@ -19,7 +18,6 @@ class Retrieval:
     hits: list[ScoredChunk]
     nearest: list[ScoredChunk]
     ms: float
-    reference_date: date | None = None  # the day the question was read against
     period: DateRange | None = None  # what its time words point to ("this week"), if any
     covered: DateRange | None = None  # publication dates of the searched articles (when a period is named)
 
@@ -226,6 +224,5 @@ class SearchScope:
     collection: str
     articles: int
     chunks: int
-    min_score: float
+    min_score: float  # the similarity the best passage had to reach (`Settings.decline_below`)
     dates: DateRange | None = None
-    min_best_score: float = -1.0  # the best passage must reach this, or the question is declined

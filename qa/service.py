@@ -174,8 +174,7 @@ class NewsDesk:
             collection=self.settings.collection,
             articles=self._index.count_articles(),
             chunks=self._index.count_chunks(),
-            min_score=self.settings.min_score,
-            min_best_score=self.settings.min_best_score,
+            min_score=self.settings.decline_below,
             dates=dates,
         )
 

@@ -212,8 +212,7 @@ def evaluate_question(
         "stating_rank": stating_rank([a for a, _ in ranked], question, corpus),
         "top_score": rounded(top_score),
         # What the answer step's threshold would do: no chunk this similar means the LLM is not asked.
-        "below_min_score": top_score is None
-        or top_score < max(desk.settings.min_score, desk.settings.min_best_score),
+        "below_min_score": top_score is None or top_score < desk.settings.decline_below,
         "bm25": {
             "retrieved": [
                 {"article_id": a, "title": corpus.titles.get(a, ""), "score": round(s, 4)} for a, s in keyword

@@ -87,9 +87,13 @@ class Retriever:
         weights = [1.0, settings.fusion_keyword_weight][: len(rankings)]
         fused = reciprocal_rank_fusion(rankings, weights, settings.fusion_rrf_k)
         if settings.time_awareness:
+            # "latest" with no other time word means about the last month's news.
+            period = focus.period or (
+                DateRange(reference - timedelta(days=LATEST_DAYS), reference) if focus.latest else None
+            )
             for chunk_id, score in fused.items():
                 published = candidates[chunk_id].article.published
-                fused[chunk_id] = score * self._time_weight(published, focus, reference)
+                fused[chunk_id] = score * self._time_weight(published, period, reference)
         ranked = sorted(candidates.values(), key=lambda hit: -fused[hit.chunk.id])
         if settings.dedup_containment < 1.0:
             ranked = drop_near_duplicates(ranked, lambda hit: hit.chunk.text, settings.dedup_containment)
@@ -104,7 +108,7 @@ class Retriever:
             hits = []  # even the best passage is too far from the question: nothing to answer from
         covered = self._store.published_span(search_filter) if focus.period is not None else None
         ms = (time.perf_counter() - started) * 1000
-        return Retrieval(hits, nearest, ms, reference_date=reference, period=focus.period, covered=covered)
+        return Retrieval(hits, nearest, ms, period=focus.period, covered=covered)
 
     def _candidates(
         self, query: str, keywords: str, n: int, search_filter: SearchFilter | None
@@ -126,13 +130,10 @@ class Retriever:
             rankings.append([hit.chunk_id for hit in keyword if hit.chunk_id in found])
         return found, rankings
 
-    def _time_weight(self, published: str | None, focus: TimeFocus, reference: date) -> float:
-        """How much an article's date fits the question: 1 for this period's news, less the further off."""
+    def _time_weight(self, published: str | None, period: DateRange | None, reference: date) -> float:
+        """How much an article's date fits the question's `period`: 1 for its news, less the further off."""
         settings = self._settings
         day = parse_date(published)
-        period = focus.period
-        if period is None and focus.latest:
-            period = DateRange(reference - timedelta(days=LATEST_DAYS), reference)
         if day is None:
             # Undated: neither in the period nor out of it.
             return settings.time_outside_weight**0.5 if period is not None else 1.0

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, article_id TEXT NOT NULL, day INTEGER, words TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks (article_id);
+CREATE INDEX IF NOT EXISTS chunks_by_day ON chunks (day);
 CREATE TABLE IF NOT EXISTS articles (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
@@ -115,14 +117,9 @@ class KeywordIndex:
 
     def published_span(self, search_filter: SearchFilter | None = None) -> DateRange | None:
         """First and last publication day of the indexed chunks (in the filter's range); None if undated."""
-        dates = search_filter.published if search_filter else None
-        low = day_number(dates.start) if dates and dates.start else None
-        high = day_number(dates.end) if dates and dates.end else None
         with self._lock:
             first, last = self._db.execute(
-                "SELECT min(day), max(day) FROM chunks"
-                " WHERE day >= coalesce(?, day) AND day <= coalesce(?, day)",
-                (low, high),
+                "SELECT min(day), max(day) FROM chunks WHERE day BETWEEN ? AND ?", _day_bounds(search_filter)
             ).fetchone()
         if first is None:
             return None
@@ -139,11 +136,9 @@ class KeywordIndex:
         if not words:
             return []
         scores = model.get_scores(words)
-        dates = search_filter.published if search_filter else None
-        if dates is not None:
+        if search_filter is not None and search_filter.published is not None:
             # Undated chunks never pass a date range (NaN comparisons are False), as in every store.
-            low = day_number(dates.start) if dates.start else -np.inf
-            high = day_number(dates.end) if dates.end else np.inf
+            low, high = _day_bounds(search_filter)
             scores = np.where((days >= low) & (days <= high), scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:k]  # ties keep index order, so runs are repeatable
         return [KeywordHit(chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
@@ -197,6 +192,14 @@ class KeywordIndex:
             staging.rename(self._saved)
         except OSError:  # another process saved it at the same moment: theirs is as good
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _day_bounds(search_filter: SearchFilter | None) -> tuple[int, int]:
+    """The filter's first and last day as YYYYMMDD numbers; an open end is the earliest or latest day."""
+    dates = search_filter.published if search_filter else None
+    low = day_number(dates.start) if dates and dates.start else day_number(date.min)
+    high = day_number(dates.end) if dates and dates.end else day_number(date.max)
+    return low, high
 
 
 def _bm25(corpus: list[list[str]]) -> Any:

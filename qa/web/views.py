@@ -109,8 +109,7 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
             f"Searched {where}; the best match ({best:.2f}) reached the threshold ({scope.min_score:.2f}), "
             f"but the model found no answer in the {plural(given, 'passage')} it was given."
         )
-    threshold = max(scope.min_score, scope.min_best_score)
-    return f"Searched {where}; best match {best:.2f} < threshold {threshold:.2f}."
+    return f"Searched {where}; best match {best:.2f} < threshold {scope.min_score:.2f}."
 
 
 def render_turn(turn: Turn, index: int) -> str:
