@@ -158,7 +158,9 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
         if result.as_of:
             print(f"\nAs of {result.as_of} (the newest source cited).")
     elif result.abstain_reason == "model_declined":
-        print(f"(the model found no answer in the {result.sources_given} passages it was given)")
+        print(f"(the model found no answer in the {result.sources_given} sources it was given)")
+    elif result.abstain_reason == "unsupported_answer":
+        print(f"(withdrawn: no sentence it cited says what the model answered: {result.withdrawn_answer!r})")
     elif result.abstain_reason == "no_relevant_passage":
         scope = desk.scope(dates)
         best = max((hit.score for hit in result.retrieved), default=None)

@@ -37,6 +37,7 @@ class Citation:
     chunk_id: str
     quote_start: int  # offsets of `quote` in the cleaned article text
     quote_end: int
+    supported: bool = True  # the quote holds every name and number the claim adds to the question
 
     def to_json(self) -> dict[str, Any]:
         """The citation as `qa ask --json` prints it (the passage is left out: it is in the index)."""
@@ -51,6 +52,7 @@ class Citation:
             "chunk_id": self.chunk_id,
             "quote_start": self.quote_start,
             "quote_end": self.quote_end,
+            "supported": self.supported,
         }
 
 
@@ -99,14 +101,22 @@ class AnswerResult:
     generation: Generation = Generation()
     invalid_citations: int = 0  # markers that pointed at no given source, removed
     corrected_citations: int = 0  # markers re-pointed to the source that supports the claim
-    sources_given: int = 0  # retrieved chunks the LLM saw (a prefix of `retrieved`)
-    sources_trimmed: int = 0  # chunks over the threshold left out to fit the context window
+    sources_given: int = 0  # sources (one per article, in `retrieved` order) the LLM saw
+    sources_trimmed: int = 0  # sources over the threshold left out to fit the context window
+    prompt_tokens: int | None = None  # the whole prompt the LLM read, worked example included
     llm_called: bool = False
     llm: str = ""
     embedding_model: str = ""
     # Why it abstained: "no_relevant_passage" (nothing over the threshold), "period_not_covered" (the
-    # question's time words point to a time no article is from), "model_declined" (the LLM said so).
+    # question's time words point to a time no article is from), "model_declined" (the LLM said so),
+    # "unsupported_answer" (no cited sentence holds the names and numbers of the model's answer).
     abstain_reason: str | None = None
+    withdrawn_answer: str | None = None  # the model's answer that was withdrawn as unsupported
+
+    @property
+    def source_articles(self) -> list[str]:
+        """Ids of the articles the LLM read as sources, in source order."""
+        return list(dict.fromkeys(hit.article.id for hit in self.retrieved))[: self.sources_given]
 
     @property
     def as_of(self) -> str | None:
@@ -120,6 +130,7 @@ class AnswerResult:
             "answer": self.answer,
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
+            "withdrawn_answer": self.withdrawn_answer,
             "as_of": self.as_of,
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [
@@ -134,6 +145,7 @@ class AnswerResult:
             "invalid_citations": self.invalid_citations,
             "corrected_citations": self.corrected_citations,
             "llm_called": self.llm_called,
+            "prompt_tokens": self.prompt_tokens,
             "timings_ms": self.timings.to_json(),
             "generation": self.generation.to_json(),
             "llm": self.llm,

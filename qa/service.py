@@ -121,6 +121,14 @@ class NewsDesk:
             question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=as_of
         )
 
+    @staticmethod
+    def names_a_time(question: str) -> bool:
+        """Does `question` have time words ("this week", "in 2022", "latest") that its date gives meaning?"""
+        from qa.retrieval.timewords import time_focus
+
+        focus = time_focus(question, date.today())
+        return focus.period is not None or focus.latest
+
     # -- the index --------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[Path], *, progress: bool = True) -> IngestReport:
         """Index the articles under `paths`: added, unchanged, replaced and rejected, with reasons."""
@@ -212,6 +220,9 @@ class NewsDesk:
             "llm_max_tokens": self.settings.llm_max_tokens,
             "llm_temperature": self.settings.llm_temperature,
             "llm_context_window": self.settings.llm_context_window,
+            "evidence_sentences": self.settings.evidence_sentences,
+            "evidence_next_sentence": self.settings.evidence_next_sentence,
+            "answer_support_check": self.settings.answer_support_check,
             "prompt_sha256": prompt_fingerprint(),
         }
 

@@ -113,6 +113,20 @@ class Settings(BaseSettings):
     )
 
     # --- answer ----------------------------------------------------------------------------------
+    evidence_sentences: int = Field(
+        3,
+        ge=0,
+        description="Sentences per article the model reads: those sharing the question's rarest words "
+        "(0: every sentence of the retrieved chunks).",
+    )
+    evidence_next_sentence: bool = Field(
+        True, description="Give the model the sentence after each evidence sentence too (context)."
+    )
+    answer_support_check: bool = Field(
+        True,
+        description="Withdraw an answer when no cited sentence holds the names and numbers it adds "
+        "to the question.",
+    )
     llm_mode: Literal["local", "openai", "fake"] = "local"
     llm_model: str = Field(
         DEFAULT_LOCAL_LLM,

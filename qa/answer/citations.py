@@ -5,30 +5,43 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.documents import ScoredChunk
+from qa.answer.evidence import EvidenceSentence, Source
+from qa.answer.support import key_words, supports
 from qa.results import Citation
 from qa.text.markers import WRITTEN_MARKER, marker_numbers, strip_trailing_markers
-from qa.text.sentences import sentences, split_sentences
-from qa.text.words import content_words
+from qa.text.sentences import sentences
+from qa.text.words import content_words, keyword_tokens
 
 _CLOSING_PUNCTUATION = frozenset(".,;:!?)")
 _MAX_MARKER_LEN = 32  # an unclosed "[" longer than this is ordinary text, not a marker in progress
 
 
 class SourceMatcher:
-    """Scores how well each given source supports a claim, by the content words (numbers count double)."""
+    """Scores how well each given source supports a claim: its key words first, then shared content words."""
 
-    def __init__(self, hits: Sequence[ScoredChunk]) -> None:
-        self._sentences = [[content_words(s) for s in sentences(hit.chunk.text)] for hit in hits]
+    def __init__(self, sources: Sequence[Source], question: str = "") -> None:
+        self._sources = sources
+        self._question = question
+        self._sentences = [[content_words(s.text) for s in source.sentences] for source in sources]
 
     def support(self, claim: str, n: int) -> float:
-        """Best overlap between the claim and one sentence of source `n`."""
+        """Best overlap between the claim and one sentence of source `n` (numbers count double)."""
         words = content_words(claim)
         return max((_weighted(words & sentence) for sentence in self._sentences[n - 1]), default=0.0)
 
+    def states(self, claim: str, n: int) -> bool:
+        """Does one sentence of source `n` hold every name and number the claim adds to the question?"""
+        return any(supports(s.text, claim, self._question) for s in self._sources[n - 1].sentences)
+
     def best_source(self, claim: str, cited: int) -> int:
         """The cited source, unless another one supports the claim clearly better."""
-        scores = {n: self.support(claim, n) for n in range(1, len(self._sentences) + 1)}
+        numbers = range(1, len(self._sentences) + 1)
+        if key_words(claim, self._question) and not self.states(claim, cited):
+            # The claim's names or numbers are not in the cited source: point at one that has them all.
+            stating = [n for n in numbers if self.states(claim, n)]
+            if stating:
+                return max(stating, key=lambda n: (self.support(claim, n), -n))
+        scores = {n: self.support(claim, n) for n in numbers}
         best = max(scores, key=lambda n: (scores[n], n == cited))
         # Re-point only on clear evidence: small models often cite a neighbour of the right source.
         if scores[best] >= 2 * max(scores[cited], 1.0) and scores[best] - scores[cited] >= 2:
@@ -134,18 +147,20 @@ class CitationFilter:
         return "".join(f"[{n}]" for n in dict.fromkeys(valid))
 
 
-def supporting_sentence(answer_text: str, hit: ScoredChunk) -> tuple[str, int, int]:
-    """The sentence of the cited chunk that shares most words with the claim; offsets in the article."""
-    claim = content_words(answer_text)
-    best: tuple[int, int, int] | None = None
-    for start, end in split_sentences(hit.chunk.text):
-        overlap = len(claim & content_words(hit.chunk.text[start:end]))
-        if best is None or overlap > best[0]:
-            best = (overlap, start, end)
-    if best is None:
-        return hit.chunk.text, hit.chunk.start, hit.chunk.end
-    _, start, end = best
-    return hit.chunk.text[start:end], hit.chunk.start + start, hit.chunk.start + end
+def supporting_sentence(claim: str, source: Source, question: str = "") -> tuple[EvidenceSentence, bool]:
+    """The sentence of `source` that best supports `claim`, and whether it holds all the claim's key words.
+
+    Sentences holding more of the claim's names and numbers come first, then those sharing more words.
+    """
+    claim_words = content_words(claim)
+    wanted = key_words(claim, question)
+
+    def strength(sentence: EvidenceSentence) -> tuple[int, int]:
+        words = set(keyword_tokens(sentence.text))
+        return len(wanted & words), len(claim_words & content_words(sentence.text))
+
+    best = max(source.sentences, key=strength)
+    return best, strength(best)[0] == len(wanted)
 
 
 def claims_citing(answer: str, n: int) -> str:
@@ -153,13 +168,15 @@ def claims_citing(answer: str, n: int) -> str:
     return " ".join(s for s in sentences(answer) if f"[{n}]" in s) or answer
 
 
-def build_citations(answer: str, cited: Sequence[int], hits: Sequence[ScoredChunk]) -> tuple[Citation, ...]:
+def build_citations(
+    answer: str, cited: Sequence[int], sources: Sequence[Source], question: str = ""
+) -> tuple[Citation, ...]:
     """One Citation per cited source number, each with the sentence that supports its claims."""
     citations = []
     for n in cited:
-        hit = hits[n - 1]
-        quote, start, end = supporting_sentence(claims_citing(answer, n), hit)
-        article = hit.article
+        source = sources[n - 1]
+        quote, supported = supporting_sentence(claims_citing(answer, n), source, question)
+        article = source.article
         citations.append(
             Citation(
                 n=n,
@@ -168,11 +185,12 @@ def build_citations(answer: str, cited: Sequence[int], hits: Sequence[ScoredChun
                 url=article.url,
                 published=article.published,
                 source=article.source,
-                quote=quote,
-                passage=hit.chunk.text,
-                chunk_id=hit.chunk.id,
-                quote_start=start,
-                quote_end=end,
+                quote=quote.text,
+                passage=quote.hit.chunk.text,
+                chunk_id=quote.hit.chunk.id,
+                quote_start=quote.start,
+                quote_end=quote.end,
+                supported=supported,
             )
         )
     return tuple(citations)

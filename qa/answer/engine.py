@@ -1,8 +1,10 @@
-"""Stage 6: answer a question from retrieved chunks with a LangChain chain, and check every citation.
+"""Stage 6: answer a question from the evidence in the retrieved articles, and check every citation.
 
-The LLM sees numbered sources, delimited as data, and must cite them inline as [n]. Markers are
-validated while the answer streams: one that points at no given source never reaches the reader and
-is counted. When retrieval finds nothing relevant, the LLM is not called at all.
+The LLM sees the reference date and one numbered, dated source per article (the sentences that bear on
+the question), delimited as data, and must cite them inline as [n]. Markers are validated while the
+answer streams: one that points at no given source never reaches the reader and is counted; one whose
+source lacks the claim's names and numbers is re-pointed to a source that has them. An answer that no
+cited sentence supports is withdrawn. When retrieval finds nothing relevant, the LLM is not called.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations
 from qa.answer.condense import condense_question
+from qa.answer.evidence import Source, gather_evidence
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
     HUMAN_TEMPLATE,
@@ -22,9 +25,11 @@ from qa.answer.prompt import (
     example_prompt,
     format_sources,
     is_abstention,
+    reference_day,
 )
 from qa.answer.stream import AnswerStream
-from qa.documents import ScoredChunk, SearchFilter
+from qa.answer.support import key_words
+from qa.documents import SearchFilter
 from qa.errors import InvalidInputError
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, Generation, Retrieval, Timings
 
@@ -92,55 +97,96 @@ class AnswerEngine:
             reason = "period_not_covered" if uncovered else "no_relevant_passage"
             return self._result(question, answer, retrieval, timings, reason=reason)
 
-        hits, trimmed = self._fit_to_context(question, retrieval.hits)
-        citation_filter = CitationFilter(len(hits), SourceMatcher(hits))
-        inputs = {"sources": format_sources(hits), "question": question, "instructions": INSTRUCTIONS}
-        clock = _GenerationClock(started)
-        parts: list[str] = []
-        for piece in clock.timed(self._generate.stream(inputs)):
-            shown = citation_filter.feed(piece)
-            if shown:
-                parts.append(shown)
-                yield shown
-        tail = citation_filter.flush()
-        if tail:
-            parts.append(tail)
-            yield tail
-        answer = "".join(parts).strip()
-        abstained = not citation_filter.cited and is_abstention(answer)
-        return self._result(
+        evidence = gather_evidence(
             question,
-            ABSTAIN_TEXT if abstained else answer,
-            retrieval,
-            clock.timings(retrieval.ms),
-            abstained=abstained,
-            reason="model_declined" if abstained else None,
-            citations=() if abstained else build_citations(answer, citation_filter.cited, hits),
-            generation=clock.generation(),
-            checked=citation_filter,
-            given=len(hits),
-            trimmed=trimmed,
+            retrieval.hits,
+            sentences_per_article=self._settings.evidence_sentences,
+            neighbours=self._settings.evidence_next_sentence,
+        )
+        today = reference_day(as_of or date.today())
+        sources, trimmed, prompt_tokens = self._fit_to_context(question, today, evidence)
+        citation_filter = CitationFilter(len(sources), SourceMatcher(sources, question))
+        inputs = {
+            "today": today,
+            "sources": format_sources(sources),
+            "question": question,
+            "instructions": INSTRUCTIONS,
+        }
+        clock = _GenerationClock(started)
+        answer = yield from _checked_pieces(clock.timed(self._generate.stream(inputs)), citation_filter)
+        return self._judged(
+            question, answer, retrieval, sources, clock, citation_filter, trimmed, prompt_tokens
         )
 
-    def _fit_to_context(self, question: str, hits: Sequence[ScoredChunk]) -> tuple[list[ScoredChunk], int]:
-        """Drop the lowest-ranked sources until the prompt fits the model's window; warn when it happens."""
+    def _judged(
+        self,
+        question: str,
+        answer: str,
+        retrieval: Retrieval,
+        sources: Sequence[Source],
+        clock: _GenerationClock,
+        citation_filter: CitationFilter,
+        trimmed: int,
+        prompt_tokens: int,
+    ) -> AnswerResult:
+        """The result of a written answer: declined, withdrawn as unsupported, or shown with its citations."""
+        declined = not citation_filter.cited and is_abstention(answer)
+        cited = list(citation_filter.cited)
+        if not declined and not cited:
+            # An answer without a marker: cite the source that states its names and numbers, if one does.
+            stating = _source_stating(answer, sources, question)
+            if stating is not None:
+                cited = [stating]
+                answer = f"{answer.rstrip()} [{stating}]"
+        citations = () if declined else build_citations(answer, cited, sources, question)
+        # Rule 2: an answer whose names and numbers no cited sentence holds (or that cites nothing) is
+        # withdrawn rather than shown with a citation that does not say it.
+        unsupported = (
+            not declined and self._settings.answer_support_check and not any(c.supported for c in citations)
+        )
+        why = "model_declined" if declined else "unsupported_answer" if unsupported else None
+        return self._result(
+            question,
+            ABSTAIN_TEXT if why else answer,
+            retrieval,
+            clock.timings(retrieval.ms),
+            abstained=why is not None,
+            reason=why,
+            citations=() if why else citations,
+            generation=clock.generation(),
+            checked=citation_filter,
+            given=len(sources),
+            trimmed=trimmed,
+            prompt_tokens=prompt_tokens,
+            withdrawn=answer if unsupported else None,
+        )
+
+    def _fit_to_context(
+        self, question: str, today: str, sources: Sequence[Source]
+    ) -> tuple[list[Source], int, int]:
+        """Drop the lowest-ranked sources until the prompt fits the model's window; warn when it happens.
+
+        Returns the sources kept, how many were dropped, and the prompt's length in tokens.
+        """
         budget = self._settings.llm_context_window - self._settings.llm_max_tokens
-        kept = list(hits)
-        while len(kept) > 1 and self._prompt_tokens(question, kept) > budget:
+        kept = list(sources)
+        tokens = self._prompt_tokens(question, today, kept)
+        while len(kept) > 1 and tokens > budget:
             kept.pop()
-        trimmed = len(hits) - len(kept)
+            tokens = self._prompt_tokens(question, today, kept)
+        trimmed = len(sources) - len(kept)
         if trimmed:
             log.warning(
                 "prompt trimmed to fit the model's %d-token context window: left out %d of %d sources",
                 self._settings.llm_context_window,
                 trimmed,
-                len(hits),
+                len(sources),
             )
-        return kept, trimmed
+        return kept, trimmed, tokens
 
-    def _prompt_tokens(self, question: str, hits: Sequence[ScoredChunk]) -> int:
+    def _prompt_tokens(self, question: str, today: str, sources: Sequence[Source]) -> int:
         messages = self._prompt.format_messages(
-            sources=format_sources(hits), question=question, instructions=INSTRUCTIONS
+            today=today, sources=format_sources(sources), question=question, instructions=INSTRUCTIONS
         )
         return self._backend.count_prompt_tokens([(_ROLES.get(m.type, m.type), m.text) for m in messages])
 
@@ -158,6 +204,8 @@ class AnswerEngine:
         checked: CitationFilter | None = None,
         given: int = 0,
         trimmed: int = 0,
+        prompt_tokens: int | None = None,
+        withdrawn: str | None = None,
     ) -> AnswerResult:
         return AnswerResult(
             question=question,
@@ -171,11 +219,37 @@ class AnswerEngine:
             corrected_citations=checked.corrected if checked else 0,
             sources_given=given,
             sources_trimmed=trimmed,
+            prompt_tokens=prompt_tokens,
             llm_called=checked is not None,
             llm=self.llm_label,
             embedding_model=self.embedding_label,
             abstain_reason=reason,
+            withdrawn_answer=withdrawn,
         )
+
+
+def _checked_pieces(pieces: Iterable[str], citation_filter: CitationFilter) -> Generator[str, None, str]:
+    """Stream the model's pieces through the citation check; return the whole checked answer."""
+    parts: list[str] = []
+    for piece in pieces:
+        shown = citation_filter.feed(piece)
+        if shown:
+            parts.append(shown)
+            yield shown
+    tail = citation_filter.flush()
+    if tail:
+        parts.append(tail)
+        yield tail
+    return "".join(parts).strip()
+
+
+def _source_stating(answer: str, sources: Sequence[Source], question: str) -> int | None:
+    """The first source with a sentence holding every name and number of `answer` (None: none, or the
+    answer has no names or numbers to look for)."""
+    if not key_words(answer, question):
+        return None
+    matcher = SourceMatcher(sources, question)
+    return next((s.n for s in sources if matcher.states(answer, s.n)), None)
 
 
 def period_not_covered(retrieval: Retrieval, slack_days: int) -> str | None:

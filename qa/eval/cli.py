@@ -29,6 +29,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="only question ids starting with this, e.g. rtqa-20230106",
     )
     parser.add_argument("--retrieval-only", action="store_true", help="rank articles only; no LLM needed")
+    parser.add_argument(
+        "--asked-later",
+        dest="asked_later_days",
+        type=int,
+        metavar="DAYS",
+        help="re-ask only the questions without time words, each dated DAYS later (e.g. 365)",
+    )
     parser.add_argument("--k", type=int, help="chunks the answer step sees (default: QA_K or 5)")
     parser.add_argument(
         "--out",
@@ -66,6 +73,7 @@ def run_from_args(args: argparse.Namespace, desk: NewsDesk) -> int:
         limit=args.limit,
         prefix=args.prefix,
         retrieval_only=args.retrieval_only,
+        asked_later_days=args.asked_later_days,
         progress=not args.quiet,
     )
     outcome = run_eval(options, desk)

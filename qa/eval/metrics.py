@@ -134,14 +134,25 @@ def _citation_section(answered: Sequence[Record]) -> dict[str, float | int | Non
     cited = sum(len(r.get("cited_articles", [])) for r in answered)
     supported = sum(len(r["verdict"]["cited_supported"]) for r in answered)
     llm_answers = [r for r in answered if r.get("llm_called")]
+    quotes = [supported for r in answered for supported in quote_support(r)]
     return {
         "validity": rounded(citation_validity(valid, invalid)),
+        # Share of citations whose quote holds every name and number the claim adds to the question.
+        "quote_support": _rate(quotes),
+        "quotes": len(quotes),
         "precision": rounded(supported / cited) if cited else None,
         "answers_with_invalid": _rate([r["verdict"]["invalid_markers"] > 0 for r in llm_answers]),
         "markers": valid + invalid,
         "invalid_markers": invalid,
         "cited_articles": cited,
     }
+
+
+def quote_support(record: Record) -> list[bool]:
+    """Per recorded citation of a shown answer: does its quote hold the names and numbers of the claim?"""
+    if record.get("abstained"):
+        return []
+    return [bool(c["supported"]) for c in record.get("citations", []) if "supported" in c]
 
 
 def timings(key: str, records: Iterable[Record]) -> list[float]:
@@ -154,6 +165,7 @@ def _latency_section(scored: Sequence[Record], answered: Sequence[Record]) -> di
     first_tokens = timings("first_token", answered)
     retrievals = timings("retrieval", scored)
     llm_answers = [r for r in answered if r.get("llm_called")]
+    prompt_tokens = [float(r["prompt_tokens"]) for r in llm_answers if r.get("prompt_tokens") is not None]
     return {
         "retrieval_p50": rounded(percentile(retrievals, 50), 1),
         "retrieval_p95": rounded(percentile(retrievals, 95), 1),
@@ -162,4 +174,6 @@ def _latency_section(scored: Sequence[Record], answered: Sequence[Record]) -> di
         "first_token_p50": rounded(percentile(first_tokens, 50), 1),
         "first_token_p95": rounded(percentile(first_tokens, 95), 1),
         "tokens_per_s_p50": rounded(percentile(timings("tokens_per_s", llm_answers), 50), 2),
+        "prompt_tokens_p50": rounded(percentile(prompt_tokens, 50), 1),
+        "prompt_tokens_p95": rounded(percentile(prompt_tokens, 95), 1),
     }

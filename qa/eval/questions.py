@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,13 @@ class Question:
     def answerable(self) -> bool:
         """Whether an article in the corpus is known to state the answer."""
         return bool(self.gold_ids)
+
+    def asked_later(self, days: int) -> Question:
+        """The same question with its date `days` later (no date: unchanged)."""
+        asked = self.asked_on
+        if asked is None:
+            return self
+        return replace(self, question_date=(asked + timedelta(days=days)).isoformat())
 
     def fields(self) -> dict[str, Any]:
         """The question as the first fields of its results.jsonl line."""

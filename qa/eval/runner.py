@@ -52,6 +52,9 @@ class EvalOptions:
     limit: int | None = None
     prefix: str | None = None
     retrieval_only: bool = False
+    # Re-ask only the questions without time words, dated this many days later: answers that do not
+    # depend on when they are asked must not turn into abstentions (the reference date is no reason).
+    asked_later_days: int | None = None
     progress: bool = True
     runs_root: Path = DEFAULT_RUNS_ROOT
 
@@ -79,6 +82,7 @@ def run_config(options: EvalOptions, desk: NewsDesk, corpus_sha256: str) -> dict
         "filter": options.prefix,
         "limit": options.limit,
         "retrieval_only": options.retrieval_only,
+        "asked_later_days": options.asked_later_days,
         **desk.index_config(),
         **desk.retrieval_config(),
         "rank_chunks": RANK_CHUNKS,
@@ -102,6 +106,9 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
     The user's own collection is never touched: the corpus goes into a collection named after its hash.
     """
     questions = load_questions(options.questions, limit=options.limit, prefix=options.prefix)
+    if options.asked_later_days is not None:
+        later = options.asked_later_days
+        questions = [q.asked_later(later) for q in questions if not desk.names_a_time(q.question)]
     if not questions:
         raise EvalError(f"no questions selected from {options.questions}")
     corpus_sha256 = corpus_hash(options.articles, desk.index_config())
@@ -260,7 +267,7 @@ def _answer_timings(result: AnswerResult) -> dict[str, float | None]:
 def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> dict[str, Any]:
     """The answer part of a result line: answer, abstention, citations and their verdicts."""
     # The sources the LLM saw: a prefix of `retrieved` (those over the threshold, minus any trimmed).
-    sources = [hit.article.id for hit in result.retrieved[: result.sources_given]]
+    sources = result.source_articles
     cited = list(dict.fromkeys(c.article_id for c in result.citations))
     supported = [
         article_id
@@ -287,7 +294,18 @@ def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> d
         "llm_called": result.llm_called,
         "sources": sources,
         "sources_trimmed": result.sources_trimmed,
-        "citations": [{"n": c.n, "article_id": c.article_id, "title": c.title} for c in result.citations],
+        "withdrawn_answer": result.withdrawn_answer,
+        "prompt_tokens": result.prompt_tokens,
+        "citations": [
+            {
+                "n": c.n,
+                "article_id": c.article_id,
+                "title": c.title,
+                "quote": c.quote,
+                "supported": c.supported,
+            }
+            for c in result.citations
+        ],
         "cited_articles": cited,
         "verdict": verdict,
     }

@@ -97,6 +97,11 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
     if result.abstain_reason == "period_not_covered":
         # The answer step said which period was asked about and which dates the articles cover.
         return result.answer.removeprefix(ABSTAIN_TEXT).strip()
+    if result.abstain_reason == "unsupported_answer":
+        return (
+            f"The model answered “{result.withdrawn_answer}”, but no sentence it cited says so: "
+            "the answer was withdrawn."
+        )
     scores = [hit.score for hit in result.retrieved]
     if not scope.chunks:
         return "The index is empty: upload articles in the Articles tab."
@@ -107,7 +112,7 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
         given = result.sources_given or len(scores)
         return (
             f"Searched {where}; the best match ({best:.2f}) reached the threshold ({scope.min_score:.2f}), "
-            f"but the model found no answer in the {plural(given, 'passage')} it was given."
+            f"but the model found no answer in the {plural(given, 'source')} it was given."
         )
     return f"Searched {where}; best match {best:.2f} < threshold {scope.min_score:.2f}."
 
@@ -174,6 +179,7 @@ def _citation_view(citation: Citation) -> dict[str, Any]:
         "link": safe_url(citation.url),
         "meta": _meta(citation.source, citation.published, citation.url),
         "marked": mark_quote(citation.passage, citation.quote),
+        "supported": citation.supported,
     }
 
 

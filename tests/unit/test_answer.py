@@ -4,16 +4,20 @@ FAKE embedder over the in-memory store."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
 
 from qa.answer.citations import CitationFilter, SourceMatcher
-from qa.answer.prompt import is_abstention
+from qa.answer.evidence import Source, gather_evidence
+from qa.answer.prompt import format_sources, is_abstention
+from qa.answer.support import key_words, supports
 from qa.documents import ArticleInfo, Chunk, ScoredChunk
 from qa.errors import InvalidInputError
+from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT
 from qa.service import NewsDesk
 from tests.conftest import ASK_JSON_KEYS
@@ -142,8 +146,12 @@ def _hits(*texts: str) -> list[ScoredChunk]:
     ]
 
 
-def _filter_all_with(hits: list[ScoredChunk], text: str) -> tuple[str, CitationFilter]:
-    f = CitationFilter(len(hits), SourceMatcher(hits))
+def _sources(hits: list[ScoredChunk], question: str = "") -> list[Source]:
+    return gather_evidence(question, hits, sentences_per_article=0)
+
+
+def _filter_all_with(hits: list[ScoredChunk], text: str, question: str = "") -> tuple[str, CitationFilter]:
+    f = CitationFilter(len(hits), SourceMatcher(_sources(hits), question))
     out = "".join(f.feed(text[i : i + 3]) for i in range(0, len(text), 3)) + f.flush()
     return out, f
 
@@ -160,9 +168,8 @@ def test_a_marker_is_repointed_to_the_source_that_supports_its_claim() -> None:
     out, f = _filter_all_with(hits, "Huawei would like to use US components [2].")
     assert out == "Huawei would like to use US components [2]."
     assert f.corrected == 0
-    assert SourceMatcher(hits).support("1.5 million stations", 1) > SourceMatcher(hits).support(
-        "1.5 million", 2
-    )
+    matcher = SourceMatcher(_sources(hits))
+    assert matcher.support("1.5 million stations", 1) > matcher.support("1.5 million", 2)
 
 
 def test_prompt_is_trimmed_to_the_context_window_with_a_warning(
@@ -189,3 +196,129 @@ def test_prompt_is_trimmed_to_the_context_window_with_a_warning(
     assert result.sources_trimmed > 0
     assert result.sources_given == 4 - result.sources_trimmed >= 1
     assert "context window" in caplog.text
+
+
+VOTE = (
+    "Officials said the vote on the harbour plan will take place on Sunday after months of debate. "
+    "The council met on Monday to set the agenda.\n\n"
+)
+VOTE_MOVED = "The council vote was later moved to Tuesday, March 12, because of the storm, officials said."
+
+
+def test_a_marker_whose_source_lacks_the_claims_names_points_at_the_source_that_has_them() -> None:
+    # Source 1 shares more words with the claim, but only source 2 names the day the claim gives.
+    hits = _hits(VOTE, VOTE_MOVED)
+    out, f = _filter_all_with(hits, "The vote will take place on Tuesday [1].", "When is the council vote?")
+    assert out == "The vote will take place on Tuesday [2]."
+    assert (f.corrected, f.cited) == (1, [2])
+
+
+def test_evidence_is_one_dated_source_per_article_with_the_sentences_that_bear_on_the_question() -> None:
+    filler = " ".join(f"Filler sentence number {i} says nothing new." for i in range(8))
+    text = f"{filler} Storm Elliott cut power to 1.5 million homes. Crews worked all night. {filler}"
+    chunk = Chunk(id="a#0", article_id="a", index=0, text=text, start=100, end=100 + len(text))
+    info = ArticleInfo(id="a", title="Storm", published="2023-01-04", source="Wire")
+    overlapping = Chunk(id="a#1", article_id="a", index=1, text=text, start=100, end=100 + len(text))
+    other = _hits("A different story about ferries.")[0]
+    sources = gather_evidence(
+        "How many homes did Storm Elliott cut power to?",
+        [ScoredChunk(chunk, info, 0.9), ScoredChunk(overlapping, info, 0.8), other],
+        sentences_per_article=1,
+    )
+    assert [s.article.id for s in sources] == ["a", "a1"]  # one source per article, in ranked order
+    # The best sentence and the one after it; no sentence twice although two chunks hold it.
+    assert sources[0].text == "Storm Elliott cut power to 1.5 million homes. Crews worked all night."
+    quote = sources[0].sentences[0]
+    assert text[quote.start - 100 : quote.end - 100] == quote.text  # offsets in the article
+    prompt = format_sources(sources)
+    assert '<source n="1" title="Storm" outlet="Wire" date="2023-01-04">' in prompt
+    assert "Filler" not in prompt.split("</source>")[0]
+
+
+def _story_desk(make_desk: MakeDesk, tmp_path: Path, reply: str, **overrides: object) -> NewsDesk:
+    folder = tmp_path / "articles"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "storm.txt").write_text(
+        "Storm Elliott cuts power\n\nStorm Elliott cut power to 1.5 million homes on Tuesday, the utility "
+        "said. Crews from three states worked through the night to restore it."
+    )
+    chat = PromptRecordingChat(reply=reply)
+    desk = make_desk(chat_model=chat, min_score=-1.0, **overrides)
+    desk.ingest([folder], progress=False)
+    return desk
+
+
+class PromptRecordingChat(FakeChatModel):
+    """FAKE chat model: replies with its fixed text and keeps the last prompt it was given."""
+
+    prompts: list[str] = []
+
+    def _reply_for(self, messages: list[BaseMessage]) -> str:
+        self.prompts.append(messages[-1].text)
+        return super()._reply_for(messages)
+
+
+def test_an_answer_naming_what_its_cited_sentence_does_not_say_is_withdrawn(
+    make_desk: MakeDesk, tmp_path: Path
+) -> None:
+    desk = _story_desk(make_desk, tmp_path, "Storm Elliott cut power to homes in Boston [1].")
+    result = desk.ask("Where did Storm Elliott cut power?")
+    assert result.abstained and result.abstain_reason == "unsupported_answer"
+    assert result.answer == ABSTAIN_TEXT and result.citations == ()
+    assert result.withdrawn_answer == "Storm Elliott cut power to homes in Boston [1]."
+    # With the check off, the same answer is shown, its citation marked as not supported.
+    shown = _story_desk(
+        make_desk,
+        tmp_path / "off",
+        "Storm Elliott cut power to homes in Boston [1].",
+        answer_support_check=False,
+    ).ask("Where did Storm Elliott cut power?")
+    assert not shown.abstained and [c.supported for c in shown.citations] == [False]
+
+
+def test_a_supported_answer_quotes_the_sentence_with_its_names_and_numbers(
+    make_desk: MakeDesk, tmp_path: Path
+) -> None:
+    desk = _story_desk(make_desk, tmp_path, "Storm Elliott cut power to 1.5 million homes [1].")
+    result = desk.ask("How many homes lost power in Storm Elliott?")
+    assert not result.abstained and result.citations[0].supported
+    assert result.citations[0].quote.startswith("Storm Elliott cut power to 1.5 million homes on Tuesday")
+    assert result.prompt_tokens is not None and result.to_json()["prompt_tokens"] == result.prompt_tokens
+
+
+def test_an_answer_written_without_a_marker_is_cited_to_the_source_that_states_it(
+    make_desk: MakeDesk, tmp_path: Path
+) -> None:
+    desk = _story_desk(make_desk, tmp_path, "It cut power to 1.5 million homes.")
+    result = desk.ask("How many homes lost power in Storm Elliott?")
+    assert result.answer == "It cut power to 1.5 million homes. [1]"
+    assert [c.n for c in result.citations] == [1] and result.citations[0].supported
+
+
+def test_the_prompt_gives_the_reference_date_and_dated_sources(make_desk: MakeDesk, tmp_path: Path) -> None:
+    desk = _story_desk(make_desk, tmp_path, "Storm Elliott cut power to 1.5 million homes [1].")
+    desk.ask("How many homes lost power?", as_of=date(2023, 1, 6))
+    chat = desk._answers._backend.chat_model  # the FAKE chat model given above
+    assert isinstance(chat, PromptRecordingChat)
+    prompt = chat.prompts[-1]
+    assert prompt.startswith("Today is Friday, 2023-01-06.")
+    assert "Storm Elliott cut power to 1.5 million homes on Tuesday" in prompt
+
+
+@pytest.mark.parametrize(
+    ("claim", "question", "expected"),
+    [
+        ("Buffalo Bills [2].", "Which team does he play for?", {"buffalo", "bill"}),
+        ("Officials said Brazil won [1].", "", {"brazil"}),  # "Officials" only opens the sentence
+        ("Brazil [1].", "", {"brazil"}),
+        ("The new ferry will carry 900 passengers [2].", "", {"900"}),
+        ("Former Pope Benedict XVI [2].", "Which former pope was laid to rest?", {"benedict", "xvi"}),
+        ("It was laid to rest on Thursday.", "", {"thursday"}),
+        ("sesame seeds [1].", "", set()),
+    ],
+)
+def test_key_words_are_the_names_and_numbers_a_claim_adds_to_the_question(
+    claim: str, question: str, expected: set[str]
+) -> None:
+    assert key_words(claim, question) == expected
+    assert supports(f"Earlier: {claim}", claim, question)  # a sentence saying it supports it

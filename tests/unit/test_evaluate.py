@@ -84,7 +84,7 @@ QUESTIONS = [
         "question_date": "2023-01-06",
         "question": "Which former pope was laid to rest this week?",
         "answers": ["Pope Benedict XVI"],
-        "choices": ["Pope John Paul II", "Pope Paul VI", "Pope Pius XII", "Pope Benedict XVI"],
+        "choices": ["Pope John Paul II", "Pope Paul VI", "Pope Francis", "Pope Benedict XVI"],
         "gold_ids": ["art-pope"],
     },
     {
@@ -108,7 +108,7 @@ QUESTIONS = [
 # that was never given (invalid marker); t-3 has no gold article and abstains.
 REPLIES = {
     "Hamlin": "Damar Hamlin plays for the Buffalo Bills [1].",
-    "pope": "Pope Benedict XVI, not Pope Paul VI, was laid to rest [1].",
+    "pope": "Pope Benedict XVI, not Pope Francis, was laid to rest [1].",
     "FDA": "The FDA added sesame seeds [1][9].",
     "chess": ABSTAIN_TEXT,
 }
@@ -276,11 +276,26 @@ def test_answer_run_scores_answers_abstention_and_citations(tmp_path: Path, desk
     # Four markers were written: three pointed at a given source, [9] did not.
     assert summary["citations"]["validity"] == 0.75
     assert summary["citations"]["precision"] == 1.0
+    # Every quote holds the names its claim adds to the question ("Buffalo Bills", "Benedict XVI").
+    assert summary["citations"]["quote_support"] == 1.0 and summary["citations"]["quotes"] == 3
+    assert summary["latency_ms"]["prompt_tokens_p50"] > 0
     records = {r["id"]: r for r in _lines(outcome.out_dir / "results.jsonl")}
+    assert records["t-0"]["citations"][0]["quote"].startswith("Damar Hamlin, a safety for the Buffalo Bills")
     assert records["t-2"]["verdict"]["invalid_markers"] == 1
     assert records["t-2"]["verdict"]["citation_validity"] == 0.5
     assert records["t-0"]["retrieved"][0]["article_id"] == "art-bills"
     assert set(records["t-0"]["timings_ms"]) >= {"retrieval", "first_token", "total", "tokens_per_s"}
+
+
+def test_asked_later_reasks_only_the_questions_without_time_words_a_year_on(
+    tmp_path: Path, desk: Desk
+) -> None:
+    outcome = run_eval(_options(tmp_path, "later", asked_later_days=365), desk(ScriptedChat(replies=REPLIES)))
+    records = _lines(outcome.out_dir / "results.jsonl")
+    # t-0 and t-1 say "this week" (t-3's "<b>this</b> week" is markup, not time words): the others
+    # are asked a year after their date.
+    assert [(r["id"], r["question_date"]) for r in records] == [("t-2", "2024-01-06"), ("t-3", "2024-01-06")]
+    assert not records[0]["abstained"] and outcome.summary["config"]["asked_later_days"] == 365
 
 
 def test_summary_has_the_documented_keys_and_the_report_is_self_contained(tmp_path: Path, desk: Desk) -> None:

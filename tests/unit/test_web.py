@@ -177,7 +177,19 @@ def test_scope_of_other_abstentions() -> None:
     )
     said = describe_scope(called, _scope(9, 3, DateRange.parse("2019-01-01", None)))
     assert "(only those published 2019-01-01 – …)" in said
-    assert "best match (0.52) reached the threshold (0.30)" in said and "2 passages" in said
+    assert "best match (0.52) reached the threshold (0.30)" in said and "2 sources" in said
+    withdrawn = _result(
+        ABSTAIN_TEXT,
+        [],
+        [_hit("t", _record(), 0.8)],
+        abstained=True,
+        llm_called=True,
+        abstain_reason="unsupported_answer",
+        withdrawn_answer="It hit Boston [1].",
+    )
+    assert describe_scope(withdrawn, _scope(9, 3)) == (
+        "The model answered “It hit Boston [1].”, but no sentence it cited says so: the answer was withdrawn."
+    )
     empty = _result(ABSTAIN_TEXT, [], [], abstained=True)
     assert "index is empty" in describe_scope(empty, _scope(chunks=0, articles=0))
 
@@ -224,6 +236,9 @@ def test_a_source_card_shows_title_outlet_date_link_and_passage_all_escaped() ->
     assert "<script" not in card and "<img" not in card and "&lt;script&gt;" in card
     bad = render_citation_card(_citation(url="javascript:alert(1)"), turn=0)
     assert "<a " not in bad and "javascript:alert(1)" in bad  # shown as text, never a link
+    assert "nd-unsupported" not in card
+    unsupported = render_citation_card(_citation(supported=False), turn=0)
+    assert 'class="nd-unsupported"' in unsupported and "does not name everything" in unsupported
 
 
 def test_uncited_sources_are_collapsed_and_only_the_newest_answer_is_open() -> None:

@@ -1,0 +1,110 @@
+"""Evidence, not chunks: the sentences of the retrieved articles that bear on the question.
+
+Retrieval hands over up to k chunks (at most a few per article). The model reads one source per
+article instead: its headline, outlet and date, and the few sentences that share the question's rarest
+words, each followed by the next sentence (news states a fact, then names who or where). That is a few
+hundred tokens of the right text instead of five 200-token chunks, and a quote is always one of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from qa.documents import ArticleInfo, ScoredChunk
+from qa.text.sentences import split_sentences
+from qa.text.words import keyword_tokens
+
+GAP = " … "  # between sentences that are not next to each other in the article
+
+
+@dataclass(frozen=True)
+class EvidenceSentence:
+    """One sentence of an article, with its offsets in the cleaned article text and the chunk it is in."""
+
+    text: str
+    start: int
+    end: int
+    hit: ScoredChunk
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the model reads as source [n]: one article, and its sentences that bear on the question."""
+
+    n: int
+    article: ArticleInfo
+    sentences: tuple[EvidenceSentence, ...]
+
+    @property
+    def text(self) -> str:
+        """The sentences in article order, with a gap mark where the article goes on in between."""
+        parts: list[str] = []
+        previous_end: int | None = None
+        for sentence in self.sentences:
+            if parts:
+                between = sentence.start - (previous_end or 0)
+                parts.append(" " if between <= 2 else GAP)
+            parts.append(sentence.text)
+            previous_end = sentence.end
+        return "".join(parts)
+
+    @property
+    def best_hit(self) -> ScoredChunk:
+        """The article's best-ranked chunk among those the sentences come from."""
+        return max((s.hit for s in self.sentences), key=lambda hit: hit.score)
+
+
+def gather_evidence(
+    question: str, hits: Sequence[ScoredChunk], *, sentences_per_article: int, neighbours: bool = True
+) -> list[Source]:
+    """One source per article, in the order retrieval ranked them; `sentences_per_article` 0 keeps every
+    sentence of the retrieved chunks (the whole chunks, as v1 did)."""
+    by_article: dict[str, list[EvidenceSentence]] = {}
+    infos: dict[str, ArticleInfo] = {}
+    for hit in hits:
+        infos.setdefault(hit.article.id, hit.article)
+        known = by_article.setdefault(hit.article.id, [])
+        seen = {s.start for s in known}
+        for start, end in split_sentences(hit.chunk.text):
+            if hit.chunk.start + start not in seen:  # overlapping chunks share sentences
+                known.append(
+                    EvidenceSentence(
+                        hit.chunk.text[start:end], hit.chunk.start + start, hit.chunk.start + end, hit
+                    )
+                )
+    for known in by_article.values():
+        known.sort(key=lambda s: s.start)
+    weights = _word_weights(question, by_article.values())
+    return [
+        Source(n, infos[article_id], _pick(known, weights, sentences_per_article, neighbours))
+        for n, (article_id, known) in enumerate(by_article.items(), start=1)
+    ]
+
+
+def _word_weights(question: str, articles: Iterable[list[EvidenceSentence]]) -> dict[str, float]:
+    """The question's words, each weighted by how rare it is among the candidate sentences."""
+    sentence_words = [set(keyword_tokens(s.text)) for known in articles for s in known]
+    counts = Counter(word for words in sentence_words for word in words)
+    total = len(sentence_words)
+    asked = set(keyword_tokens(question))
+    return {word: math.log(1 + total / counts[word]) for word in asked if counts[word]}
+
+
+def _pick(
+    known: list[EvidenceSentence], weights: dict[str, float], count: int, neighbours: bool
+) -> tuple[EvidenceSentence, ...]:
+    if count <= 0:
+        return tuple(known)
+    scores = [sum(weights.get(word, 0.0) for word in set(keyword_tokens(s.text))) for s in known]
+    ranked = sorted(range(len(known)), key=lambda i: (-scores[i], i))[:count]
+    chosen: set[int] = set()
+    for i in ranked:
+        if scores[i] <= 0 and chosen:
+            continue  # no question word at all: only worth reading when nothing else is there
+        chosen.add(i)
+        if neighbours and i + 1 < len(known):
+            chosen.add(i + 1)
+    return tuple(known[i] for i in sorted(chosen))
