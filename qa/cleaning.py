@@ -14,6 +14,7 @@ from enum import Enum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from qa.documents import Article, RawArticle, Rejected
+from qa.text.control import strip_control
 from qa.text.sentences import split_sentences
 
 __all__ = [
@@ -34,7 +35,6 @@ TITLE_MAX_CHARS = 80
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # No-break and narrow spaces from HTML look like spaces and should tokenise like them.
 _ODD_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " ")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SPACE_RUN = re.compile(r"[ \t]+")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
@@ -91,7 +91,7 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = text.translate(_ZERO_WIDTH).translate(_ODD_SPACES)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
-    text = _CONTROL.sub("", text)
+    text = strip_control(text)
     lines = [_SPACE_RUN.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
 
@@ -186,10 +186,18 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+?)(?:\s+#+)?$")
 _TERMINAL = tuple(".!?…:;,-–—\"”’'")
 
 
+def plain_field(value: str | None) -> str | None:
+    """A metadata field (title, outlet, author, URL, date) as one clean line; None when nothing is left."""
+    if value is None:
+        return None
+    return " ".join(clean_text(value).split()) or None
+
+
 def derive_title(raw_title: str | None, text: str) -> tuple[str, str]:
     """Pick the title (record's, heading, short first line, else lead sentence); return (title, text)."""
-    if raw_title and clean_text(raw_title):
-        return " ".join(clean_text(raw_title).split()), text
+    title = plain_field(raw_title)
+    if title:
+        return title, text
     first, _, rest = text.partition("\n")
     heading = _HEADING.match(first.strip())
     if heading:
@@ -308,17 +316,17 @@ def clean_article(raw: RawArticle) -> Article | Rejected:
         what = "empty" if not text else f"too short ({len(text)} characters)"
         after = " after removing site boilerplate" if dropped else ""
         return Rejected(raw.origin, f"article text is {what}{after}; need at least {MIN_TEXT_CHARS}")
-    url = raw.url.strip() if raw.url and raw.url.strip() else None
-    authors = tuple(dict.fromkeys(a.strip() for a in raw.authors if a and a.strip()))
-    source = raw.source.strip() if raw.source and raw.source.strip() else None
+    url = plain_field(raw.url)
+    authors = tuple(dict.fromkeys(a for a in map(plain_field, raw.authors) if a))
+    source = plain_field(raw.source)
     return Article(
         id=_article_id(raw, text),
         text=text,
         title=title,
         origin=raw.origin,
-        content_hash=_content_hash(text, title, url, raw.published, authors, source),
+        content_hash=_content_hash(text, title, url, plain_field(raw.published), authors, source),
         url=url,
-        published=raw.published,
+        published=plain_field(raw.published),
         authors=authors,
         source=source,
         single_article_file=raw.single_article_file,

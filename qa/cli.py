@@ -9,11 +9,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from qa.documents import DateRange
 from qa.errors import UserError
+from qa.results import IngestReport
 from qa.settings import Settings
+from qa.text.control import strip_control
 from qa.text.dates import check_day
 
 if TYPE_CHECKING:
@@ -108,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qa.service import NewsDesk
 
     desk = NewsDesk(settings)
+    terminal, sys.stdout = sys.stdout, TerminalSafe(sys.stdout)
     try:
         return _HANDLERS[args.command](desk, args)
     except KeyboardInterrupt:
@@ -120,7 +123,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     finally:
+        sys.stdout = terminal
         desk.close()
+
+
+class TerminalSafe:
+    """stdout that drops escape sequences and control characters: titles, outlets, answers and quotes
+    come from articles, and must not move the cursor, recolour or retitle the reader's terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write `text` without escape sequences, control characters or carriage returns."""
+        return self._stream.write(strip_control(text).replace("\r", ""))
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
@@ -129,8 +152,18 @@ def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(report.summary())
-    nothing_good = not (report.added or report.unchanged or report.replaced)
-    return 1 if report.rejected and nothing_good else 0
+    return ingest_exit_code(report)
+
+
+# `qa ingest` exit codes, so a script can tell a partial ingest from a complete one.
+INGEST_ALL_IN, INGEST_NOTHING_IN, INGEST_SOME_REJECTED = 0, 1, 3
+
+
+def ingest_exit_code(report: IngestReport) -> int:
+    """0: everything went in; 3: some files or records were rejected; 1: nothing could be ingested."""
+    if not report.rejected:
+        return INGEST_ALL_IN
+    return INGEST_SOME_REJECTED if report.indexed else INGEST_NOTHING_IN
 
 
 def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:

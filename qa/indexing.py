@@ -9,6 +9,8 @@ reported and skipped, never fatal.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -24,6 +26,8 @@ from qa.loaders import iter_raw_articles
 from qa.results import DeletedArticle, IngestReport
 from qa.settings import Settings
 from qa.store import Store
+
+log = logging.getLogger(__name__)
 
 EMBED_BATCH_CHUNKS = 64  # chunks embedded per model call, across articles: small articles batch together
 HEADLINE_TOKENS = 32  # word pieces of the headline embedded with each chunk (a longer one is cut)
@@ -66,23 +70,41 @@ def embedding_texts(
 
 @contextlib.contextmanager
 def write_lock(settings: Settings) -> Iterator[None]:
-    """Hold the data dir's lock file for the duration of a write; wait `lock_timeout_s`, then fail."""
+    """Hold the data dir's lock file for the duration of a write; wait `lock_timeout_s` (saying for
+    whom), then fail."""
     from filelock import FileLock, Timeout
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.lock_path))
+    holder_file = settings.lock_path.with_name(settings.lock_path.name + ".holder")
     try:
-        lock.acquire(timeout=settings.lock_timeout_s)
+        lock.acquire(timeout=0)
     except Timeout:
-        raise IndexBusyError(
-            f"another ingest or delete is writing to {settings.data_dir} (lock file {settings.lock_path}); "
-            f"waited {settings.lock_timeout_s:.0f}s. Try again when it has finished, "
-            "or wait longer with QA_LOCK_TIMEOUT_S."
-        ) from None
+        holder = _read_holder(holder_file)
+        # Waiting in silence looks like a hang: say who holds the lock and for how long we wait.
+        log.warning("waiting up to %.0fs for the ingest lock held by %s", settings.lock_timeout_s, holder)
+        try:
+            lock.acquire(timeout=settings.lock_timeout_s)
+        except Timeout:
+            raise IndexBusyError(
+                f"another ingest or delete ({holder}) is writing to {settings.data_dir} (lock file "
+                f"{settings.lock_path}); waited {settings.lock_timeout_s:.0f}s. Try again when it has "
+                "finished, or wait longer with QA_LOCK_TIMEOUT_S."
+            ) from None
     try:
+        command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]) if sys.argv else "python"
+        holder_file.write_text(f"PID {os.getpid()} ({command})")
         yield
     finally:
+        holder_file.unlink(missing_ok=True)
         lock.release()
+
+
+def _read_holder(holder_file: Path) -> str:
+    try:
+        return holder_file.read_text().strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 @dataclass

@@ -85,8 +85,9 @@ class CitationFilter:
             rest = self._held.lstrip(" ")
             if not rest:
                 return False  # wait to see what follows the dropped marker
-            if rest[0] in _CLOSING_PUNCTUATION:
-                self._held = rest
+            # Punctuation closes up to the word before the dropped marker; a word keeps one space.
+            spaces = self._held[: len(self._held) - len(rest)]
+            self._held = rest if rest[0] in _CLOSING_PUNCTUATION else spaces[:1] + rest
             self._after_drop = False
         open_at = self._held.find("[")
         if open_at < 0:
@@ -101,6 +102,11 @@ class CitationFilter:
                 self._release(1)
                 return True
             return False  # wait for more text
+        inner_open = self._held.rfind("[", 0, close_at)
+        if inner_open > self._held.find("["):
+            # "[the deal is off [9]": an unmatched "[" is text; the marker is what the "]" closes.
+            self._release(len(self._held[:inner_open].rstrip(" ")))
+            return True
         candidate = self._held[: close_at + 1]
         self._held = self._held[close_at + 1 :]
         spaces = candidate[: len(candidate) - len(candidate.lstrip(" "))]

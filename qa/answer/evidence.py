@@ -51,11 +51,6 @@ class Source:
             previous_end = sentence.end
         return "".join(parts)
 
-    @property
-    def best_hit(self) -> ScoredChunk:
-        """The article's best-ranked chunk among those the sentences come from."""
-        return max((s.hit for s in self.sentences), key=lambda hit: hit.score)
-
 
 def gather_evidence(
     question: str, hits: Sequence[ScoredChunk], *, sentences_per_article: int, neighbours: bool = True

@@ -12,6 +12,7 @@ suffixes in `LOADERS` below.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 
@@ -57,11 +58,12 @@ def _files_of(path: Path) -> Generator[Rejected, None, list[Path]]:
     supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
     if path.is_dir():
         try:
-            files = _walk_directory(path)
+            files, skipped = _walk_directory(path)
         except OSError as err:
             yield Rejected(str(path), f"cannot list directory: {err.strerror or err}")
             return []
-        if not files:
+        yield from skipped
+        if not files and not skipped:
             # Silence here would look like success; say why nothing was loaded.
             yield Rejected(str(path), f"no supported files in directory ({supported})")
         return files
@@ -69,7 +71,12 @@ def _files_of(path: Path) -> Generator[Rejected, None, list[Path]]:
         yield Rejected(str(path), "not a regular file or directory")
         return []
     if not path.exists():
-        yield Rejected(str(path), "no such file or directory")
+        missing = (
+            "symbolic link to nothing (dangling or a loop)"
+            if path.is_symlink()
+            else "no such file or directory"
+        )
+        yield Rejected(str(path), missing)
         return []
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -79,19 +86,39 @@ def _files_of(path: Path) -> Generator[Rejected, None, list[Path]]:
     return [path]
 
 
-def _walk_directory(root: Path) -> list[Path]:
-    """Supported, non-hidden files under `root`, recursively, in a stable order."""
+def _walk_directory(root: Path) -> tuple[list[Path], list[Rejected]]:
+    """Supported, non-hidden regular files under `root`, recursively, in a stable order; and the
+    supported-looking entries skipped because they are no regular file (reading a FIFO would block)."""
     found: list[Path] = []
+    skipped: list[Rejected] = []
     for dirpath, dirnames, filenames in os.walk(root):
         # Pruning in place stops os.walk from descending into .git, .venv and the like.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith("."):
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
-            if Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(Path(dirpath) / name)
+            reason = _not_a_regular_file(path)
+            if reason:
+                skipped.append(Rejected(str(path), reason))
+            else:
+                found.append(path)
     # Sort by path components so the order does not depend on the file system's listing order.
-    return sorted(found, key=lambda p: p.relative_to(root).parts)
+    return sorted(found, key=lambda p: p.relative_to(root).parts), skipped
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why `path` is skipped (a FIFO, socket, device or a link to nothing), or None for a regular file."""
+    try:
+        mode = path.stat().st_mode  # follows symbolic links: a link to a regular file is loaded
+    except OSError as err:
+        if path.is_symlink():
+            return "skipped: symbolic link to nothing (dangling or a loop)"
+        return f"skipped: cannot read file status ({err.strerror or err})"
+    if stat.S_ISREG(mode):
+        return None
+    kind = "FIFO (named pipe)" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+    return f"skipped: not a regular file but a {kind}"
 
 
 def _load_file(path: Path) -> LoadResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,8 @@ from qa.loaders.base import LoadResult, clean_str, quiet_library_logs
 from qa.loaders.records import as_authors
 from qa.text.dates import iso_date
 from qa.text.words import tokens
+
+log = logging.getLogger(__name__)
 
 
 def load_html(path: Path, data: bytes) -> LoadResult:
@@ -26,6 +29,9 @@ def load_html(path: Path, data: bytes) -> LoadResult:
         return
     # Read before extraction, which may prune the tree it is given.
     canonical = _canonical_link(tree)
+    hidden = _drop_hidden_elements(tree)
+    if hidden:
+        log.info("%s: %d hidden element(s) left out", path, hidden)
     # htmldate's extensive search guesses a date from any date in the body text (often an event
     # date, not the publication date); markup, JSON-LD and URL dates only are more trustworthy.
     date_params = {
@@ -74,6 +80,43 @@ def _html_body_text(body: Any, fallback: str, title: str | None) -> str:
     if blocks and title and tokens(blocks[0]) == tokens(title):
         blocks = blocks[1:]
     return "\n\n".join(blocks) if blocks else fallback
+
+
+# Inline styles that hide text from readers: text a reader never sees must not reach the index or a
+# model's prompt (a classic hiding place for injected instructions).
+_HIDING_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(hidden|collapse)|font-size\s*:\s*0(?![.\d]*[1-9])"
+    r"|opacity\s*:\s*0(?![.\d]*[1-9])|(?<![-\w])color\s*:\s*(#f{3}\b|#f{6}\b|white\b|transparent\b)",
+    re.IGNORECASE,
+)
+
+
+def _drop_hidden_elements(tree: Any) -> int:
+    """Remove elements a browser would not show: `hidden`, `aria-hidden="true"`, inline styles that hide
+    (display:none, visibility:hidden, zero size or opacity, white or transparent text); how many."""
+    doomed = [
+        element
+        for element in tree.iter()
+        if isinstance(element.tag, str)
+        and element.tag.lower() not in ("html", "body")
+        and (
+            element.get("hidden") is not None
+            or (element.get("aria-hidden") or "").strip().lower() == "true"
+            or _HIDING_STYLE.search(element.get("style") or "")
+        )
+    ]
+    for element in doomed:
+        parent = element.getparent()
+        if parent is not None:
+            # Keep the text that follows the element (its tail): it belongs to the parent.
+            tail = element.tail or ""
+            previous = element.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+            parent.remove(element)
+    return len(doomed)
 
 
 def _canonical_link(tree: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -9,28 +10,96 @@ from qa.documents import RawArticle, Rejected
 from qa.loaders.base import LoadResult
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+# Byte order marks of the wider Unicode encodings; UTF-32 first, as its LE mark starts like UTF-16's.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 # C0 control characters other than tab, newline, carriage return and form feed: never in real prose.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# A well-formed UTF-8 sequence of two to four bytes: evidence that a file is UTF-8 (other encodings
+# rarely produce them by chance).
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+log = logging.getLogger(__name__)
 
 
 class DecodeError(ValueError):
     """Bytes that are not text in any encoding we accept."""
 
 
-def decode_text(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), else cp1252; refuse bytes that look binary."""
+def decode_text(data: bytes, where: str = "text") -> str:
+    """Decode by evidence: a BOM (UTF-8/16/32), else UTF-8, else the likeliest legacy encoding.
+
+    UTF-8 with a few bad bytes stays UTF-8 with only those bytes replaced (logged with their offsets),
+    never a whole file of mojibake; bytes that look binary are refused.
+    """
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data.decode(encoding))
+            except UnicodeDecodeError as err:
+                raise DecodeError(f"not valid {encoding.upper()} text despite its byte order mark") from err
     if b"\x00" in data:
         raise DecodeError("binary data (NUL bytes), not a text file")
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]
     try:
-        text = data.decode("utf-8")
+        return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:
-        # Old Windows exports are the common non-UTF-8 case for news text.
+        pass
+    bad = _invalid_utf8_offsets(data)
+    if len(_UTF8_MULTIBYTE.findall(data)) >= len(bad):
+        # Mostly UTF-8: replace only the bad bytes (a stray byte from a copy-paste or a cut download).
+        shown = ", ".join(map(str, bad[:5])) + (" …" if len(bad) > 5 else "")
+        log.warning(
+            "%s: %d invalid UTF-8 byte(s) replaced with U+FFFD at byte offset(s) %s", where, len(bad), shown
+        )
+        return _checked(data.decode("utf-8", errors="replace"))
+    return _checked(_decode_legacy(data))
+
+
+def _invalid_utf8_offsets(data: bytes) -> list[int]:
+    offsets: list[int] = []
+    start = 0
+    while start < len(data):
         try:
-            text = data.decode("cp1252")
+            data[start:].decode("utf-8")
+            break
         except UnicodeDecodeError as err:
-            raise DecodeError("not valid UTF-8 or cp1252 text") from err
+            offsets.append(start + err.start)
+            start += err.end
+    return offsets
+
+
+# Single-byte code pages for Latin-script text: on short texts charset-normalizer ranks them equal, and
+# for news in these languages cp1252 (Windows' Western default, a superset of Latin-1's letters) is the
+# likeliest by far.
+_LATIN_CODE_PAGES = frozenset(
+    """cp1250 cp1252 cp1254 cp1257 cp1258 latin_1 iso8859_1 iso8859_2 iso8859_3 iso8859_4 iso8859_9
+    iso8859_10 iso8859_13 iso8859_14 iso8859_15 iso8859_16 mac_roman mac_iceland mac_turkish mac_latin2
+    cp775 cp850 cp857 cp858""".split()
+)
+
+
+def _decode_legacy(data: bytes) -> str:
+    """Text in a single-byte encoding: cp1252 for Latin-script text, else what charset-normalizer finds."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding not in _LATIN_CODE_PAGES | {"utf_8", "ascii"}:
+        return str(best)  # Cyrillic, Greek, Hebrew ... code pages
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        if best is not None:
+            return str(best)
+        raise DecodeError("not valid UTF-8 or any single-byte encoding") from None
+
+
+def _checked(text: str) -> str:
     if len(_CONTROL_CHARS.findall(text)) > max(3, len(text) // 100):
         raise DecodeError("binary data (many control characters), not a text file")
     return text
@@ -39,7 +108,7 @@ def decode_text(data: bytes) -> str:
 def decode_or_reject(path: Path, data: bytes) -> str | Rejected:
     """The file's text, or a `Rejected` saying why it is not text."""
     try:
-        return decode_text(data)
+        return decode_text(data, str(path))
     except DecodeError as err:
         return Rejected(str(path), str(err))
 

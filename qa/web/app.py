@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,13 +222,41 @@ def _theme() -> Any:
     return gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def _auth(settings: Settings) -> tuple[str, str] | None:
+def _auth(settings: Settings) -> LoginCheck | None:
     user, password = settings.web_auth_user, settings.web_auth_password
     if user is None and password is None:
         return None
     if not user or password is None or not password.get_secret_value():
-        raise InvalidInputError("web basic auth needs both QA_WEB_AUTH_USER and QA_WEB_AUTH_PASSWORD")
-    return user, password.get_secret_value()
+        raise InvalidInputError("the web login needs both QA_WEB_AUTH_USER and QA_WEB_AUTH_PASSWORD")
+    return LoginCheck(user, password.get_secret_value())
+
+
+class LoginCheck:
+    """The login form's check: constant-time comparison, and a growing delay after each failure
+    (0.5 s, 1 s, 2 s ... up to 8 s; reset by a success) so passwords cannot be guessed at speed."""
+
+    FIRST_DELAY_S = 0.5
+    MAX_DELAY_S = 8.0
+
+    def __init__(self, user: str, password: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._user = user.encode()
+        self._password = password.encode()
+        self._sleep = sleep
+        self._failures = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, user: str, password: str) -> bool:
+        """True for the configured user and password; a wrong pair waits before it is refused."""
+        right_user = hmac.compare_digest(user.encode(), self._user)
+        right_password = hmac.compare_digest(password.encode(), self._password)
+        with self._lock:
+            if right_user and right_password:
+                self._failures = 0
+                return True
+            self._failures += 1
+            delay = min(self.FIRST_DELAY_S * 2 ** (self._failures - 1), self.MAX_DELAY_S)
+        self._sleep(delay)
+        return False
 
 
 def serve(desk: NewsDesk) -> None:

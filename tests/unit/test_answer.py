@@ -322,3 +322,18 @@ def test_key_words_are_the_names_and_numbers_a_claim_adds_to_the_question(
 ) -> None:
     assert key_words(claim, question) == expected
     assert supports(f"Earlier: {claim}", claim, question)  # a sentence saying it supports it
+
+
+@pytest.mark.parametrize("piece", [1, 3, 100])
+def test_an_unmatched_bracket_or_colour_codes_do_not_switch_the_check_off(piece: int) -> None:
+    out, f = _filter_all("He said [the deal is off [9]. It is off [1].", 3, piece)
+    assert out == "He said [the deal is off. It is off [1]."
+    assert (f.invalid, f.cited) == (1, [1])
+    out, f = _filter_all("\x1b[31mAlert\x1b[0m: prices rose [2] and fell [7].", 2, piece)
+    assert out == "\x1b[31mAlert\x1b[0m: prices rose [2] and fell."
+    assert (f.invalid, f.cited) == (1, [2])
+
+
+def test_an_unmatched_bracket_after_words_is_text_too() -> None:
+    out, f = _filter_all("Prices rose [as expected [4] today.", 2, 100)
+    assert out == "Prices rose [as expected today." and f.invalid == 1

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -101,3 +105,37 @@ def test_the_data_types_and_text_tools_depend_on_no_stage() -> None:
     for name, path in _modules():
         if _within(name, ("qa.documents", "qa.results", "qa.errors", "qa.text", "qa.settings")):
             assert not {i for i in _qa_imports(path) if _within(i, stages)}, name
+
+
+def _declared_distributions() -> set[str]:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = project["dependencies"] + [
+        r for extra in project["optional-dependencies"].values() for r in extra
+    ]
+    return {_normal(re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]) for requirement in requirements}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_package_the_code_imports_is_declared() -> None:
+    # A package that happens to be installed (by another package, or an extra an older pip leaves
+    # out) breaks the install elsewhere: every third-party import must name a declared distribution.
+    providers = importlib.metadata.packages_distributions()
+    declared = _declared_distributions()
+    undeclared = {}
+    for name, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                roots = {node.module.split(".")[0]}
+            else:
+                continue
+            for root in roots - set(sys.stdlib_module_names) - {"qa", "tests"}:
+                if not {_normal(d) for d in providers.get(root, [root])} & declared:
+                    undeclared[root] = name
+    assert undeclared == {}
+    # Imported by trafilatura's justext, not by us, and only declared there as an extra.
+    assert "lxml-html-clean" in declared

@@ -318,3 +318,20 @@ def test_the_quote_is_the_sentence_with_the_fact_not_the_newsletter_prompt(
     assert all("newsletter" not in c.quote for c in result.citations)
     assert result.citations[0].quote.startswith("The burial site of a young child who lived 8,000 years ago")
     assert all("newsletter" not in hit.chunk.text for hit in result.retrieved)
+
+
+def test_escape_sequences_and_control_characters_leave_text_and_every_metadata_field() -> None:
+    raw = RawArticle(
+        text="Prices \x1b[31mrose\x1b[0m sharply on Monday.\x07 " + "The market closed higher. " * 5,
+        origin="feed.jsonl#1",
+        title="Markets\x1b]0;pwned\x07 rally",
+        url=" https://example.com/markets\x1b[2K ",
+        published="2023-01-05\x00",
+        authors=("Ann\x1b[2K Lee", "\x9b"),
+        source="Out\x1b[2Klet",
+    )
+    article = clean_article(raw)
+    assert isinstance(article, Article)
+    assert article.text.startswith("Prices rose sharply on Monday. The market")
+    assert (article.title, article.source, article.authors) == ("Markets rally", "Outlet", ("Ann Lee",))
+    assert (article.url, article.published) == ("https://example.com/markets", "2023-01-05")

@@ -5,10 +5,16 @@ Settings choose the in-memory store and the FAKE embedder, so nothing heavy load
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from pathlib import Path
+
 import pytest
 
 from qa import cli
+from qa.answer.stream import AnswerStream
+from qa.documents import ArticleRecord
 from qa.errors import IndexBusyError
+from qa.results import ABSTAIN_TEXT, AnswerResult, Timings
 from qa.service import NewsDesk
 
 pytestmark = pytest.mark.unit
@@ -78,3 +84,57 @@ def test_stats_and_list_on_an_empty_index(capsys: pytest.CaptureFixture[str]) ->
     assert '"articles": 0' in out and '"store": "in memory' in out
     assert cli.main(["list"]) == 0
     assert "no articles indexed yet" in capsys.readouterr().out
+
+
+def test_ask_says_why_an_answer_was_withdrawn(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said = "It hit Boston [1]."
+
+    def withdrawn(self: NewsDesk, question: str, **kwargs: object) -> AnswerStream:
+        def pieces() -> Generator[str, None, AnswerResult]:
+            yield said
+            return AnswerResult(
+                question=question,
+                answer=ABSTAIN_TEXT,
+                abstained=True,
+                citations=(),
+                retrieved=(),
+                timings=Timings(retrieval_ms=1.0, total_ms=2.0),
+                llm_called=True,
+                abstain_reason="unsupported_answer",
+                withdrawn_answer=said,
+            )
+
+        return AnswerStream(pieces())
+
+    monkeypatch.setattr(NewsDesk, "stream", withdrawn)
+    assert cli.main(["ask", "Where did the storm hit?"]) == 0
+    out = capsys.readouterr().out
+    assert "(withdrawn: no sentence it cited says what the model answered: 'It hit Boston [1].')" in out
+
+
+def test_ingest_exit_code_tells_all_some_and_nothing_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("The council approved the new bridge on Monday after a long debate, officials said.")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    assert cli.main(["ingest", str(good), "--quiet"]) == 0
+    assert cli.main(["ingest", str(good), str(bad), "--quiet"]) == 3
+    assert cli.main(["ingest", str(bad), "--quiet"]) == 1
+    assert "rejected" in capsys.readouterr().out
+
+
+def test_the_cli_never_prints_escape_sequences_from_the_index(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An index written by an older version may still hold them: printing is safe on its own.
+    record = ArticleRecord(
+        id="a1", title="Title\x1b]0;pwned\x07", source="Out\x1b[2Klet", origin="x", content_hash="h", chunks=1
+    )
+    monkeypatch.setattr(NewsDesk, "list_articles", lambda self: [record])
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert out == "a1  Title  (Outlet · 1 chunks)\n"

@@ -6,6 +6,7 @@ Uses the FAKE hashing embedder (counts what it embeds) with the in-memory store.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -151,10 +152,18 @@ def test_delete_removes_the_article_and_every_chunk(make_desk: MakeDesk, corpus:
     assert desk.delete("rec-1") is None
 
 
-def test_second_writer_gets_a_clear_error(make_desk: MakeDesk, corpus: Path) -> None:
+def test_second_writer_says_whom_it_waits_for_then_gets_a_clear_error(
+    make_desk: MakeDesk, corpus: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     desk = make_desk(**INDEX)
-    with write_lock(desk.settings), pytest.raises(IndexBusyError, match="another ingest"):
-        desk.ingest([corpus], progress=False)
+    holder = f"PID {os.getpid()}"
+    with caplog.at_level("WARNING"), write_lock(desk.settings):
+        with pytest.raises(IndexBusyError, match=f"another ingest or delete \\({holder} "):
+            desk.ingest([corpus], progress=False)
+        assert f"waiting up to 0s for the ingest lock held by {holder} (" in caplog.text
+    # Released: nothing left that names a holder, and the next writer goes straight in.
+    assert not list(desk.settings.data_dir.glob("*.holder"))
+    assert desk.ingest([corpus], progress=False).added
 
 
 def test_collection_refuses_other_chunk_settings(make_desk: MakeDesk, corpus: Path) -> None:

@@ -24,6 +24,7 @@ from qa.errors import InvalidDateError
 from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, IngestReport, SearchScope, Timings
 from qa.service import NewsDesk
+from qa.web.app import LoginCheck
 from qa.web.feedback import FeedbackLog, feedback_record
 from qa.web.handlers import WebApp
 from qa.web.state import Turn, file_outcome, filter_articles
@@ -477,3 +478,15 @@ def test_clean_condensed_strips_labels_and_quotes() -> None:
     assert clean_condensed("Question: Who said that Norway will not ban Huawei?", "Who said that?") == (
         "Who said that Norway will not ban Huawei?"
     )
+
+
+def test_each_failed_login_waits_longer_and_a_success_resets_the_wait() -> None:
+    waits: list[float] = []
+    check = LoginCheck("editor", "s3cret", sleep=waits.append)
+    assert not check("editor", "guess1") and not check("editor", "guess2") and not check("admin", "s3cret")
+    assert waits == [0.5, 1.0, 2.0]
+    assert check("editor", "s3cret") and waits == [0.5, 1.0, 2.0]  # no wait for the right pair
+    assert not check("editor", "") and waits[-1] == 0.5  # counting starts again after a success
+    for _ in range(10):
+        check("editor", "x")
+    assert waits[-1] == LoginCheck.MAX_DELAY_S

@@ -1,0 +1,17 @@
+"""Control characters and terminal escape sequences: never text, never shown to a terminal or a model."""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 control characters except tab, line feed and carriage return (line breaks are handled by
+# whoever needs them).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Terminal escape sequences (colours, cursor moves, window titles), removed whole, not just their ESC
+# byte, so "Out\x1b[2Klet" becomes "Outlet".
+ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def strip_control(text: str) -> str:
+    """`text` without escape sequences and control characters (tabs and line breaks stay)."""
+    return CONTROL_CHARS.sub("", ESCAPE_SEQUENCE.sub("", text))
