@@ -48,6 +48,10 @@ class LLMConfigError(UserError):
     """The settings do not describe a usable chat model."""
 
 
+class PromptTooLongError(UserError):
+    """The question with even one source does not fit the model's context window."""
+
+
 class LocalServerError(UserError):
     """llama.cpp's server could not be started for a model file."""
 

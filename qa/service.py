@@ -96,6 +96,10 @@ class NewsDesk:
     ) -> AnswerStream:
         """The answer to `question` asked on `as_of` (default today) as it is written; read `.result` for
         citations, timings and counts."""
+        from qa.answer.question import checked_question
+
+        # Checked before the engine (and in local mode the LLM) is started: a refusal costs nothing.
+        question = checked_question(question, self.settings.max_question_chars)
         return self._answers.stream(question, k=k, search_filter=_filter(dates), as_of=as_of)
 
     def ask(

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     )
 
     # --- answer ----------------------------------------------------------------------------------
+    max_question_chars: int = Field(
+        2000,
+        ge=20,
+        description="Longest question accepted, in characters; a longer one is refused before any work.",
+    )
     evidence_sentences: int = Field(
         3,
         ge=0,

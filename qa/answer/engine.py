@@ -27,10 +27,11 @@ from qa.answer.prompt import (
     is_abstention,
     reference_day,
 )
+from qa.answer.question import checked_question
 from qa.answer.stream import AnswerStream
 from qa.answer.support import key_words
 from qa.documents import SearchFilter
-from qa.errors import InvalidInputError
+from qa.errors import PromptTooLongError
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, Generation, Retrieval, Timings
 
 if TYPE_CHECKING:
@@ -79,9 +80,7 @@ class AnswerEngine:
         as_of: date | None = None,
     ) -> AnswerStream:
         """The answer as a stream of checked text; its `result` has the citations, timings and counts."""
-        question = question.strip()
-        if not question:
-            raise InvalidInputError("the question is empty")
+        question = checked_question(question, self._settings.max_question_chars)
         return AnswerStream(self._answer(question, k, search_filter, as_of))
 
     def _answer(
@@ -174,6 +173,13 @@ class AnswerEngine:
         while len(kept) > 1 and tokens > budget:
             kept.pop()
             tokens = self._prompt_tokens(question, today, kept)
+        if tokens > budget:
+            raise PromptTooLongError(
+                f"the question with even one source takes {tokens:,} tokens, more than the "
+                f"{budget:,} the model's {self._settings.llm_context_window:,}-token window leaves after "
+                f"the answer's {self._settings.llm_max_tokens:,}: ask a shorter question, or raise "
+                "QA_LLM_CONTEXT_WINDOW for a model that has a larger window"
+            )
         trimmed = len(sources) - len(kept)
         if trimmed:
             log.warning(

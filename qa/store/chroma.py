@@ -8,7 +8,7 @@ rebuilt from the server's chunks when it is missing or does not match the regist
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,27 +35,52 @@ def open_chroma_store(settings: Settings) -> ChromaStore:
     # Telemetry off: this product runs offline and must not phone home.
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
-        client = chromadb.HttpClient(
-            host=settings.chroma_host,
-            port=settings.chroma_port,
-            ssl=settings.chroma_ssl,
-            settings=chroma_settings,
+        host, port, ssl = settings.chroma_host, settings.chroma_port, settings.chroma_ssl
+        client = ChromaClient(
+            lambda: chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings),
+            embedded=False,
         )
         location = f"chroma server {settings.chroma_host}:{settings.chroma_port}"
     else:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        path = str(settings.chroma_path)
+        client = ChromaClient(
+            lambda: chromadb.PersistentClient(path=path, settings=chroma_settings), embedded=True
+        )
         location = f"embedded chroma at {settings.chroma_path}"
     return ChromaStore(
         client, settings.collection, location=location, keyword_dir=settings.data_dir / "keyword"
     )
 
 
+class ChromaClient:
+    """The Chroma client the stores of one database share. An embedded one can be reopened: it keeps
+    its vector index in memory and does not see what another process (`qa ingest` beside a running
+    `qa serve`) writes to the same files until then."""
+
+    def __init__(self, make: Callable[[], Any], *, embedded: bool) -> None:
+        self._make = make
+        self.embedded = embedded
+        self.api: Any = make()
+        self.opened = 1  # counts (re)openings, so each store knows when its collections are stale
+
+    def reopen(self) -> None:
+        """Drop the cached database (its in-memory vector index) and open it again from disk."""
+        self.api.clear_system_cache()
+        self.api = self._make()
+        self.opened += 1
+
+
 class ChromaStore:
     """The Store on a Chroma client (embedded PersistentClient or HttpClient: same code)."""
 
     def __init__(
-        self, client: Any, collection: str, *, location: str = "chroma", keyword_dir: Path | None = None
+        self,
+        client: ChromaClient,
+        collection: str,
+        *,
+        location: str = "chroma",
+        keyword_dir: Path | None = None,
     ) -> None:
         self._client = client
         self.collection_name = collection
@@ -63,13 +88,30 @@ class ChromaStore:
         self._keyword_dir = keyword_dir
         self._chunks: Any = None
         self._registry: Any = None
+        self._opened_at = client.opened
         self._keyword: KeywordIndex | None = None
+        self._seen_generation: str | None = None  # of the keyword index: every write bumps it
         # Chroma refuses batches above this size; stay well below it.
-        self._batch_size = max(1, min(int(client.get_max_batch_size()), 1000))
+        self._batch_size = max(1, min(int(client.api.get_max_batch_size()), 1000))
 
     def open_collection(self, name: str) -> ChromaStore:
         """Another collection on the same Chroma database."""
         return ChromaStore(self._client, name, location=self.location, keyword_dir=self._keyword_dir)
+
+    def _see_others_writes(self) -> None:
+        """Reopen an embedded database when another process has written to it since this one last
+        looked (the keyword index's generation, bumped by every write, tells)."""
+        if not self._client.embedded:
+            return  # a server has one index that every client sees
+        generation = self._words.generation()
+        if self._seen_generation is not None and generation != self._seen_generation:
+            self._client.reopen()
+        self._seen_generation = generation
+
+    def _wrote(self) -> None:
+        """After this process's own write (under the write lock): its index is current already."""
+        if self._keyword is not None:
+            self._seen_generation = self._keyword.generation()
 
     @property
     def _words(self) -> KeywordIndex:
@@ -84,23 +126,25 @@ class ChromaStore:
     # -- collections ----------------------------------------------------------------------------
     def _open(self, create: bool) -> bool:
         """Open both collections; create them only when asked. False when they don't exist."""
-        if self._chunks is not None:
+        if self._chunks is not None and self._opened_at == self._client.opened:
             return True
+        self._chunks = self._registry = None
+        self._opened_at = self._client.opened
         if self.collection_name not in self._collection_names() and not create:
             return False
-        self._chunks = self._client.get_or_create_collection(
+        self._chunks = self._client.api.get_or_create_collection(
             self.collection_name,
             embedding_function=None,  # never Chroma's default ONNX model: it downloads on first use
             configuration={"hnsw": {"space": "cosine"}},
         )
-        self._registry = self._client.get_or_create_collection(
+        self._registry = self._client.api.get_or_create_collection(
             self.collection_name + _REGISTRY_SUFFIX,
             embedding_function=None,
         )
         return True
 
     def _collection_names(self) -> set[str]:
-        return {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+        return {c if isinstance(c, str) else c.name for c in self._client.api.list_collections()}
 
     def stored_config(self) -> dict[str, Any]:
         """The index settings recorded on the collection ({} when there is no index yet)."""
@@ -204,6 +248,7 @@ class ChromaStore:
             documents=[article.title],
             metadatas=[registry_metadata],
         )
+        self._wrote()
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article and every chunk of it; returns the number of chunks removed."""
@@ -214,6 +259,7 @@ class ChromaStore:
         self._words.delete_article(article_id)
         if ids:
             self._chunks.delete(ids=ids)
+        self._wrote()
         return len(ids)
 
     def reset(self) -> None:
@@ -221,9 +267,10 @@ class ChromaStore:
         names = self._collection_names()
         for name in (self.collection_name, self.collection_name + _REGISTRY_SUFFIX):
             if name in names:
-                self._client.delete_collection(name)
+                self._client.api.delete_collection(name)
         self._chunks = self._registry = None
         self._words.reset()
+        self._wrote()
 
     # -- reads ----------------------------------------------------------------------------------
     def search(
@@ -232,6 +279,9 @@ class ChromaStore:
         """The `k` chunks nearest to `embedding` that pass the filter, best first, with cosine similarity."""
         if not self._open(create=False):
             return []
+        self._see_others_writes()
+        if not self._open(create=False):
+            return []  # deleted by another process
         available = self.count_chunks()
         if available == 0:
             return []
@@ -254,6 +304,7 @@ class ChromaStore:
                 result["distances"][0],
                 strict=True,
             )
+            if meta is not None and text is not None  # deleted since the vector index was loaded
         ]
 
     def keyword_search(

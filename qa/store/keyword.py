@@ -162,6 +162,11 @@ class KeywordIndex:
         self._model = model
         self._built_at = generation
 
+    def generation(self) -> str:
+        """Changes with every committed write, by any process: how readers notice others' writes."""
+        with self._lock:
+            return self._generation()
+
     def _generation(self) -> str:
         version = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         return f"{version['file']}-{version['generation']}"  # a recreated file starts anew

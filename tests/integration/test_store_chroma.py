@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from qa.settings import Settings
 from qa.store import Store, create_store
+from tests.conftest import REPO_ROOT
 from tests.store_contract import CONFIG, StoreContract
 
 pytestmark = pytest.mark.integration
@@ -51,3 +54,37 @@ def test_the_keyword_index_is_rebuilt_from_chroma_when_missing_or_stale(tmp_path
     words.replace_article(*worded("ghost", ["The volcano of ghosts."])[:2])
     again = create_store(settings)
     assert [h.chunk_id for h in again.keyword_search("volcano ash", k=5)] == ["w1#0", "w2#0"]
+
+
+def _in_another_process(data_dir: Path, code: str) -> None:
+    """Run `code` against the same embedded database from a separate Python process (as `qa ingest` is)."""
+    script = (
+        "from pathlib import Path\n"
+        "from qa.settings import Settings\n"
+        "from qa.store import create_store\n"
+        "from tests.store_contract import CONFIG, worded\n"
+        f"settings = Settings(_env_file=None, data_dir=Path({str(data_dir)!r}), collection='shared')\n"
+        "store = create_store(settings)\n"
+        "store.check_config(CONFIG)\n" + code
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO_ROOT, timeout=120)
+
+
+def test_a_long_running_reader_sees_what_another_process_writes_and_deletes(tmp_path: Path) -> None:
+    from tests.store_contract import unit, worded
+
+    data_dir = tmp_path / "data"
+    reader = create_store(Settings(_env_file=None, data_dir=data_dir, collection="shared"))  # type: ignore[call-arg]
+    reader.check_config(CONFIG)
+    reader.write_article(*worded("first", ["The volcano erupted."]))
+    assert [h.chunk.id for h in reader.search(unit(0), k=5)] == ["first#0"]
+
+    # `qa ingest` from cron while `qa serve` runs: the running reader finds the new article at once.
+    _in_another_process(data_dir, "store.write_article(*worded('second', ['Ash fell.', 'Roads closed.']))")
+    assert {h.chunk.id for h in reader.search(unit(1), k=5)} == {"first#0", "second#0", "second#1"}
+    assert reader.search(unit(1), k=1)[0].chunk.id == "second#1"
+
+    # `qa delete` elsewhere: no crash on the vanished chunks, and they are gone from the results.
+    _in_another_process(data_dir, "store.delete_article('second')")
+    assert [h.chunk.id for h in reader.search(unit(1), k=5)] == ["first#0"]
+    assert reader.get_article("second") is None

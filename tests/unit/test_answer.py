@@ -16,7 +16,8 @@ from qa.answer.evidence import Source, gather_evidence
 from qa.answer.prompt import format_sources, is_abstention
 from qa.answer.support import key_words, supports
 from qa.documents import ArticleInfo, Chunk, ScoredChunk
-from qa.errors import InvalidInputError
+from qa.embedding.fake import FakeEmbedder
+from qa.errors import InvalidInputError, PromptTooLongError
 from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT
 from qa.service import NewsDesk
@@ -337,3 +338,22 @@ def test_an_unmatched_bracket_or_colour_codes_do_not_switch_the_check_off(piece:
 def test_an_unmatched_bracket_after_words_is_text_too() -> None:
     out, f = _filter_all("Prices rose [as expected [4] today.", 2, 100)
     assert out == "Prices rose [as expected today." and f.invalid == 1
+
+
+def test_an_oversized_question_is_refused_before_any_work(make_desk: MakeDesk, tmp_path: Path) -> None:
+    embedder = FakeEmbedder()
+    desk = _story_desk(make_desk, tmp_path, "unused", embedder=embedder, max_question_chars=100)
+    embedded = embedder.calls
+    with pytest.raises(InvalidInputError, match=r"the question is 101 characters long; the limit is 100"):
+        desk.ask("x" * 101)
+    assert embedder.calls == embedded  # not even the question was embedded
+    assert desk._engine is None  # nor the answer engine built (in local mode: the LLM started)
+    assert desk.ask("How many homes lost power in Storm Elliott?".ljust(100, "?")).llm_called  # at the limit
+
+
+def test_a_prompt_that_cannot_fit_is_a_clear_error_not_a_traceback(
+    make_desk: MakeDesk, tmp_path: Path
+) -> None:
+    desk = _story_desk(make_desk, tmp_path, "unused", llm_context_window=600, llm_max_tokens=400)
+    with pytest.raises(PromptTooLongError, match="with even one source takes .* tokens, more than the 200"):
+        desk.ask("How many homes lost power in Storm Elliott? " * 5)

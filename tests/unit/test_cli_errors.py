@@ -138,3 +138,12 @@ def test_the_cli_never_prints_escape_sequences_from_the_index(
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     assert out == "a1  Title  (Outlet · 1 chunks)\n"
+
+
+def test_an_oversized_question_exits_2_with_the_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ask", "why? " * 30_000]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: the question is 149,999 characters long; the limit is 2,000 (QA_MAX_QUESTION_CHARS): "
+        "ask it shorter"
+    )
