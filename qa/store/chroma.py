@@ -14,10 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
+from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.store import check_write, config_to_record, title_order
+from qa.store.chroma_rows import (
+    article_metadata,
+    chunk_from,
+    info_from_metadata,
+    record_from_metadata,
+    where,
+)
 from qa.store.keyword import KeywordHit, KeywordIndex, sync
-from qa.text.dates import day_number, parse_date
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -172,21 +178,21 @@ class ChromaStore:
         got = self._registry.get(ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             return None
-        return _record_from_metadata(got["ids"][0], got["metadatas"][0])
+        return record_from_metadata(got["ids"][0], got["metadatas"][0])
 
     def articles_from_origin(self, origin: str) -> list[ArticleRecord]:
         """Articles that were loaded from this file."""
         if not self._open(create=False):
             return []
         got = self._registry.get(where={"origin": origin}, include=["metadatas"])
-        return [_record_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        return [record_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
     def list_articles(self) -> list[ArticleRecord]:
         """Every registered article, ordered by title."""
         if not self._open(create=False):
             return []
         records = [
-            _record_from_metadata(i, m)
+            record_from_metadata(i, m)
             for got in self._pages(self._registry, ["metadatas"])
             for i, m in zip(got["ids"], got["metadatas"], strict=True)
         ]
@@ -221,7 +227,7 @@ class ChromaStore:
         # so a crash in between is repaired by the next ingest instead of leaving it half-indexed.
         self._registry.delete(ids=[article.id])
         self._chunks.delete(where={"article_id": article.id})
-        shared = _article_metadata(article)
+        shared = article_metadata(article)
         for first in range(0, len(chunks), self._batch_size):
             batch = chunks[first : first + self._batch_size]
             self._chunks.upsert(
@@ -288,13 +294,13 @@ class ChromaStore:
         result = self._chunks.query(
             query_embeddings=[list(embedding)],
             n_results=min(k, available),
-            where=_where(search_filter),
+            where=where(search_filter),
             include=["documents", "metadatas", "distances"],
         )
         return [
             ScoredChunk(
-                chunk=_chunk_from(chunk_id, text, meta),
-                article=_info_from_metadata(str(meta["article_id"]), meta),
+                chunk=chunk_from(chunk_id, text, meta),
+                article=info_from_metadata(str(meta["article_id"]), meta),
                 score=1.0 - float(distance),
             )
             for chunk_id, text, meta, distance in zip(
@@ -343,8 +349,8 @@ class ChromaStore:
             cosine = float(vector @ query) / ((float(np.linalg.norm(vector)) or 1.0) * query_norm)
             scored.append(
                 ScoredChunk(
-                    _chunk_from(chunk_id, text, meta),
-                    _info_from_metadata(str(meta["article_id"]), meta),
+                    chunk_from(chunk_id, text, meta),
+                    info_from_metadata(str(meta["article_id"]), meta),
                     cosine,
                 )
             )
@@ -355,72 +361,8 @@ class ChromaStore:
         if not self._open(create=False):
             return iter(())
         chunks = [
-            _chunk_from(chunk_id, text, meta)
+            chunk_from(chunk_id, text, meta)
             for got in self._pages(self._chunks, ["documents", "metadatas"])
             for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
         return iter(sorted(chunks, key=lambda c: (c.article_id, c.index)))
-
-
-def _where(search_filter: SearchFilter | None) -> dict[str, Any] | None:
-    """The filter in Chroma's `where` dialect (published dates as YYYYMMDD integers)."""
-    dates = search_filter.published if search_filter else None
-    if dates is None:
-        return None
-    bounds: list[dict[str, Any]] = []
-    if dates.start is not None:
-        bounds.append({"published_day": {"$gte": day_number(dates.start)}})
-    if dates.end is not None:
-        bounds.append({"published_day": {"$lte": day_number(dates.end)}})
-    if not bounds:
-        return None
-    return bounds[0] if len(bounds) == 1 else {"$and": bounds}
-
-
-def _article_metadata(article: Article) -> dict[str, str | int]:
-    """Article fields every chunk carries (Chroma metadata takes no None: absent keys mean unknown)."""
-    meta: dict[str, str | int] = {"title": article.title}
-    optional: dict[str, str | None] = {
-        "url": article.url,
-        "published": article.published,
-        "source": article.source,
-        "authors": "; ".join(article.authors) or None,
-    }
-    meta.update({key: value for key, value in optional.items() if value})
-    day = parse_date(article.published)
-    if day is not None:
-        meta["published_day"] = day_number(day)
-    return meta
-
-
-def _chunk_from(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
-    return Chunk(
-        id=chunk_id,
-        article_id=str(meta["article_id"]),
-        index=int(meta["index"]),
-        text=text,
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-    )
-
-
-def _info_from_metadata(article_id: str, meta: Mapping[str, Any]) -> ArticleInfo:
-    authors = str(meta.get("authors") or "")
-    return ArticleInfo(
-        id=article_id,
-        title=str(meta.get("title", "")),
-        url=meta.get("url"),
-        published=meta.get("published"),
-        source=meta.get("source"),
-        authors=tuple(a for a in authors.split("; ") if a),
-    )
-
-
-def _record_from_metadata(article_id: str, meta: Mapping[str, Any]) -> ArticleRecord:
-    info = _info_from_metadata(article_id, meta)
-    return ArticleRecord(
-        **vars(info),
-        origin=str(meta.get("origin", "")),
-        content_hash=str(meta.get("content_hash", "")),
-        chunks=int(meta.get("chunks", 0)),
-    )
