@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.chunking import ChunkingConfig, chunk_article
@@ -112,6 +112,7 @@ class _Pending:
     article: Article
     chunks: list[Chunk]
     outcome: str  # "added" or "replaced"
+    vectors: list[list[float]] = field(default_factory=list)  # filled batch by batch
 
 
 def ingest(
@@ -127,29 +128,42 @@ def ingest(
     report = IngestReport()
     with write_lock(settings):
         store.check_config(index_config(settings, embedder))
-        articles = _read_articles(paths, report, progress)
+        articles = _read_articles(paths, report, progress, settings.max_article_chars)
         pending = _changed_articles(articles, chunking_config(settings, embedder), embedder, store, report)
         _embed_and_write(pending, settings, embedder, store, report, progress)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _read_articles(paths: Iterable[Path], report: IngestReport, progress: bool) -> list[Article]:
-    """Load and clean everything first, so the embedding bar below knows its total."""
+def _read_articles(
+    paths: Iterable[Path], report: IngestReport, progress: bool, max_chars: int
+) -> list[Article]:
+    """Load and clean everything first, so the embedding bar below knows its total; articles over
+    `max_chars` are rejected (a plain-text file that big is not even read)."""
     from tqdm import tqdm
 
     articles: list[Article] = []
     # Absolute origins: an edited file is recognised whichever directory the next ingest runs from.
     paths = [Path(p).expanduser().absolute() for p in paths]
     with tqdm(desc="Reading", unit="article", disable=not progress, file=sys.stderr) as bar:
-        for item in iter_raw_articles(paths):
-            cleaned = item if isinstance(item, Rejected) else clean_article(item)
+        for item in iter_raw_articles(paths, max_text_file_bytes=4 * max_chars):
+            cleaned = item if isinstance(item, Rejected) else _within_limit(clean_article(item), max_chars)
             if isinstance(cleaned, Rejected):
                 report.rejected.append(cleaned)
             else:
                 articles.append(cleaned)
             bar.update(1)
     return articles
+
+
+def _within_limit(article: Article | Rejected, max_chars: int) -> Article | Rejected:
+    if isinstance(article, Rejected) or len(article.text) <= max_chars:
+        return article
+    return Rejected(
+        article.origin,
+        f"article is too long: {len(article.text):,} characters, the limit is {max_chars:,} "
+        "(QA_MAX_ARTICLE_CHARS); split it into separate articles",
+    )
 
 
 def _changed_articles(
@@ -197,25 +211,37 @@ def _embed_and_write(
         file=sys.stderr,
     ) as bar:
         for batch in _batches(pending, EMBED_BATCH_CHUNKS):
-            texts = [t for p in batch for t in embedding_texts(p.article, p.chunks, settings, embedder)]
+            texts = [
+                text
+                for item, start, end in batch
+                for text in embedding_texts(item.article, item.chunks[start:end], settings, embedder)
+            ]
             vectors = embedder.embed(texts)
             offset = 0
-            for item in batch:
-                item_vectors = vectors[offset : offset + len(item.chunks)]
-                offset += len(item.chunks)
-                _write(store, item, item_vectors, report)
-                bar.update(len(item.chunks))
+            for item, start, end in batch:
+                item.vectors.extend(vectors[offset : offset + end - start])
+                offset += end - start
+                bar.update(end - start)
+                if end == len(item.chunks):  # the article's last slice: write it whole, then let it go
+                    _write(store, item, item.vectors, report)
+                    item.vectors = []
 
 
-def _batches(pending: list[_Pending], max_chunks: int) -> Iterator[list[_Pending]]:
-    batch: list[_Pending] = []
+def _batches(pending: list[_Pending], max_chunks: int) -> Iterator[list[tuple[_Pending, int, int]]]:
+    """Slices (article, first chunk, end) of at most `max_chunks` chunks in all: small articles share a
+    batch, a long one is spread over several, so memory and the progress bar never wait on one article."""
+    batch: list[tuple[_Pending, int, int]] = []
     size = 0
     for item in pending:
-        batch.append(item)
-        size += len(item.chunks)
-        if size >= max_chunks:
-            yield batch
-            batch, size = [], 0
+        start = 0
+        while start < len(item.chunks):
+            end = min(len(item.chunks), start + max_chunks - size)
+            batch.append((item, start, end))
+            size += end - start
+            start = end
+            if size >= max_chunks:
+                yield batch
+                batch, size = [], 0
     if batch:
         yield batch
 

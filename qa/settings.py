@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     )
     embedding_device: str = "cpu"
     embedding_batch_size: int = Field(32, ge=1)
+    max_article_chars: int = Field(
+        1_000_000,
+        ge=1000,
+        description="Longest article indexed, in characters (a long book); longer ones are rejected.",
+    )
     chunk_tokens: int = Field(
         200, ge=16, description="Most word pieces in a chunk; capped at the model's max sequence."
     )

@@ -38,8 +38,15 @@ LOADERS: dict[str, Loader] = {
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(LOADERS)
 
 
-def iter_raw_articles(paths: Iterable[Path]) -> Iterator[RawArticle | Rejected]:
-    """Yield one `RawArticle` or `Rejected` per article found in the given files and directories."""
+# Files that hold one article as plain text: their size in bytes bounds the article's length.
+_PLAIN_TEXT_SUFFIXES = frozenset({".txt", ".md"})
+
+
+def iter_raw_articles(
+    paths: Iterable[Path], *, max_text_file_bytes: int | None = None
+) -> Iterator[RawArticle | Rejected]:
+    """Yield one `RawArticle` or `Rejected` per article found in the given files and directories;
+    a plain-text file over `max_text_file_bytes` is rejected unread."""
     seen: set[Path] = set()
     for given in paths:
         files = yield from _files_of(Path(given))
@@ -50,7 +57,26 @@ def iter_raw_articles(paths: Iterable[Path]) -> Iterator[RawArticle | Rejected]:
             if key in seen:
                 continue
             seen.add(key)
+            too_big = _too_big(file, max_text_file_bytes)
+            if too_big:
+                yield Rejected(str(file), too_big)
+                continue
             yield from _load_file(file)
+
+
+def _too_big(path: Path, max_bytes: int | None) -> str | None:
+    if max_bytes is None or path.suffix.lower() not in _PLAIN_TEXT_SUFFIXES:
+        return None
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # reading it will say why
+    if size <= max_bytes:
+        return None
+    return (
+        f"file is too large for one article: {size:,} bytes, the limit is {max_bytes:,} "
+        "(4 bytes per character of QA_MAX_ARTICLE_CHARS); split it into separate articles"
+    )
 
 
 def _files_of(path: Path) -> Generator[Rejected, None, list[Path]]:

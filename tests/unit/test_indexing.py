@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,12 +119,16 @@ class _CrashingEmbedder(FakeEmbedder):
 def test_interrupted_ingest_rerun_ends_like_an_uninterrupted_one(
     make_desk: MakeDesk, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("qa.indexing.EMBED_BATCH_CHUNKS", 1)  # one article per embedding call
+    monkeypatch.setattr("qa.indexing.EMBED_BATCH_CHUNKS", 2)  # two chunks per embedding call
     store = InMemoryStore()
-    crashed = make_desk(embedder=_CrashingEmbedder(crash_after=1), store=store, **INDEX)
+    crashed = make_desk(embedder=_CrashingEmbedder(crash_after=2), store=store, **INDEX)
     with pytest.raises(KeyboardInterrupt):
         crashed.ingest([corpus], progress=False)
-    assert len(crashed.list_articles()) == 1  # the first article is complete, the others are not registered
+    # Four chunks were embedded: the articles they completed are written whole, the rest not at all.
+    written = crashed.list_articles()
+    assert written and sum(a.chunks for a in written) <= 4
+    stored = Counter(c.article_id for c in crashed.indexed_chunks())
+    assert stored == {a.id: a.chunks for a in written}  # no half-indexed article, no orphan chunk
 
     resumed = make_desk(store=store, **INDEX)
     resumed.ingest([corpus], progress=False)
@@ -180,3 +185,59 @@ def test_reset_drops_the_collection_and_a_new_ingest_starts_afresh(make_desk: Ma
     desk.reset()
     assert desk.stats().chunks == 0 and desk.list_articles() == []
     assert len(desk.ingest([corpus], progress=False).added) == 3
+
+
+class _BatchRecordingEmbedder(FakeEmbedder):
+    """FAKE embedder that records how many texts each call embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.batches.append(len(texts))
+        return super().embed(texts)
+
+
+def test_a_long_article_is_embedded_in_bounded_batches_and_written_once_whole(
+    make_desk: MakeDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qa.indexing.EMBED_BATCH_CHUNKS", 8)
+    long = tmp_path / "long.txt"
+    long.write_text(" ".join(f"Sentence number {i} of a very long report." for i in range(600)))
+    short = tmp_path / "short.txt"
+    short.write_text("The council approved the new bridge on Monday after a long debate.")
+    embedder = _BatchRecordingEmbedder()
+    desk = make_desk(embedder=embedder, **INDEX)
+    report = desk.ingest([long, short], progress=False)
+    chunks = {a.title[:8]: a.chunks for a in desk.list_articles()}
+    assert len(report.added) == 2 and sum(chunks.values()) == report.chunks_written > 40
+    assert max(embedder.batches) <= 8 and sum(embedder.batches) == report.chunks_written  # never all at once
+    assert Counter(c.article_id for c in desk.indexed_chunks()) == Counter(
+        {a.id: a.chunks for a in desk.list_articles()}
+    )
+
+
+def test_an_article_over_the_size_limit_is_rejected_with_the_reason(
+    make_desk: MakeDesk, tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.txt"
+    huge.write_text("Word " * 2_000)  # 10,000 bytes: over 4 bytes per allowed character, so never read
+    records = tmp_path / "records.jsonl"
+    records.write_text(
+        json.dumps({"id": "big", "title": "Big", "text": "Long story goes on. " * 100})
+        + "\n"
+        + json.dumps({"id": "ok", "title": "Fine", "text": "The council approved the new bridge."})
+        + "\n"
+    )
+    desk = make_desk(max_article_chars=1_000, **INDEX)
+    report = desk.ingest([huge, records], progress=False)
+    reasons = {r.origin.rsplit("/", 1)[-1]: r.reason for r in report.rejected}
+    assert reasons["huge.txt"].startswith(
+        "file is too large for one article: 10,000 bytes, the limit is 4,000 "
+    )
+    assert reasons["records.jsonl#1"] == (
+        "article is too long: 1,999 characters, the limit is 1,000 (QA_MAX_ARTICLE_CHARS); "
+        "split it into separate articles"
+    )
+    assert report.added == ["ok"]
