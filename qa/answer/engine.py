@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from qa.answer.citations import CitationFilter, SourceMatcher, build_citations
+from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.condense import condense_question
 from qa.answer.evidence import Source, gather_evidence
 from qa.answer.prompt import (
@@ -29,7 +29,7 @@ from qa.answer.prompt import (
 )
 from qa.answer.question import checked_question
 from qa.answer.stream import AnswerStream
-from qa.answer.support import key_words
+from qa.answer.support import key_words, supports
 from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, Generation, Retrieval, Timings
@@ -138,11 +138,11 @@ class AnswerEngine:
                 cited = [stating]
                 answer = f"{answer.rstrip()} [{stating}]"
         citations = () if declined else build_citations(answer, cited, sources, question)
-        # Rule 2: an answer whose names and numbers no cited sentence holds (or that cites nothing) is
-        # withdrawn rather than shown with a citation that does not say it.
-        unsupported = (
-            not declined and self._settings.answer_support_check and not any(c.supported for c in citations)
-        )
+        # Rule 2: an answer whose names and numbers no cited source holds (or that cites nothing) is
+        # withdrawn rather than shown with a citation that does not say it. The source, not its one
+        # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
+        stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
+        unsupported = not declined and self._settings.answer_support_check and not any(stated)
         why = "model_declined" if declined else "unsupported_answer" if unsupported else None
         return self._result(
             question,

@@ -11,6 +11,9 @@ from qa.text.markers import strip_markers
 from qa.text.sentences import sentences
 from qa.text.words import keyword_tokens
 
+# Quantifiers that open a sentence with a capital but never name anything ("Many Brazilians ..."); the
+# other common sentence openers ("The", "Most", "Some") are stop words already.
+_NEVER_NAMES = frozenset("many several every another various numerous".split())
 # A word that starts with a capital or a digit: a name ("Hamlin", "Bills", "XVI") or a number ("900").
 _NAME_OR_NUMBER = re.compile(r"\b[^\W_a-z][\w'’.-]*", re.UNICODE)
 
@@ -29,7 +32,7 @@ def key_words(claim: str, question: str = "") -> set[str]:
             names = names[1:]
         for group in names:
             words |= group
-    return words
+    return words - _NEVER_NAMES
 
 
 def missing_key_words(claim: str, sentence: str, question: str = "") -> set[str]:
