@@ -8,7 +8,7 @@ rebuilt from the server's chunks when it is missing or does not match the regist
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.store import check_write, config_to_record, title_order
+from qa.store.chroma_client import ChromaClient, server_errors
 from qa.store.chroma_rows import (
     article_metadata,
     chunk_from,
@@ -42,11 +43,12 @@ def open_chroma_store(settings: Settings) -> ChromaStore:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
         host, port, ssl = settings.chroma_host, settings.chroma_port, settings.chroma_ssl
+        location = f"chroma server {settings.chroma_host}:{settings.chroma_port}"
         client = ChromaClient(
             lambda: chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings),
             embedded=False,
+            location=location,
         )
-        location = f"chroma server {settings.chroma_host}:{settings.chroma_port}"
     else:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         path = str(settings.chroma_path)
@@ -57,24 +59,6 @@ def open_chroma_store(settings: Settings) -> ChromaStore:
     return ChromaStore(
         client, settings.collection, location=location, keyword_dir=settings.data_dir / "keyword"
     )
-
-
-class ChromaClient:
-    """The Chroma client the stores of one database share. An embedded one can be reopened: it keeps
-    its vector index in memory and does not see what another process (`qa ingest` beside a running
-    `qa serve`) writes to the same files until then."""
-
-    def __init__(self, make: Callable[[], Any], *, embedded: bool) -> None:
-        self._make = make
-        self.embedded = embedded
-        self.api: Any = make()
-        self.opened = 1  # counts (re)openings, so each store knows when its collections are stale
-
-    def reopen(self) -> None:
-        """Drop the cached database (its in-memory vector index) and open it again from disk."""
-        self.api.clear_system_cache()
-        self.api = self._make()
-        self.opened += 1
 
 
 class ChromaStore:
@@ -366,3 +350,23 @@ class ChromaStore:
             for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
         return iter(sorted(chunks, key=lambda c: (c.article_id, c.index)))
+
+
+for _name in (
+    "stored_config",
+    "check_config",
+    "get_article",
+    "articles_from_origin",
+    "list_articles",
+    "count_articles",
+    "count_chunks",
+    "write_article",
+    "delete_article",
+    "reset",
+    "search",
+    "keyword_search",
+    "published_span",
+    "get_chunks",
+    "iter_chunks",
+):
+    setattr(ChromaStore, _name, server_errors(getattr(ChromaStore, _name)))

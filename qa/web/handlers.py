@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from qa.documents import DateRange
-from qa.errors import InvalidDateError
+from qa.errors import InvalidDateError, UserError
 from qa.service import NewsDesk
 from qa.settings import Settings
 from qa.text.dates import check_day
@@ -81,6 +81,9 @@ class WebApp:
         try:
             for pending in self._answer(turns):
                 yield chat_messages(turns, pending), panel, turns, ""
+        except UserError as exc:  # a lost Chroma server, an oversized question: said in the chat as is
+            log.warning("answering %r failed: %s", message, exc)
+            turns[-1].error = str(exc)
         except Exception as exc:  # shown in the chat: the page must stay usable after a failure
             log.exception("answering %r failed", message)
             turns[-1].error = f"{type(exc).__name__}: {exc}"

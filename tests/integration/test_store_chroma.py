@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from qa.errors import StoreError
 from qa.settings import Settings
 from qa.store import Store, create_store
 from tests.conftest import REPO_ROOT
@@ -88,3 +90,39 @@ def test_a_long_running_reader_sees_what_another_process_writes_and_deletes(tmp_
     _in_another_process(data_dir, "store.delete_article('second')")
     assert [h.chunk.id for h in reader.search(unit(1), k=5)] == ["first#0"]
     assert reader.get_article("second") is None
+
+
+def test_a_lost_chroma_server_is_a_clear_error_and_its_return_needs_no_restart(tmp_path: Path) -> None:
+    from tests.integration.conftest import ChromaServer, free_port
+    from tests.store_contract import unit, worded
+
+    server = ChromaServer(tmp_path, free_port())
+    server.start()
+    try:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, chroma_host=server.host, chroma_port=server.port, data_dir=tmp_path / "data"
+        )
+        store = create_store(settings)
+        store.check_config(CONFIG)
+        store.write_article(*worded("kept", ["The volcano erupted."]))
+
+        server.stop()
+        expected = f"cannot reach the chroma server {server.host}:{server.port}"
+        with pytest.raises(StoreError, match=expected):
+            store.search(unit(0), k=5)
+        with pytest.raises(StoreError, match=expected):
+            list(store.iter_chunks())
+        cli = subprocess.run(
+            [sys.executable, "-m", "qa", "stats"],
+            env={**os.environ, "QA_CHROMA_HOST": server.host, "QA_CHROMA_PORT": str(server.port)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert cli.returncode == 1 and cli.stderr.startswith(f"error: {expected}")
+        assert "Traceback" not in cli.stderr
+
+        server.start()  # same data, same port: the same store object works again
+        assert [h.chunk.id for h in store.search(unit(0), k=5)] == ["kept#0"]
+    finally:
+        server.stop()

@@ -20,7 +20,7 @@ from markupsafe import escape
 
 from qa.answer.condense import clean_condensed, condense_question
 from qa.documents import ArticleRecord, Chunk, DateRange, Rejected, ScoredChunk
-from qa.errors import InvalidDateError
+from qa.errors import InvalidDateError, StoreError
 from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, IngestReport, SearchScope, Timings
 from qa.service import NewsDesk
@@ -410,6 +410,21 @@ def test_a_failing_model_is_reported_in_the_chat(make_desk: MakeDesk, tmp_path: 
     messages, _, turns, _ = list(web.respond("How many base stations does Huawei make?", [], 5, "", ""))[-1]
     assert turns[0].error is not None and "model server gone" in turns[0].error
     assert 'class="nd-error"' in messages[-1]["content"]
+
+
+def test_a_user_error_is_said_in_the_chat_as_is(
+    make_desk: MakeDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = _desk(make_desk, tmp_path, FakeChatModel())
+    lost = "cannot reach the chroma server 127.0.0.1:8000 (connection refused); start it again"
+
+    def server_gone(*args: object, **kwargs: object) -> None:
+        raise StoreError(lost)
+
+    monkeypatch.setattr(desk, "stream", server_gone)
+    messages, _, turns, _ = list(WebApp(desk).respond("Who won?", [], 5, "", ""))[-1]
+    assert turns[0].error == lost  # the message itself, not "StoreError: ..."
+    assert 'class="nd-error"' in messages[-1]["content"] and "start it again" in messages[-1]["content"]
 
 
 def test_rating_an_answer_appends_to_the_data_dir(make_desk: MakeDesk, tmp_path: Path) -> None:
