@@ -48,6 +48,10 @@ class LLMConfigError(UserError):
     """The settings do not describe a usable chat model."""
 
 
+class ServiceBusyError(UserError):
+    """Every answer slot of the web app is taken and its queue is full: retry shortly."""
+
+
 class PromptTooLongError(UserError):
     """The question with even one source does not fit the model's context window."""
 

@@ -15,6 +15,7 @@ import gradio as gr
 from qa.errors import InvalidInputError
 from qa.service import NewsDesk
 from qa.settings import Settings
+from qa.web.api import AnswerSlots, install_api
 from qa.web.handlers import WebApp
 from qa.web.views import render_sources_panel
 
@@ -50,9 +51,9 @@ class _ArticlesTab:
     delete_status: Any
 
 
-def build_app(desk: NewsDesk) -> gr.Blocks:
+def build_app(desk: NewsDesk, slots: AnswerSlots | None = None) -> gr.Blocks:
     """The Gradio Blocks app: header, chat with sources panel and settings, articles tab."""
-    web = WebApp(desk)
+    web = WebApp(desk, slots)
     with gr.Blocks(title="newsdesk-qa", analytics_enabled=False) as app:
         header = gr.HTML(web.header(), elem_id="nd-header", js_on_load=None)
         turns = gr.State([])
@@ -190,7 +191,8 @@ def launch(
     settings = desk.settings
     auth = _auth(settings)
     desk.warm_up()  # load the embedding model and start the local LLM now, not at the first question
-    app = build_app(desk)
+    slots = AnswerSlots(settings.web_concurrency_limit, settings.web_queue_max_size)
+    app = build_app(desk, slots)
     app.queue(default_concurrency_limit=settings.web_concurrency_limit, max_size=settings.web_queue_max_size)
     app.launch(
         server_name=host or settings.web_host,
@@ -201,7 +203,7 @@ def launch(
         allowed_paths=[],
         # The index and the feedback log are never files a browser may fetch.
         blocked_paths=[str(settings.data_dir.resolve())],
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,  # the API route goes in first; then block if asked
         show_error=False,
         footer_links=[],
         ssr_mode=False,
@@ -214,7 +216,20 @@ def launch(
         css_paths=[STATIC / "style.css"],
         head=f"<script>\n{(STATIC / 'cite.js').read_text(encoding='utf-8')}</script>",
     )
+    server = app.app  # Gradio's FastAPI app, serving now
+    install_api(server, desk, slots, login=auth, session_user=lambda request: _session_user(server, request))
+    if block:
+        app.block_thread()
     return app
+
+
+def _session_user(server: Any, request: Any) -> str | None:
+    """The user of the chat's login cookie on this request (Gradio's own session), if any."""
+    for name in (f"access-token-{server.cookie_id}", f"access-token-unsecure-{server.cookie_id}"):
+        token = request.cookies.get(name)
+        if token and token in server.tokens:
+            return str(server.tokens[token])
+    return None
 
 
 def _theme() -> Any:

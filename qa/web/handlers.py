@@ -14,6 +14,7 @@ from qa.errors import InvalidDateError, UserError
 from qa.service import NewsDesk
 from qa.settings import Settings
 from qa.text.dates import check_day
+from qa.web.api import AnswerSlots
 from qa.web.feedback import FeedbackLog, feedback_record
 from qa.web.state import FileOutcome, Turn, article_choices, file_outcome, filter_articles, plural
 from qa.web.views import (
@@ -36,8 +37,12 @@ ChatUpdate = tuple[list[dict[str, str]], str, list[Turn], str]  # messages, sour
 class WebApp:
     """The handlers behind the page, bound to one NewsDesk."""
 
-    def __init__(self, desk: NewsDesk) -> None:
+    def __init__(self, desk: NewsDesk, slots: AnswerSlots | None = None) -> None:
         self.desk = desk
+        # Shared with POST /api/ask: chat and API answers count against the same limits.
+        self.slots = slots or AnswerSlots(
+            desk.settings.web_concurrency_limit, desk.settings.web_queue_max_size
+        )
         self.settings: Settings = desk.settings
         self.llm_label = desk.llm_label
         self.feedback = FeedbackLog(desk.settings.feedback_path)
@@ -79,8 +84,9 @@ class WebApp:
         turns = [*turns, Turn(message, message, k=int(k), dates=dates, as_of=asked_on)]
         panel = render_sources_panel(turns[:-1], threshold)
         try:
-            for pending in self._answer(turns):
-                yield chat_messages(turns, pending), panel, turns, ""
+            with self.slots:
+                for pending in self._answer(turns):
+                    yield chat_messages(turns, pending), panel, turns, ""
         except UserError as exc:  # a lost Chroma server, an oversized question: said in the chat as is
             log.warning("answering %r failed: %s", message, exc)
             turns[-1].error = str(exc)

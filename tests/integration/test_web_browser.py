@@ -8,6 +8,7 @@ share one page, like one reader's session: ask, check the source, follow up, upl
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -24,7 +25,7 @@ from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
 from qa.service import NewsDesk
 from qa.settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_LOCAL_LLM, Settings
 from qa.web.app import launch
-from tests.conftest import REPO_ROOT, SEED_ARTICLE
+from tests.conftest import ASK_JSON_KEYS, REPO_ROOT, SEED_ARTICLE
 from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -372,6 +373,28 @@ def test_basic_auth_guards_the_app(payload_app: RunningApp) -> None:
     assert refused.value.code == 401
 
 
+def test_the_json_api_answers_behind_the_same_login(payload_app: RunningApp) -> None:
+    question = json.dumps({"question": "How many visitors did the harbour festival in Tromsø draw?"}).encode()
+
+    def post(headers: dict[str, str]) -> tuple[int, dict[str, object]]:
+        request = urllib.request.Request(
+            payload_app.url + "api/ask",
+            data=question,
+            headers={"Content-Type": "application/json", **headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    status, body = post({})
+    assert status == 401 and "log in first" in str(body["error"])
+    token = base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
+    status, body = post({"Authorization": f"Basic {token}"})
+    assert status == 200 and set(body) >= ASK_JSON_KEYS and body["llm"] == "fake"
+
+
 def test_payloads_in_articles_and_answers_execute_nothing(browser: Browser, payload_app: RunningApp) -> None:
     page = _open_page(browser, payload_app)
     dialogs: list[str] = []
@@ -382,6 +405,9 @@ def test_payloads_in_articles_and_answers_execute_nothing(browser: Browser, payl
     page.fill("input[type=password]", AUTH[1])
     page.keyboard.press("Enter")
     page.wait_for_selector("#nd-header .nd-brand")
+    # The login's session cookie also opens the JSON API.
+    api = page.request.post(payload_app.url + "api/ask", data={"question": "Who organised the festival?"})
+    assert api.status == 200 and "answer" in api.json()
 
     _ask(page, "How many visitors did the harbour festival in Tromsø draw?")
     answer = page.locator(FINISHED).last

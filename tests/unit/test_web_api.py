@@ -1,0 +1,105 @@
+"""`POST /api/ask` on an in-process FastAPI app (FAKE embedder and chat model, memory store): the same
+JSON as `qa ask --json`, behind the login, within the shared answer slots, with clear errors."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from qa.service import NewsDesk
+from qa.web.api import AnswerSlots, install_api
+from qa.web.app import LoginCheck
+from tests.conftest import ASK_JSON_KEYS
+
+pytestmark = pytest.mark.unit
+
+QUESTION = "How many base stations does Huawei make a month?"
+
+
+def _client(
+    make_desk: Callable[..., NewsDesk],
+    tmp_path: Path,
+    *,
+    login: LoginCheck | None = None,
+    slots: AnswerSlots | None = None,
+) -> TestClient:
+    desk = make_desk(min_score=0.2)
+    story = tmp_path / "huawei.txt"
+    story.write_text("Huawei makes 5,000 base stations a month without US parts, its founder said.\n")
+    desk.ingest([story], progress=False)
+    app = FastAPI()
+    install_api(app, desk, slots or AnswerSlots(1, 4), login=login)
+    return TestClient(app)
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def test_ask_returns_what_qa_ask_json_prints(make_desk: Callable[..., NewsDesk], tmp_path: Path) -> None:
+    reply = _client(make_desk, tmp_path).post(
+        "/api/ask", json={"question": QUESTION, "k": 3, "as_of": "2023-01-06"}
+    )
+    assert reply.status_code == 200
+    body = reply.json()
+    assert set(body) >= ASK_JSON_KEYS and not body["abstained"] and body["citations"]
+    assert "5,000 base stations" in body["citations"][0]["quote"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "says"),
+    [
+        (b"{not json", 400, "the body is not JSON"),
+        (b'["a list"]', 400, 'send a JSON object with "question"'),
+        (b'{"question": "x", "k": 0}', 400, "k must be a whole number from 1 to 50"),
+        (b'{"question": "x", "since": "2023-02-30"}', 400, "since is not a real date"),
+        (b'{"question": "x", "until": 5}', 400, "dates as YYYY-MM-DD strings"),
+        (b'{"question": "' + b"y" * 3000 + b'"}', 400, "the limit is 2,000 (QA_MAX_QUESTION_CHARS)"),
+        (b'{"question": "' + b"y" * 70_000 + b'"}', 413, "request body over 64,000 bytes"),
+    ],
+)
+def test_bad_requests_get_a_clear_reason(
+    make_desk: Callable[..., NewsDesk], tmp_path: Path, payload: bytes, status: int, says: str
+) -> None:
+    reply = _client(make_desk, tmp_path).post("/api/ask", content=payload)
+    assert reply.status_code == status and says in reply.json()["error"]
+
+
+def test_the_api_is_behind_the_same_login(make_desk: Callable[..., NewsDesk], tmp_path: Path) -> None:
+    waits: list[float] = []
+    client = _client(make_desk, tmp_path, login=LoginCheck("editor", "s3cret", sleep=waits.append))
+    refused = client.post("/api/ask", json={"question": QUESTION})
+    assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Basic")
+    wrong = client.post("/api/ask", json={"question": QUESTION}, headers=_basic("editor", "guess"))
+    assert wrong.status_code == 401 and waits == [0.5]  # throttled like the login form
+    right = client.post("/api/ask", json={"question": QUESTION}, headers=_basic("editor", "s3cret"))
+    assert right.status_code == 200 and right.json()["citations"]
+
+
+def test_a_full_queue_is_refused_with_503(make_desk: Callable[..., NewsDesk], tmp_path: Path) -> None:
+    slots = AnswerSlots(running=1, waiting=0)
+    client = _client(make_desk, tmp_path, slots=slots)
+    release = threading.Event()
+    held = threading.Event()
+
+    def hold_the_only_slot() -> None:
+        with slots:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_only_slot)
+    holder.start()
+    held.wait(10)
+    try:
+        busy = client.post("/api/ask", json={"question": QUESTION})
+        assert busy.status_code == 503 and "busy" in busy.json()["error"]
+    finally:
+        release.set()
+        holder.join()
+    assert client.post("/api/ask", json={"question": QUESTION}).status_code == 200
