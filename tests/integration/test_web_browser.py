@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -393,6 +395,34 @@ def test_the_json_api_answers_behind_the_same_login(payload_app: RunningApp) -> 
     token = base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
     status, body = post({"Authorization": f"Basic {token}"})
     assert status == 200 and set(body) >= ASK_JSON_KEYS and body["llm"] == "fake"
+
+
+def test_the_running_app_sees_what_the_cli_ingests_and_deletes(
+    payload_app: RunningApp, tmp_path: Path
+) -> None:
+    story = tmp_path / "glacier.txt"
+    story.write_text(
+        "Glacier walkway reopens\n\nThe glacier walkway in Svalbard reopened on Monday after repairs."
+    )
+    settings = payload_app.desk.settings
+    env = {**os.environ, "QA_DATA_DIR": str(settings.data_dir), "QA_COLLECTION": settings.collection}
+    token = base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
+
+    def retrieved_titles() -> list[str]:
+        body = json.dumps({"question": "When did the glacier walkway in Svalbard reopen?"}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Basic {token}"}
+        request = urllib.request.Request(payload_app.url + "api/ask", data=body, headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 200
+            return [hit["title"] for hit in json.loads(response.read())["retrieved"]]
+
+    qa = [sys.executable, "-m", "qa"]
+    subprocess.run([*qa, "ingest", str(story), "--quiet"], env=env, check=True, timeout=300)
+    assert retrieved_titles()[0] == "Glacier walkway reopens"  # seen without a restart
+    listed = subprocess.run([*qa, "list", "--json"], env=env, check=True, timeout=300, capture_output=True)
+    glacier = next(a["id"] for a in json.loads(listed.stdout) if a["title"] == "Glacier walkway reopens")
+    subprocess.run([*qa, "delete", glacier], env=env, check=True, timeout=300)
+    assert "Glacier walkway reopens" not in retrieved_titles()  # gone, and no crash on its vectors
 
 
 def test_payloads_in_articles_and_answers_execute_nothing(browser: Browser, payload_app: RunningApp) -> None:
