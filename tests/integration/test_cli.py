@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +115,40 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert qa("reset", "--yes", data_dir=data).returncode == 0
     assert json.loads(qa("stats", "--json", data_dir=data).stdout)["chunks"] == 0
+
+
+def test_sigkill_mid_ingest_leaves_no_duplicates_or_orphans(tmp_path: Path) -> None:
+    # Real processes killed with SIGKILL (no cleanup runs) at several moments of an ingest into the
+    # real embedded Chroma; the FAKE embedder keeps the run short, what is under test is the writes.
+    corpus = tmp_path / "corpus.jsonl"
+    with corpus.open("w") as out:
+        for i in range(150):
+            text = f"Story {i}. " + " ".join(
+                f"Sentence {j} of story {i} about harbour works." for j in range(40)
+            )
+            out.write(json.dumps({"id": f"s{i}", "title": f"Story {i}", "text": text}) + "\n")
+    fake = {"QA_EMBEDDING_BACKEND": "fake"}
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "qa", "ingest", str(corpus), "--quiet"]
+    env = {**os.environ, "QA_DATA_DIR": str(killed), "QA_COLLECTION": "cli-test", **fake}
+    kills = 0
+    for delay in (2.0, 3.0, 4.0):
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            kills += process.wait() == -signal.SIGKILL
+    assert kills  # at least one ingest died mid-way (each would need several more seconds to finish)
+    assert qa("ingest", str(corpus), "--quiet", data_dir=killed, env=fake).returncode == 0
+    clean = tmp_path / "clean"
+    assert qa("ingest", str(corpus), "--quiet", data_dir=clean, env=fake).returncode == 0
+
+    def index(data_dir: Path) -> tuple[list[tuple[str, int, str]], int]:
+        listed = json.loads(qa("list", "--json", data_dir=data_dir, env=fake).stdout)
+        stats = json.loads(qa("stats", "--json", data_dir=data_dir, env=fake).stdout)
+        return sorted((a["id"], a["chunks"], a["content_hash"]) for a in listed), stats["chunks"]
+
+    after_kills, clean_index = index(killed), index(clean)
+    assert after_kills == clean_index  # same articles, same chunks each, no orphan chunk counted
+    assert clean_index[1] == sum(chunks for _, chunks, _ in clean_index[0])
