@@ -74,14 +74,25 @@ class NewsDesk:
         return self._retriever
 
     @property
-    def _answers(self) -> AnswerEngine:
-        if self._engine is None:
-            from qa.answer.engine import AnswerEngine
+    def _chat(self) -> ChatBackend:
+        """The LLM backend, opened (in local mode: llama.cpp started) the first time it is needed."""
+        if self._backend is None:
             from qa.llm import open_backend
 
             self._backend = open_backend(self.settings, chat_model=self._chat_model)
+        return self._backend
+
+    @property
+    def _answers(self) -> AnswerEngine:
+        if self._engine is None:
+            from qa.answer.engine import AnswerEngine
+
             self._engine = AnswerEngine(
-                self.settings, self._search, self._backend, embedding_label=self._embedding.name
+                self.settings,
+                self._search,
+                lambda: self._chat,
+                llm_label=self.llm_label,
+                embedding_label=self._embedding.name,
             )
         return self._engine
 
@@ -243,7 +254,7 @@ class NewsDesk:
 
     def start_llm(self) -> None:
         """Start the LLM now (the local model loads for a few seconds), not at the first question."""
-        self._answers  # noqa: B018 - building the engine starts the model
+        self._chat  # noqa: B018 - opening the backend starts the model
 
     def warm_up(self) -> None:
         """Load the embedding model and start the LLM now, so that the first question is not the slow one."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -48,15 +48,21 @@ class AnswerEngine:
     """Retrieve, prompt, stream, validate: the one answer path for CLI, web and evaluation."""
 
     def __init__(
-        self, settings: Settings, retriever: Retriever, backend: ChatBackend, *, embedding_label: str
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        backend: Callable[[], ChatBackend],
+        *,
+        llm_label: str,
+        embedding_label: str,
     ) -> None:
-        from langchain_core.output_parsers import StrOutputParser
         from langchain_core.prompts import ChatPromptTemplate
 
         self._settings = settings
         self._retriever = retriever
-        self._backend = backend
-        self.llm_label = backend.label
+        # Opened on first use: a question declined before the model (or refused) never starts it.
+        self._open_backend = backend
+        self.llm_label = llm_label
         self.embedding_label = embedding_label
         self._prompt = ChatPromptTemplate.from_messages(
             [
@@ -65,7 +71,15 @@ class AnswerEngine:
                 ("human", HUMAN_TEMPLATE),
             ]
         )
-        self._generate = self._prompt | backend.chat_model | StrOutputParser()
+
+    @property
+    def _backend(self) -> ChatBackend:
+        return self._open_backend()
+
+    def _generate(self, inputs: dict[str, str]) -> Iterable[str]:
+        from langchain_core.output_parsers import StrOutputParser
+
+        return (self._prompt | self._backend.chat_model | StrOutputParser()).stream(inputs)
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """The follow-up `question` rewritten to stand alone, using the conversation so far."""
@@ -112,7 +126,7 @@ class AnswerEngine:
             "instructions": INSTRUCTIONS,
         }
         clock = _GenerationClock(started)
-        answer = yield from _checked_pieces(clock.timed(self._generate.stream(inputs)), citation_filter)
+        answer = yield from _checked_pieces(clock.timed(self._generate(inputs)), citation_filter)
         return self._judged(
             question, answer, retrieval, sources, clock, citation_filter, trimmed, prompt_tokens
         )

@@ -365,7 +365,7 @@ def test_an_oversized_question_is_refused_before_any_work(make_desk: MakeDesk, t
     with pytest.raises(InvalidInputError, match=r"the question is 101 characters long; the limit is 100"):
         desk.ask("x" * 101)
     assert embedder.calls == embedded  # not even the question was embedded
-    assert desk._engine is None  # nor the answer engine built (in local mode: the LLM started)
+    assert desk._backend is None  # nor the LLM backend opened (in local mode: llama.cpp started)
     assert desk.ask("How many homes lost power in Storm Elliott?".ljust(100, "?")).llm_called  # at the limit
 
 

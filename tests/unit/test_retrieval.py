@@ -156,6 +156,7 @@ def test_a_period_after_every_article_abstains_and_names_the_covered_dates(
     desk.ingest([storms], progress=False)
     later = desk.ask("What did Storm Elliott do this week?", as_of=date(2023, 2, 10))
     assert later.abstained and later.abstain_reason == "period_not_covered" and not later.llm_called
+    assert desk._backend is None
     assert "2023-02-04 – 2023-02-10" in later.answer and "from 2019-01-03 to 2023-01-04" in later.answer
     earlier = desk.ask("What did Storm Elliott do in 2015?", as_of=date(2023, 2, 10))
     assert earlier.abstain_reason == "period_not_covered"
@@ -186,6 +187,7 @@ def test_a_question_whose_best_passage_is_weak_is_declined_without_the_llm(
     desk.ingest([storms], progress=False)
     result = desk.ask("What did Storm Elliott cut power to?")
     assert result.abstained and result.abstain_reason == "no_relevant_passage" and not result.llm_called
+    assert desk._backend is None  # declined before the model: in local mode llama.cpp is never started
     assert result.retrieved and max(hit.score for hit in result.retrieved) >= desk.settings.min_score
     # Ranking for evaluation has no threshold at all.
     assert desk.rank("What did Storm Elliott cut power to?", chunks=5).hits
