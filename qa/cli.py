@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Ask questions about news articles and get answers with checkable citations."
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show info logs, and the local LLM runtime's own log"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = commands.add_parser("ingest", parents=[common], help="index article files or folders")
@@ -88,7 +91,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "host": "web_host",
         "port": "web_port",
     }
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = {"llm_log_level": 3} if getattr(args, "verbose", False) else {}
     for flag, field in flags.items():
         value = getattr(args, flag, None)
         if value is not None:
@@ -99,7 +102,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s"
+    )
     from pydantic import ValidationError
 
     try:

@@ -215,10 +215,12 @@ class IndexStats:
     chunk_tokens: int | None
     chunk_overlap_tokens: int | None
     store: str  # where it lives, in words
+    built: bool = True  # False: nothing indexed yet, the settings shown are those the first ingest will use
 
     def to_json(self) -> dict[str, Any]:
         """`qa stats --json`."""
         return {
+            "index_built": self.built,
             "collection": self.collection,
             "articles": self.articles,
             "chunks": self.chunks,

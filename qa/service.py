@@ -181,14 +181,16 @@ class NewsDesk:
     def stats(self) -> IndexStats:
         """Counts and the settings the index was built with."""
         config = self._index.stored_config()
+        # Nothing indexed yet (a new server, a new collection): show what the first ingest will use.
         return IndexStats(
             collection=self.settings.collection,
             articles=self._index.count_articles(),
             chunks=self._index.count_chunks(),
             embedding_model=str(config.get("embedding_model", self.settings.embedding_model)),
-            chunk_tokens=config.get("chunk_tokens"),
-            chunk_overlap_tokens=config.get("chunk_overlap_tokens"),
+            chunk_tokens=config.get("chunk_tokens", self.settings.chunk_tokens),
+            chunk_overlap_tokens=config.get("chunk_overlap_tokens", self.settings.chunk_overlap_tokens),
             store=self._index.location,
+            built=bool(config),
         )
 
     def scope(self, dates: DateRange | None = None) -> SearchScope:

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(256, ge=16, description="Longest answer, in tokens.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local model.")
+    llm_log_level: int = Field(
+        1, ge=1, le=4, description="llama.cpp's own log: 1 errors, 2 warnings, 3 info, 4 debug (qa -v: 3)."
+    )
     llm_fake_reply: str | None = Field(
         None, description="fake mode only (tests): reply with this text instead of the extractive fake."
     )

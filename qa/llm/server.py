@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# llama.cpp's common log levels: 1 errors, 2 warnings (what we run with), 3 info (its default), 4 debug.
-LLAMA_LOG_WARNINGS = 2
+# llama.cpp's common log levels: 1 errors (what we run with unless asked: its load and slot warnings
+# are noise to a reader of `qa ask`), 2 warnings, 3 info (its default), 4 debug.
+LLAMA_LOG_ERRORS = 1
 _TOKENIZE_TIMEOUT_S = 30.0
 
 
@@ -42,7 +43,7 @@ class LocalLlamaServer:
         *,
         context_window: int = 4096,
         threads: int = 2,
-        verbosity: int = LLAMA_LOG_WARNINGS,
+        verbosity: int = LLAMA_LOG_ERRORS,
     ) -> None:
         self.gguf = Path(gguf)
         self.context_window = context_window
@@ -57,8 +58,13 @@ class LocalLlamaServer:
 
     @classmethod
     def from_settings(cls, gguf: Path, settings: Settings) -> LocalLlamaServer:
-        """A server for `gguf` with the context window and threads from `settings`."""
-        return cls(gguf, context_window=settings.llm_context_window, threads=settings.llm_threads)
+        """A server for `gguf` with the context window, threads and log level from `settings`."""
+        return cls(
+            gguf,
+            context_window=settings.llm_context_window,
+            threads=settings.llm_threads,
+            verbosity=settings.llm_log_level,
+        )
 
     def _params(self, port: int) -> Any:
         import xllamacpp as xlc

@@ -194,9 +194,10 @@ def launch(
     slots = AnswerSlots(settings.web_concurrency_limit, settings.web_queue_max_size)
     app = build_app(desk, slots)
     app.queue(default_concurrency_limit=settings.web_concurrency_limit, max_size=settings.web_queue_max_size)
+    host, port = host or settings.web_host, port or settings.web_port
     app.launch(
-        server_name=host or settings.web_host,
-        server_port=port or settings.web_port,
+        server_name=host,
+        server_port=port,
         share=False,
         auth=auth,
         max_file_size=f"{settings.web_max_upload_mb}mb",
@@ -211,7 +212,7 @@ def launch(
         pwa=False,
         enable_monitoring=False,
         strict_cors=True,
-        quiet=not block,
+        quiet=True,  # Gradio's banner suggests share=True; `listening_line` says what is true here
         theme=_theme(),
         css_paths=[STATIC / "style.css"],
         head=f"<script>\n{(STATIC / 'cite.js').read_text(encoding='utf-8')}</script>",
@@ -219,8 +220,21 @@ def launch(
     server = app.app  # Gradio's FastAPI app, serving now
     install_api(server, desk, slots, login=auth, session_user=lambda request: _session_user(server, request))
     if block:
+        print(listening_line(host, port, login=auth is not None), flush=True)
         app.block_thread()
     return app
+
+
+def listening_line(host: str, port: int, *, login: bool) -> str:
+    """Where the chat listens and who can reach it, in one line for the terminal."""
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    if host in ("127.0.0.1", "localhost", "::1"):
+        reach = "this machine only"
+    else:
+        reach = f"the networks of this machine ({host})"
+        if not login:
+            reach += ", with no login: set QA_WEB_AUTH_USER and QA_WEB_AUTH_PASSWORD"
+    return f"newsdesk-qa chat at {url} (reachable from {reach}); Ctrl-C stops it"
 
 
 def _session_user(server: Any, request: Any) -> str | None:

@@ -60,6 +60,7 @@ def test_ingest_ask_list_stats_delete(tmp_path: Path) -> None:
         "ask", "How many 5G base stations does Huawei plan to make next year?", "--json", data_dir=data
     )
     assert asked.returncode == 0, asked.stderr
+    assert "control-looking token" not in asked.stderr  # the runtime's load warnings stay quiet without -v
     answer = json.loads(asked.stdout)
     assert set(answer) >= ASK_JSON_KEYS
     assert "1.5 million" in answer["answer"] and not answer["abstained"]

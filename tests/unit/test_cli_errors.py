@@ -82,6 +82,8 @@ def test_stats_and_list_on_an_empty_index(capsys: pytest.CaptureFixture[str]) ->
     assert cli.main(["stats", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"articles": 0' in out and '"store": "in memory' in out
+    # Nothing built yet: the settings the first ingest will use, never "None".
+    assert '"index_built": false' in out and '"chunk_tokens": 200' in out and "null" not in out
     assert cli.main(["list"]) == 0
     assert "no articles indexed yet" in capsys.readouterr().out
 

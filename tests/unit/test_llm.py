@@ -415,9 +415,11 @@ def test_local_server_params_are_quiet_deterministic_and_loopback_only(
     assert (params.n_ctx, params.port, params.hostnames) == (2048, 12345, ["127.0.0.1"])
     assert (params.cpuparams.n_threads, params.cpuparams_batch.n_threads) == (3, 3)
     assert params.sampling.temp == 0
-    assert params.verbosity == llama_server.LLAMA_LOG_WARNINGS
+    assert params.verbosity == llama_server.LLAMA_LOG_ERRORS  # quiet unless asked
     assert params.api_keys == [server.api_key]
     assert not server.running
+    loud = llama_server.LocalLlamaServer.from_settings(tmp_path / "m.gguf", make_settings(llm_log_level=3))
+    assert loud._params(port=12345).verbosity == 3
 
 
 def test_importing_qa_llm_stays_light() -> None:

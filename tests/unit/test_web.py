@@ -24,7 +24,7 @@ from qa.errors import InvalidDateError, StoreError
 from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, IngestReport, SearchScope, Timings
 from qa.service import NewsDesk
-from qa.web.app import LoginCheck
+from qa.web.app import LoginCheck, listening_line
 from qa.web.feedback import FeedbackLog, feedback_record
 from qa.web.handlers import WebApp
 from qa.web.state import Turn, file_outcome, filter_articles
@@ -505,3 +505,14 @@ def test_each_failed_login_waits_longer_and_a_success_resets_the_wait() -> None:
     for _ in range(10):
         check("editor", "x")
     assert waits[-1] == LoginCheck.MAX_DELAY_S
+
+
+def test_serve_says_where_it_listens_and_who_can_reach_it() -> None:
+    local = listening_line("127.0.0.1", 7860, login=False)
+    assert (
+        local
+        == "newsdesk-qa chat at http://127.0.0.1:7860/ (reachable from this machine only); Ctrl-C stops it"
+    )
+    open_to_all = listening_line("0.0.0.0", 8080, login=False)
+    assert "http://127.0.0.1:8080/" in open_to_all and "with no login: set QA_WEB_AUTH_USER" in open_to_all
+    assert "no login" not in listening_line("0.0.0.0", 8080, login=True)
