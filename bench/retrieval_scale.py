@@ -1,0 +1,137 @@
+"""Hybrid retrieval latency as the index grows: p50/p95 per question at 10k, 100k, ... chunks.
+
+    python bench/retrieval_scale.py [--chunks 10000 100000] [--server] [--questions 200]
+
+Generated articles (a Zipf vocabulary of 20,000 made-up words, dates over three years, ten chunks
+each) are ingested with the FAKE hashing embedder at 384 dimensions (store scaling does not depend
+on what the vectors mean), into embedded Chroma, or with --server into a real `chroma run` started by
+the script. Then generated questions are retrieved exactly as `qa ask` does (dense + keyword search,
+fusion, time prior, duplicates) and timed after one warm-up question. Prints one line per size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+WORDS_PER_CHUNK = (
+    150  # the FAKE embedder's word pieces are words: 150 words fill a 200-token chunk less its overlap
+)
+
+
+def _vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
+    letters = "abcdefghiklmnoprstuvz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(size)]
+
+
+def _write_corpus(path: Path, chunks: int, rng: random.Random) -> list[str]:
+    """A JSONL corpus of about `chunks` chunks (ten per article); returns some word runs to ask about."""
+    vocabulary = _vocabulary(rng)
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    first_day = date(2021, 1, 1)
+    asked: list[str] = []
+    with path.open("w", encoding="utf-8") as out:
+        for article in range(max(1, chunks // 10)):
+            words = rng.choices(vocabulary, weights=weights, k=WORDS_PER_CHUNK * 10)
+            sentences = [" ".join(words[i : i + 15]).capitalize() + "." for i in range(0, len(words), 15)]
+            published = first_day + timedelta(days=rng.randrange(3 * 365))
+            record = {
+                "id": f"gen-{article}",
+                "title": " ".join(words[:6]).capitalize(),
+                "published": published.isoformat(),
+                "text": " ".join(sentences),
+            }
+            out.write(json.dumps(record) + "\n")
+            if len(asked) < 1000 and rng.random() < 0.2:
+                start = rng.randrange(len(words) - 8)
+                asked.append(" ".join(words[start : start + 8]) + "?")
+    return asked
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    command = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
+                return process, port
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("chroma run did not start")
+
+
+def _measure(size: int, questions: int, server: bool) -> str:
+    from qa.embedding.fake import FakeEmbedder
+    from qa.service import NewsDesk
+    from qa.settings import Settings
+
+    rng = random.Random(size)
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-"))
+    process = None
+    try:
+        corpus = work / "corpus.jsonl"
+        asked = _write_corpus(corpus, size, rng)
+        overrides: dict[str, object] = {"data_dir": work / "data", "embedding_backend": "fake"}
+        if server:
+            process, port = _start_server(work / "chroma-server")
+            overrides.update(chroma_host="127.0.0.1", chroma_port=port)
+        desk = NewsDesk(Settings(**overrides), embedder=FakeEmbedder(dimension=384))  # type: ignore[arg-type]
+        started = time.perf_counter()
+        report = desk.ingest([corpus], progress=False)
+        ingest_s = time.perf_counter() - started
+        desk.rank(asked[0], chunks=5)  # warm: loads the vector index and builds the keyword matrix
+        times = []
+        for question in (asked * (questions // len(asked) + 1))[:questions]:
+            started = time.perf_counter()
+            desk.rank(question, chunks=5)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        p95 = times[max(0, round(0.95 * len(times)) - 1)]
+        where = "chroma server" if server else "embedded chroma"
+        return (
+            f"{report.chunks_written:>9,} chunks ({where}): retrieval p50 {statistics.median(times):6.1f} "
+            f"ms, p95 {p95:6.1f} ms over {len(times)} questions; ingest {ingest_s:,.0f} s"
+        )
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    """One line per index size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--server", action="store_true", help="a real `chroma run` instead of embedded")
+    args = parser.parse_args()
+    for size in args.chunks:
+        print(_measure(size, args.questions, args.server), flush=True)
+
+
+if __name__ == "__main__":
+    main()
