@@ -50,21 +50,25 @@ def decode_text(data: bytes, where: str = "text") -> str:
         return _checked(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    bad = _invalid_utf8_offsets(data)
-    if len(_UTF8_MULTIBYTE.findall(data)) >= len(bad):
+    # One U+FFFD per invalid sequence (those that were in the file already are not counted).
+    replaced = data.decode("utf-8", errors="replace")
+    bad = replaced.count("\ufffd") - data.count("\ufffd".encode())
+    if len(_UTF8_MULTIBYTE.findall(data)) >= bad:
         # Mostly UTF-8: replace only the bad bytes (a stray byte from a copy-paste or a cut download).
-        shown = ", ".join(map(str, bad[:5])) + (" …" if len(bad) > 5 else "")
+        first = _invalid_utf8_offsets(data, limit=5)
+        shown = ", ".join(map(str, first)) + (" …" if bad > len(first) else "")
         log.warning(
-            "%s: %d invalid UTF-8 byte(s) replaced with U+FFFD at byte offset(s) %s", where, len(bad), shown
+            "%s: %d invalid UTF-8 byte(s) replaced with U+FFFD at byte offset(s) %s", where, bad, shown
         )
-        return _checked(data.decode("utf-8", errors="replace"))
+        return _checked(replaced)
     return _checked(_decode_legacy(data))
 
 
-def _invalid_utf8_offsets(data: bytes) -> list[int]:
+def _invalid_utf8_offsets(data: bytes, *, limit: int) -> list[int]:
+    """Byte offsets of the first `limit` invalid UTF-8 sequences (for the warning; bounded work)."""
     offsets: list[int] = []
     start = 0
-    while start < len(data):
+    while start < len(data) and len(offsets) < limit:
         try:
             data[start:].decode("utf-8")
             break
