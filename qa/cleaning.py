@@ -319,14 +319,15 @@ def clean_article(raw: RawArticle) -> Article | Rejected:
     url = plain_field(raw.url)
     authors = tuple(dict.fromkeys(a for a in map(plain_field, raw.authors) if a))
     source = plain_field(raw.source)
+    published = plain_field(raw.published)
     return Article(
         id=_article_id(raw, text),
         text=text,
         title=title,
         origin=raw.origin,
-        content_hash=_content_hash(text, title, url, plain_field(raw.published), authors, source),
+        content_hash=_content_hash(text, title, url, published, authors, source),
         url=url,
-        published=plain_field(raw.published),
+        published=published,
         authors=authors,
         source=source,
         single_article_file=raw.single_article_file,
