@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import statistics
 import sys
 import tempfile
 import time
@@ -26,18 +24,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from shared import free_port, median_and_p95  # noqa: E402  (bench/, beside this script)
+
 QUESTIONS = [
     "How many 5G base stations does Huawei plan to make next year?",
     "Will Huawei use US components?",
     "What did Ren Zhengfei say about Huawei's suppliers?",
     "How many base stations does Huawei make a month?",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ask(url: str, question: str) -> tuple[float, int]:
@@ -69,7 +63,7 @@ def main() -> None:
     from qa.web.app import launch
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
-    port = _free_port()
+    port = free_port()
     settings = Settings(data_dir=data_dir, llm_mode=args.llm, web_port=port)  # type: ignore[call-arg]
     desk = NewsDesk(settings)
     desk.ingest([REPO / "samples"], progress=False)
@@ -89,8 +83,7 @@ def main() -> None:
             answered = sorted(seconds for seconds, status in outcomes if status == 200)
             refused = sum(1 for _, status in outcomes if status == 503)
             failed = sum(1 for _, status in outcomes if status not in (200, 503))
-            p50 = statistics.median(answered) if answered else float("nan")
-            p95 = answered[max(0, round(0.95 * len(answered)) - 1)] if answered else float("nan")
+            p50, p95 = median_and_p95(answered)
             print(
                 f"{clients:>3} concurrent: answered {len(answered)}, refused (503) {refused}, "
                 f"failed {failed}; latency p50 {p50:.2f} s, p95 {p95:.2f} s; all done in {wall:.1f} s"

@@ -12,12 +12,13 @@ index settings (it reads the eval collection; nothing is written). No LLM is sta
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from shared import median_and_p95  # noqa: E402  (bench/, beside this script)
 
 
 def main() -> None:
@@ -44,7 +45,7 @@ def main() -> None:
         pairs = zip(retrieved, texts, strict=True)
         found = sum(any(states(text, answer) for answer in q.answers) for (q, _), text in pairs)
         words = sorted(len(text.split()) for text in texts)
-        p50, p95 = statistics.median(words), words[max(0, round(0.95 * len(words)) - 1)]
+        p50, p95 = median_and_p95(words)
         print(f"{label:<28} answer stated {found:>3} / {len(texts)}; words p50 {p50:>5.0f}, p95 {p95}")
 
     report("five chunks", [" ".join(hit.chunk.text for hit in hits) for _, hits in retrieved])

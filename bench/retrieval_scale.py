@@ -15,8 +15,6 @@ import argparse
 import json
 import random
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from shared import free_port, median_and_p95  # noqa: E402  (bench/, beside this script)
 
 WORDS_PER_CHUNK = (
     150  # the FAKE embedder's word pieces are words: 150 words fill a 200-token chunk less its overlap
@@ -62,14 +62,8 @@ def _write_corpus(path: Path, chunks: int, rng: random.Random) -> list[str]:
     return asked
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_server(path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     command = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -108,11 +102,10 @@ def _measure(size: int, questions: int, server: bool) -> str:
             started = time.perf_counter()
             desk.rank(question, chunks=5)
             times.append((time.perf_counter() - started) * 1000)
-        times.sort()
-        p95 = times[max(0, round(0.95 * len(times)) - 1)]
+        p50, p95 = median_and_p95(times)
         where = "chroma server" if server else "embedded chroma"
         return (
-            f"{report.chunks_written:>9,} chunks ({where}): retrieval p50 {statistics.median(times):6.1f} "
+            f"{report.chunks_written:>9,} chunks ({where}): retrieval p50 {p50:6.1f} "
             f"ms, p95 {p95:6.1f} ms over {len(times)} questions; ingest {ingest_s:,.0f} s"
         )
     finally:

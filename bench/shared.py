@@ -1,0 +1,22 @@
+"""What the bench scripts share: a free loopback port, and the median and 95th percentile they print."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+from collections.abc import Sequence
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def median_and_p95(values: Sequence[float]) -> tuple[float, float]:
+    """The median and the nearest-rank 95th percentile (NaN for no values)."""
+    if not values:
+        return float("nan"), float("nan")
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[max(0, round(0.95 * len(ordered)) - 1)]
