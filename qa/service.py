@@ -258,6 +258,12 @@ class NewsDesk:
         """Start the LLM now (the local model loads for a few seconds), not at the first question."""
         self._chat  # noqa: B018 - opening the backend starts the model
 
+    def llm_runtime_counters(self) -> dict[str, float] | None:
+        """The local model's own cumulative counters (prompt tokens read, tokens generated, seconds of
+        each); None unless this desk runs the local model and it has started."""
+        server = self._backend.server if self._backend is not None else None
+        return server.runtime_counters() if server is not None and server.running else None
+
     def warm_up(self) -> None:
         """Load the embedding model and start the LLM now, so that the first question is not the slow one."""
         self.start_llm()

@@ -10,7 +10,7 @@ import pytest
 
 from qa.documents import Article, Chunk, DateRange, SearchFilter
 from qa.errors import IndexMismatchError
-from qa.store import Store
+from qa.store import ArticleWrite, Store
 
 DIM = 8
 CONFIG = {
@@ -156,6 +156,33 @@ class StoreContract:
         assert store.count_chunks() == 2300
         assert len(list(store.iter_chunks())) == 2300
         assert store.delete_article("big") == 2300
+
+    def test_a_batch_of_writes_stores_and_replaces_each_article(self, store: Store) -> None:
+        store.write_article(*article("a1", 4, origin="a1"))
+        writes = [ArticleWrite(*article(f"b{i}", 3, origin=f"b{i}")) for i in range(5)]
+        store.write_articles([ArticleWrite(*article("a1", 2, origin="a1")), *writes])
+        assert store.count_articles() == 6
+        assert store.count_chunks() == 2 + 5 * 3, "a1's old chunks are replaced, not kept beside"
+        assert [c.id for c in store.iter_chunks() if c.article_id == "a1"] == ["a1#0", "a1#1"]
+        found = {hit.chunk_id.split("#")[0] for hit in store.keyword_search("sentence", 50)}
+        assert found == {"a1"} | {f"b{i}" for i in range(5)}
+        store.write_articles([])  # nothing to do is fine
+
+    def test_a_batch_with_a_bad_write_stores_nothing(self, store: Store) -> None:
+        good = ArticleWrite(*article("good", 2, origin="good"))
+        record, chunks, vectors = article("bad", 2, origin="bad")
+        with pytest.raises(ValueError, match="embeddings"):
+            store.write_articles([good, ArticleWrite(record, chunks, vectors[:1])])
+        with pytest.raises(ValueError, match="twice"):
+            store.write_articles([good, good])
+        assert store.count_articles() == 0 and store.count_chunks() == 0
+
+    def test_registry_entries_are_looked_up_many_at_once(self, store: Store) -> None:
+        store.write_articles([ArticleWrite(*article(f"a{i}", 1, origin=f"a{i}")) for i in range(3)])
+        found = store.get_articles(["a0", "a2", "missing"])
+        assert set(found) == {"a0", "a2"}
+        assert found["a2"].title == "Title a2" and found["a2"].chunks == 1
+        assert store.get_articles([]) == {}
 
     def test_other_index_settings_are_refused(self, store: Store) -> None:
         assert store.stored_config()["embedding_model"] == "test-model"

@@ -80,6 +80,9 @@ class LocalLlamaServer:
         p.verbosity = self.verbosity
         p.api_keys = [self.api_key]
         p.ui = False  # the bundled chat web page is not part of the product
+        # llama.cpp's own counters of prompt reading and decoding (behind the API key, like the rest):
+        # what bench/llm_latency.py sets the product's timings beside.
+        p.endpoint_metrics = True
         return p
 
     @property
@@ -134,6 +137,22 @@ class LocalLlamaServer:
         payload = [{"role": role, "content": text} for role, text in messages]
         prompt = self._post("/apply-template", {"messages": payload})["prompt"]
         return len(self._post("/tokenize", {"content": prompt, "add_special": True})["tokens"])
+
+    def runtime_counters(self) -> dict[str, float]:
+        """llama.cpp's cumulative counters since start (`prompt_tokens_total`, `prompt_seconds_total`,
+        `tokens_predicted_total`, `tokens_predicted_seconds_total`, ...), from its /metrics endpoint."""
+        request = urllib.request.Request(
+            self.base_url + "/metrics", headers={"Authorization": f"Bearer {self.api_key}"}
+        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=_TOKENIZE_TIMEOUT_S) as response:
+            text = response.read().decode("utf-8")
+        counters: dict[str, float] = {}
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name.startswith("llamacpp:") and value:
+                counters[name.removeprefix("llamacpp:")] = float(value)
+        return counters
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(

@@ -11,7 +11,7 @@ To add a store: implement `Store` in a module of this package, add a case to `cr
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.errors import IndexMismatchError
@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from qa.settings import Settings
 
 SCHEMA_VERSION = 1
+
+
+class ArticleWrite(NamedTuple):
+    """One article to store: its chunks and their vectors, in the same order."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    embeddings: Sequence[Sequence[float]]
 
 
 class Store(Protocol):
@@ -39,6 +47,10 @@ class Store(Protocol):
 
     def get_article(self, article_id: str) -> ArticleRecord | None:
         """The registry entry of a fully written article, if any."""
+        ...
+
+    def get_articles(self, article_ids: Sequence[str]) -> dict[str, ArticleRecord]:
+        """The registry entries of those of `article_ids` that are fully written, by id."""
         ...
 
     def articles_from_origin(self, origin: str) -> list[ArticleRecord]:
@@ -61,6 +73,11 @@ class Store(Protocol):
         self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
     ) -> None:
         """Replace whatever is stored under the article's id by these chunks, then register it."""
+        ...
+
+    def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
+        """`write_article` for many articles in one step: each is registered only once all its chunks
+        are stored, so a crash leaves none of them half-indexed."""
         ...
 
     def delete_article(self, article_id: str) -> int:
@@ -140,6 +157,15 @@ def check_write(article: Article, chunks: Sequence[Chunk], embeddings: Sequence[
         raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
     if not chunks:
         raise ValueError(f"article {article.id} has no chunks")
+
+
+def check_writes(writes: Sequence[ArticleWrite]) -> None:
+    """`check_write` for each write, and no article twice in one batch (which version would win?)."""
+    for write in writes:
+        check_write(*write)
+    ids = [write.article.id for write in writes]
+    if len(set(ids)) != len(ids):
+        raise ValueError("the same article twice in one batch of writes")
 
 
 def title_order(records: Sequence[ArticleRecord]) -> list[ArticleRecord]:

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
-from qa.store import check_write, config_to_record, title_order
+from qa.store import ArticleWrite, check_writes, config_to_record, title_order
 from qa.store.chroma_client import ChromaClient, server_errors
 from qa.store.chroma_rows import (
-    article_metadata,
     chunk_from,
+    chunk_rows,
     info_from_metadata,
     record_from_metadata,
+    registry_metadata,
     where,
 )
 from qa.store.keyword import KeywordHit, KeywordIndex, sync
@@ -157,12 +158,20 @@ class ChromaStore:
     # -- registry -------------------------------------------------------------------------------
     def get_article(self, article_id: str) -> ArticleRecord | None:
         """The registry entry of a fully written article, if any."""
-        if not self._open(create=False):
-            return None
-        got = self._registry.get(ids=[article_id], include=["metadatas"])
-        if not got["ids"]:
-            return None
-        return record_from_metadata(got["ids"][0], got["metadatas"][0])
+        return self.get_articles([article_id]).get(article_id)
+
+    def get_articles(self, article_ids: Sequence[str]) -> dict[str, ArticleRecord]:
+        """The registry entries of those of `article_ids` that are fully written, by id."""
+        if not article_ids or not self._open(create=False):
+            return {}
+        records: dict[str, ArticleRecord] = {}
+        for first in range(0, len(article_ids), self._batch_size):
+            got = self._registry.get(
+                ids=list(article_ids[first : first + self._batch_size]), include=["metadatas"]
+            )
+            for article_id, metadata in zip(got["ids"], got["metadatas"], strict=True):
+                records[article_id] = record_from_metadata(article_id, metadata)
+        return records
 
     def articles_from_origin(self, origin: str) -> list[ArticleRecord]:
         """Articles that were loaded from this file."""
@@ -205,39 +214,43 @@ class ChromaStore:
         self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
     ) -> None:
         """Replace whatever is stored under the article's id by these chunks, then register it."""
-        check_write(article, chunks, embeddings)
+        self.write_articles([ArticleWrite(article, chunks, embeddings)])
+
+    def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
+        """`write_article` for many articles in a few Chroma calls (one call per article made ingest
+        at 100k chunks bound by round trips, not by embedding)."""
+        check_writes(writes)
+        if not writes:
+            return
         self._open(create=True)
-        # Unregister first: from here until the registry write below, the article counts as not written,
-        # so a crash in between is repaired by the next ingest instead of leaving it half-indexed.
-        self._registry.delete(ids=[article.id])
-        self._chunks.delete(where={"article_id": article.id})
-        shared = article_metadata(article)
-        for first in range(0, len(chunks), self._batch_size):
-            batch = chunks[first : first + self._batch_size]
+        ids = [write.article.id for write in writes]
+        # Unregister first: from here until the registry write below, these articles count as not
+        # written, so a crash in between is repaired by the next ingest instead of leaving them
+        # half-indexed.
+        for first in range(0, len(ids), self._batch_size):
+            batch_ids = ids[first : first + self._batch_size]
+            self._registry.delete(ids=batch_ids)
+            self._chunks.delete(where={"article_id": {"$in": batch_ids}})
+        rows = chunk_rows(writes)
+        for first in range(0, len(rows), self._batch_size):
+            batch = rows[first : first + self._batch_size]
             self._chunks.upsert(
-                ids=[c.id for c in batch],
-                embeddings=[list(e) for e in embeddings[first : first + self._batch_size]],
-                documents=[c.text for c in batch],
-                metadatas=[
-                    {**shared, "article_id": c.article_id, "index": c.index, "start": c.start, "end": c.end}
-                    for c in batch
-                ],
+                ids=[row.id for row in batch],
+                embeddings=[row.embedding for row in batch],
+                documents=[row.text for row in batch],
+                metadatas=[row.metadata for row in batch],
             )
-        registry_metadata = {
-            **shared,
-            "origin": article.origin,
-            "content_hash": article.content_hash,
-            "chunks": len(chunks),
-        }
-        # Words before the registry entry: a crash in between leaves the article unregistered (redone
-        # by the next ingest), never registered without its words (`sync` would also repair that).
-        self._words.replace_article(article, chunks)
-        self._registry.upsert(
-            ids=[article.id],
-            embeddings=[_REGISTRY_VECTOR],
-            documents=[article.title],
-            metadatas=[registry_metadata],
-        )
+        # Words before the registry entries: a crash in between leaves the articles unregistered (redone
+        # by the next ingest), never registered without their words (`sync` would also repair that).
+        self._words.replace_many((w.article.info(), w.article.content_hash, w.chunks) for w in writes)
+        for first in range(0, len(writes), self._batch_size):
+            batch_writes = writes[first : first + self._batch_size]
+            self._registry.upsert(
+                ids=[w.article.id for w in batch_writes],
+                embeddings=[_REGISTRY_VECTOR for _ in batch_writes],
+                documents=[w.article.title for w in batch_writes],
+                metadatas=[registry_metadata(w) for w in batch_writes],
+            )
         self._wrote()
 
     def delete_article(self, article_id: str) -> int:
@@ -272,12 +285,11 @@ class ChromaStore:
         self._see_others_writes()
         if not self._open(create=False):
             return []  # deleted by another process
-        available = self.count_chunks()
-        if available == 0:
-            return []
+        # No count first: Chroma 1.x returns what there is when asked for more (a count per question
+        # cost as much as the search itself at 100k chunks).
         result = self._chunks.query(
             query_embeddings=[list(embedding)],
-            n_results=min(k, available),
+            n_results=k,
             where=where(search_filter),
             include=["documents", "metadatas", "distances"],
         )
@@ -356,11 +368,13 @@ for _name in (
     "stored_config",
     "check_config",
     "get_article",
+    "get_articles",
     "articles_from_origin",
     "list_articles",
     "count_articles",
     "count_chunks",
     "write_article",
+    "write_articles",
     "delete_article",
     "reset",
     "search",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, SearchFilter
 from qa.text.dates import day_number, parse_date
+
+if TYPE_CHECKING:
+    from qa.store import ArticleWrite
 
 
 def where(search_filter: SearchFilter | None) -> dict[str, Any] | None:
@@ -74,3 +77,39 @@ def record_from_metadata(article_id: str, meta: Mapping[str, Any]) -> ArticleRec
         content_hash=str(meta.get("content_hash", "")),
         chunks=int(meta.get("chunks", 0)),
     )
+
+
+class ChunkRow(NamedTuple):
+    """One chunk as Chroma stores it."""
+
+    id: str
+    embedding: list[float]
+    text: str
+    metadata: dict[str, str | int]
+
+
+def chunk_rows(writes: Sequence[ArticleWrite]) -> list[ChunkRow]:
+    """The chunk rows of these articles, each with its article's fields and its own position."""
+    rows = []
+    for article, chunks, embeddings in writes:
+        shared = article_metadata(article)
+        for chunk, embedding in zip(chunks, embeddings, strict=True):
+            position: dict[str, str | int] = {
+                "article_id": chunk.article_id,
+                "index": chunk.index,
+                "start": chunk.start,
+                "end": chunk.end,
+            }
+            rows.append(ChunkRow(chunk.id, list(embedding), chunk.text, {**shared, **position}))
+    return rows
+
+
+def registry_metadata(write: ArticleWrite) -> dict[str, str | int]:
+    """What the registry keeps about a fully written article."""
+    article = write.article
+    return {
+        **article_metadata(article),
+        "origin": article.origin,
+        "content_hash": article.content_hash,
+        "chunks": len(write.chunks),
+    }

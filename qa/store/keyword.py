@@ -140,8 +140,7 @@ class KeywordIndex:
             # Undated chunks never pass a date range (NaN comparisons are False), as in every store.
             low, high = _day_bounds(search_filter)
             scores = np.where((days >= low) & (days <= high), scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[:k]  # ties keep index order, so runs are repeatable
-        return [KeywordHit(chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [KeywordHit(chunk_ids[i], float(scores[i])) for i in _top_positive(scores, k)]
 
     def _build_if_changed(self) -> None:
         if self._generation() == self._built_at:
@@ -197,6 +196,19 @@ class KeywordIndex:
             staging.rename(self._saved)
         except OSError:  # another process saved it at the same moment: theirs is as good
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indexes of the `k` highest positive scores, best first; ties keep index order, so runs repeat.
+
+    Only the few chunks holding a query word score above 0, and only k of them are wanted: sorting
+    those few instead of every chunk keeps a search at 100k chunks from spending its time sorting.
+    """
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        kth_best = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
+        positive = positive[scores[positive] >= kth_best]  # all tied with the k-th stay: sorted below
+    return positive[np.argsort(-scores[positive], kind="stable")][:k]
 
 
 def _day_bounds(search_filter: SearchFilter | None) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
-from qa.store import check_write, config_to_record, title_order
+from qa.store import ArticleWrite, check_writes, config_to_record, title_order
 from qa.store.keyword import KeywordHit, KeywordIndex
 
 
@@ -93,21 +93,33 @@ class InMemoryStore:
         with self._lock:
             return len(self._data.chunks)
 
+    def get_articles(self, article_ids: Sequence[str]) -> dict[str, ArticleRecord]:
+        """The registry entries of those of `article_ids` that are fully written, by id."""
+        with self._lock:
+            records = self._data.records
+            return {i: records[i] for i in article_ids if i in records}
+
     def write_article(
         self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
     ) -> None:
         """Replace whatever is stored under the article's id by these chunks, then register it."""
-        check_write(article, chunks, embeddings)
-        info = article.info()
-        vectors = [_unit(vector) for vector in embeddings]
+        self.write_articles([ArticleWrite(article, chunks, embeddings)])
+
+    def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
+        """`write_article` for many articles in one step (under the lock: all or none are seen)."""
+        check_writes(writes)
         with self._lock:
-            self._remove(article.id)
-            for chunk, vector in zip(chunks, vectors, strict=True):
-                self._data.chunks[chunk.id] = _Stored(chunk, info, vector)
-            self._data.records[article.id] = ArticleRecord(
-                **vars(info), origin=article.origin, content_hash=article.content_hash, chunks=len(chunks)
+            for article, chunks, embeddings in writes:
+                info = article.info()
+                self._remove(article.id)
+                for chunk, vector in zip(chunks, embeddings, strict=True):
+                    self._data.chunks[chunk.id] = _Stored(chunk, info, _unit(vector))
+                self._data.records[article.id] = ArticleRecord(
+                    **vars(info), origin=article.origin, content_hash=article.content_hash, chunks=len(chunks)
+                )
+            self._data.words.replace_many(
+                (w.article.info(), w.article.content_hash, w.chunks) for w in writes
             )
-            self._data.words.replace_article(article, chunks)
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article and every chunk of it; returns the number of chunks removed."""

@@ -120,6 +120,7 @@ def test_interrupted_ingest_rerun_ends_like_an_uninterrupted_one(
     make_desk: MakeDesk, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("qa.indexing.EMBED_BATCH_CHUNKS", 2)  # two chunks per embedding call
+    monkeypatch.setattr("qa.indexing.WRITE_BATCH_CHUNKS", 2)  # articles written as soon as they are done
     store = InMemoryStore()
     crashed = make_desk(embedder=_CrashingEmbedder(crash_after=2), store=store, **INDEX)
     with pytest.raises(KeyboardInterrupt):

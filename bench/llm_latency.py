@@ -1,0 +1,130 @@
+"""Time to first token and decoding speed of the local LLM, beside llama.cpp's own figures for them.
+
+    QA_DATA_DIR=DIR python bench/llm_latency.py --questions QUESTIONS.jsonl [--limit 20]
+
+Answers the first `--limit` questions of the set (each asked on its own question date) through the
+product, exactly as `qa ask` does, with the settings from the environment (QA_*), on an index already
+built in QA_DATA_DIR (for the dev set: `qa ingest` its articles.jsonl). Around each request the local
+llama.cpp server's own counters (/metrics) are read, so the product's timings are set beside the
+runtime's for the very same prompt and the same prompt cache: prompt tokens read anew and reused from
+the cache, prompt reading speed, decoding speed. The first question after start is reported apart: it
+also reads the fixed part of the prompt (instructions and worked example) that later questions reuse.
+Questions declined before the model (no LLM call) are counted and left out of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from shared import median_and_p95  # noqa: E402  (bench/, beside this script)
+
+TARGET_FIRST_TOKEN_S = 5.0  # issue 11: first token p50 on 2 cores
+MAX_OVERHEAD = 0.10  # issue 11: the product's decoding within 10 % of the runtime's
+
+
+def _delta(after: dict[str, float], before: dict[str, float], key: str) -> float:
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+def main() -> None:
+    """Answer the questions and print the product's and the runtime's figures side by side."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--questions", type=Path, required=True)
+    parser.add_argument("--limit", type=int, default=20)
+    args = parser.parse_args()
+
+    from qa.eval.questions import load_questions
+    from qa.service import NewsDesk
+    from qa.settings import Settings
+
+    settings = Settings()
+    if settings.llm_mode != "local":
+        raise SystemExit("this benchmark measures the local model (QA_LLM_MODE=local)")
+    desk = NewsDesk(settings)
+    started = time.perf_counter()
+    desk.warm_up()
+    print(f"model and embedder loaded in {time.perf_counter() - started:.1f} s")
+    print(
+        f"settings: k={settings.k} evidence_sentences={settings.evidence_sentences} "
+        f"next_sentence={settings.evidence_next_sentence} threads={settings.llm_threads}"
+    )
+
+    rows: list[dict[str, float]] = []
+    declined = 0
+    primed = False
+    for question in load_questions(args.questions, limit=args.limit):
+        before = desk.llm_runtime_counters() or {}
+        stream = desk.stream(question.question, as_of=question.asked_on)
+        for _ in stream:
+            pass
+        result = stream.result
+        after = desk.llm_runtime_counters() or {}
+        if result.timings.first_token_ms is None or _delta(after, before, "tokens_predicted_total") == 0:
+            declined += 1
+            continue
+        row = {
+            "first_token_s": result.timings.first_token_ms / 1000,
+            "prompt_tokens": float(result.prompt_tokens or 0),
+            "new_tokens": _delta(after, before, "prompt_tokens_total"),
+            "runtime_prompt_s": _delta(after, before, "prompt_seconds_total"),
+            "product_tok_s": result.generation.tokens_per_s,
+            "runtime_tok_s": _delta(after, before, "tokens_predicted_total")
+            / max(1e-9, _delta(after, before, "tokens_predicted_seconds_total")),
+            "generated": _delta(after, before, "tokens_predicted_total"),
+        }
+        if not primed:  # the first model call reads the fixed prefix too: reported apart
+            primed = True
+            print(
+                f"first question after start: first token {row['first_token_s']:.1f} s, "
+                f"{row['new_tokens']:.0f} of {row['prompt_tokens']:.0f} prompt tokens read anew"
+            )
+            continue
+        rows.append(row)
+        print(
+            f"  {question.id}: first token {row['first_token_s']:.1f} s (runtime reading "
+            f"{row['runtime_prompt_s']:.1f} s), {row['new_tokens']:.0f}/{row['prompt_tokens']:.0f} "
+            f"tokens new, decode {row['product_tok_s']:.1f} vs {row['runtime_tok_s']:.1f} tok/s",
+            flush=True,
+        )
+    desk.close()
+    if not rows:
+        raise SystemExit("no question reached the model")
+
+    def p50_p95(key: str) -> tuple[float, float]:
+        return median_and_p95([row[key] for row in rows])
+
+    first_p50, first_p95 = p50_p95("first_token_s")
+    read_p50, read_p95 = p50_p95("runtime_prompt_s")
+    new_p50, new_p95 = p50_p95("new_tokens")
+    total_p50, total_p95 = p50_p95("prompt_tokens")
+    reading_speed = sum(r["new_tokens"] for r in rows) / sum(r["runtime_prompt_s"] for r in rows)
+    product_speed, _ = p50_p95("product_tok_s")
+    runtime_speed, _ = p50_p95("runtime_tok_s")
+    overhead = 1 - product_speed / runtime_speed
+    print(f"\n{len(rows)} questions answered by the model ({declined} declined before it)")
+    print(f"prompt tokens p50/p95:            {total_p50:.0f} / {total_p95:.0f}")
+    print(f"  read anew (not cached) p50/p95: {new_p50:.0f} / {new_p95:.0f}")
+    print(f"runtime prompt reading:           {reading_speed:.1f} tokens/s")
+    print(f"runtime reading time p50/p95:     {read_p50:.2f} / {read_p95:.2f} s")
+    verdict = "met" if first_p50 <= TARGET_FIRST_TOKEN_S else "NOT met"
+    print(
+        f"first token p50/p95:              {first_p50:.2f} / {first_p95:.2f} s "
+        f"(target p50 <= {TARGET_FIRST_TOKEN_S:.0f} s: {verdict};"
+        f" {first_p50 - read_p50:.2f} s above the runtime's reading)"
+    )
+    print(
+        f"decoding p50: product {product_speed:.1f} tok/s, runtime {runtime_speed:.1f} tok/s, overhead "
+        f"{overhead:.1%} (target <= {MAX_OVERHEAD:.0%}: {'met' if overhead <= MAX_OVERHEAD else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()
