@@ -26,6 +26,7 @@ __all__ = [
     "strip_leading_boilerplate",
     "strip_trailing_boilerplate",
     "text_sha",
+    "without_tracking",
 ]
 
 MIN_TEXT_CHARS = 20
@@ -260,14 +261,27 @@ def canonical_url(url: str) -> str:
     if parts.username:
         userinfo = parts.username + (f":{parts.password}" if parts.password else "")
         netloc = f"{userinfo}@{netloc}"
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
-    ]
     # Sorted, so `?a=1&b=2` and `?b=2&a=1` are the same article.
     path = parts.path.rstrip("/")
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(_untracked_query(parts.query))), ""))
+
+
+def without_tracking(url: str) -> str:
+    """The URL without tracking parameters (utm_*, fbclid, ...) and fragment, otherwise as given: the
+    link an article keeps, so that it opens where it was found."""
+    parts = urlsplit(url.strip())
+    query = _untracked_query(parts.query)
+    if len(query) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return urlunsplit(parts._replace(fragment=""))  # nothing to drop: keep the query as written
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
+def _untracked_query(query: str) -> list[tuple[str, str]]:
+    return [
+        (key, value)
+        for key, value in parse_qsl(query, keep_blank_values=True)
+        if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
+    ]
 
 
 def _content_hash(

@@ -9,6 +9,7 @@ reported and skipped, never fatal.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import sys
@@ -19,10 +20,11 @@ from pathlib import Path
 
 from qa.chunking import ChunkingConfig, chunk_article
 from qa.cleaning import canonical_url, clean_article
-from qa.documents import Article, Chunk, Rejected
+from qa.documents import Article, Chunk, RawArticle, Rejected
 from qa.embedding import Embedder
 from qa.errors import IndexBusyError
 from qa.loaders import iter_raw_articles
+from qa.loaders.remote import Fetched, fetch_sources, is_remote
 from qa.results import DeletedArticle, IngestReport
 from qa.settings import Settings
 from qa.store import Store
@@ -116,37 +118,62 @@ class _Pending:
 
 
 def ingest(
-    paths: Iterable[Path],
+    sources: Iterable[Path | str],
     settings: Settings,
     embedder: Embedder,
     store: Store,
     *,
     progress: bool = True,
 ) -> IngestReport:
-    """Index every article under `paths`; returns what was added, unchanged, replaced and rejected."""
+    """Index every article under `sources` (files, folders, page and feed URLs, feed files); returns what
+    was added, unchanged, replaced and rejected."""
     started = time.perf_counter()
     report = IngestReport()
+    sources = list(sources)
+    # Absolute origins: an edited file is recognised whichever directory the next ingest runs from.
+    paths = [Path(s).expanduser().absolute() for s in sources if not is_remote(s)]
+    remote = [s for s in sources if is_remote(s)]
+    # Fetched before the lock is taken: another writer does not wait on the network.
+    fetched = (
+        fetch_sources(remote, settings, lambda i: store.get_article(i) is not None, progress=progress)
+        if remote
+        else None
+    )
     with write_lock(settings):
         store.check_config(index_config(settings, embedder))
-        articles = _read_articles(paths, report, progress, settings.max_article_chars)
+        items = iter_raw_articles(paths, max_text_file_bytes=4 * settings.max_article_chars)
+        if fetched is not None:
+            items = itertools.chain(items, fetched.items)
+        articles = _read_articles(items, report, progress, settings.max_article_chars)
         pending = _changed_articles(articles, chunking_config(settings, embedder), embedder, store, report)
         _embed_and_write(pending, settings, embedder, store, report, progress)
+        if fetched is not None:
+            _remember_fetched(fetched, articles, report, settings)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _remember_fetched(
+    fetched: Fetched, articles: list[Article], report: IngestReport, settings: Settings
+) -> None:
+    """Add what needed no fetch to the report, and remember what each URL gave (its article is in now)."""
+    report.unchanged += fetched.unchanged
+    report.not_fetched += fetched.not_fetched
+    report.notes += fetched.notes
+    indexed = set(report.added) | set(report.replaced) | set(report.unchanged)
+    fetched.commit({a.origin: a.id for a in articles if a.id in indexed}, settings.fetch_state_path)
+
+
 def _read_articles(
-    paths: Iterable[Path], report: IngestReport, progress: bool, max_chars: int
+    items: Iterable[RawArticle | Rejected], report: IngestReport, progress: bool, max_chars: int
 ) -> list[Article]:
-    """Load and clean everything first, so the embedding bar below knows its total; articles over
-    `max_chars` are rejected (a plain-text file that big is not even read)."""
+    """Clean everything first, so the embedding bar below knows its total; articles over `max_chars`
+    are rejected (a plain-text file that big is not even read)."""
     from tqdm import tqdm
 
     articles: list[Article] = []
-    # Absolute origins: an edited file is recognised whichever directory the next ingest runs from.
-    paths = [Path(p).expanduser().absolute() for p in paths]
     with tqdm(desc="Reading", unit="article", disable=not progress, file=sys.stderr) as bar:
-        for item in iter_raw_articles(paths, max_text_file_bytes=4 * max_chars):
+        for item in items:
             cleaned = item if isinstance(item, Rejected) else _within_limit(clean_article(item), max_chars)
             if isinstance(cleaned, Rejected):
                 report.rejected.append(cleaned)
