@@ -26,15 +26,16 @@ __all__ = [
     "strip_leading_boilerplate",
     "strip_trailing_boilerplate",
     "text_sha",
+    "without_tracking",
 ]
 
 MIN_TEXT_CHARS = 20
 TITLE_MAX_CHARS = 80
 
 # Invisible characters that split words for search without showing anything to a reader.
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # No-break and narrow spaces from HTML look like spaces and should tokenise like them.
-_ODD_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " ")
+_ODD_SPACES = re.compile("[\u00a0\u2007\u202f\u3000]")
 _SPACE_RUN = re.compile(r"[ \t]+")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
@@ -89,7 +90,8 @@ def text_sha(text: str) -> str:
 def clean_text(text: str) -> str:
     """Normalise unicode and whitespace, keeping paragraph breaks (a blank line) intact."""
     text = unicodedata.normalize("NFC", text)
-    text = text.translate(_ZERO_WIDTH).translate(_ODD_SPACES)
+    # Regular expressions, not str.translate with a dict: that looks up every character in Python.
+    text = _ODD_SPACES.sub(" ", _ZERO_WIDTH.sub("", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").replace("\v", "\n")
     text = strip_control(text)
     lines = [_SPACE_RUN.sub(" ", line).strip() for line in text.split("\n")]
@@ -260,14 +262,27 @@ def canonical_url(url: str) -> str:
     if parts.username:
         userinfo = parts.username + (f":{parts.password}" if parts.password else "")
         netloc = f"{userinfo}@{netloc}"
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
-    ]
     # Sorted, so `?a=1&b=2` and `?b=2&a=1` are the same article.
     path = parts.path.rstrip("/")
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(_untracked_query(parts.query))), ""))
+
+
+def without_tracking(url: str) -> str:
+    """The URL without tracking parameters (utm_*, fbclid, ...) and fragment, otherwise as given: the
+    link an article keeps, so that it opens where it was found."""
+    parts = urlsplit(url.strip())
+    query = _untracked_query(parts.query)
+    if len(query) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return urlunsplit(parts._replace(fragment=""))  # nothing to drop: keep the query as written
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
+def _untracked_query(query: str) -> list[tuple[str, str]]:
+    return [
+        (key, value)
+        for key, value in parse_qsl(query, keep_blank_values=True)
+        if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
+    ]
 
 
 def _content_hash(

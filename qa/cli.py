@@ -1,4 +1,7 @@
-"""The `qa` command: ingest, ask, list, stats, delete, reset, serve. Heavy imports wait for the command."""
+"""The `qa` command: ingest, sources, refresh, ask, list, stats, delete, reset, serve, eval.
+
+Heavy imports wait for the command.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +21,7 @@ from qa.results import IngestReport
 from qa.settings import Settings
 from qa.text.control import strip_control
 from qa.text.dates import check_day
+from qa.text.durations import parse_interval
 
 if TYPE_CHECKING:
     from qa.service import NewsDesk
@@ -40,12 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ingest = commands.add_parser("ingest", parents=[common], help="index article files or folders")
-    ingest.add_argument(
-        "paths", nargs="+", type=Path, metavar="PATH", help=".txt .md .html .json .jsonl .csv .pdf"
-    )
-    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
-    ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_ingest_commands(commands, common)
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question from the indexed articles")
     ask.add_argument("question")
@@ -80,6 +80,39 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="measure retrieval, answers, citations and latency")
     add_eval_arguments(evaluate)
     return parser
+
+
+def _add_ingest_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """`qa ingest`, `qa sources add|list|remove` and `qa refresh`."""
+    ingest = commands.add_parser(
+        "ingest", parents=[common], help="index article files or folders, article pages and feeds"
+    )
+    ingest.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH_OR_URL",
+        help="files and folders (.txt .md .html .json .jsonl .csv .pdf), feed files (.xml .rss .atom), "
+        "http(s) URLs of article pages or RSS/Atom feeds",
+    )
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    sources = commands.add_parser("sources", parents=[common], help="the feeds `qa refresh` fetches")
+    actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=[common], help="save a feed or page URL under a name")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("url", metavar="URL")
+    listed = actions.add_parser("list", parents=[common], help="the saved sources")
+    listed.add_argument("--json", action="store_true")
+    remove = actions.add_parser("remove", parents=[common], help="forget a source (its articles stay)")
+    remove.add_argument("name", metavar="NAME")
+
+    refresh = commands.add_parser("refresh", parents=[common], help="fetch every saved source into the index")
+    refresh.add_argument(
+        "--every", metavar="INTERVAL", help="keep refreshing at this interval (30s, 15m, 2h); Ctrl-C stops"
+    )
+    refresh.add_argument("--json", action="store_true", help="print each report as one line of JSON")
+    refresh.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -152,7 +185,9 @@ class TerminalSafe:
 
 
 def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
-    report = desk.ingest(args.paths, progress=not (args.quiet or args.json))
+    # URLs stay text (a Path would fold "https://" into "https:/"); the rest are paths.
+    sources = [p if "://" in p else Path(p) for p in args.paths]
+    report = desk.ingest(sources, progress=not (args.quiet or args.json))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -169,6 +204,73 @@ def ingest_exit_code(report: IngestReport) -> int:
     if not report.rejected:
         return INGEST_ALL_IN
     return INGEST_SOME_REJECTED if report.indexed else INGEST_NOTHING_IN
+
+
+def _sources(desk: NewsDesk, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        source = desk.add_source(args.name, args.url)
+        print(f"saved {source.name}: {source.url} (fetched by `qa refresh`)")
+    elif args.action == "remove":
+        gone = desk.remove_source(args.name)
+        if gone is None:
+            print(f"error: no source named {args.name!r} (see `qa sources list`)", file=sys.stderr)
+            return 1
+        print(f"removed {gone.name}: {gone.url} (its articles stay indexed)")
+    elif args.json:
+        print(json.dumps([asdict(s) for s in desk.sources()], indent=2, ensure_ascii=False))
+    else:
+        saved = desk.sources()
+        if not saved:
+            print("no sources saved yet: run `qa sources add NAME URL`")
+        for source in saved:
+            print(f"{source.name}  {source.url}  (added {source.added})")
+    return 0
+
+
+def _refresh(desk: NewsDesk, args: argparse.Namespace) -> int:
+    if args.every is None:
+        report = desk.refresh(progress=not (args.quiet or args.json))
+        _print_refresh(desk, report, as_json=args.json)
+        return ingest_exit_code(report)
+    seconds = parse_interval(args.every)  # a bad interval fails before the first refresh
+    if not desk.sources():
+        raise UserError("no sources saved: add a feed with `qa sources add NAME URL` first")
+    try:
+        while True:
+            try:
+                _print_refresh(desk, desk.refresh(progress=False), as_json=args.json)
+            except UserError as exc:  # a busy index, a lost Chroma server: the next round may succeed
+                print(f"error: {exc}", file=sys.stderr)
+            print(f"next refresh in {args.every}; Ctrl-C stops", file=sys.stderr, flush=True)
+            time.sleep(seconds)
+    except KeyboardInterrupt:
+        print("\nstopped; what was fully written is kept", file=sys.stderr)
+        return 0
+
+
+def _print_refresh(desk: NewsDesk, report: IngestReport, *, as_json: bool) -> None:
+    """What one refresh did: counts, then each new and changed article, failure and note."""
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
+        return
+    stamp = desk.last_refreshed() or "now"
+    unchanged = f"unchanged {len(report.unchanged)}"
+    if report.not_fetched:
+        unchanged += f" ({len(report.not_fetched)} not fetched again)"
+    print(
+        f"refresh {stamp}: new {len(report.added)}, changed {len(report.replaced)}, {unchanged}, "
+        f"failed {len(report.rejected)}"
+    )
+    for label, ids in (("new", report.added), ("changed", report.replaced)):
+        for article_id in ids:
+            record = desk.get_article(article_id)
+            title, url = (record.title, record.url or record.origin) if record else (article_id, "")
+            print(f"  {label:8} {title}  {url}")
+    for rejected in report.rejected:
+        print(f"  failed   {rejected.origin}: {rejected.reason}")
+    for note in report.notes:
+        print(f"  note     {note.origin}: {note.text}")
+    sys.stdout.flush()
 
 
 def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
@@ -271,6 +373,8 @@ def _eval(desk: NewsDesk, args: argparse.Namespace) -> int:
 
 _HANDLERS: dict[str, Callable[[NewsDesk, argparse.Namespace], int]] = {
     "ingest": _ingest,
+    "sources": _sources,
+    "refresh": _refresh,
     "ask": _ask,
     "list": _list,
     "stats": _stats,

@@ -33,6 +33,15 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something a person should know about an article that did go in (its text came from a feed's
+    summary because the page could not be fetched, say)."""
+
+    origin: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Article:
     """A cleaned article, ready to chunk: `text` is exactly what chunk offsets point into."""
 

@@ -9,20 +9,22 @@ reported and skipped, never fatal.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.chunking import ChunkingConfig, chunk_article
 from qa.cleaning import canonical_url, clean_article
-from qa.documents import Article, ArticleRecord, Chunk, Rejected
-from qa.embedding import Embedder
+from qa.documents import Article, ArticleRecord, Chunk, RawArticle, Rejected
+from qa.embedding import Embedder, embedder_name
 from qa.errors import IndexBusyError
 from qa.loaders import iter_raw_articles
+from qa.loaders.remote import Fetched, fetch_sources, is_remote
 from qa.results import DeletedArticle, IngestReport
 from qa.settings import Settings
 from qa.store import ArticleWrite, Store
@@ -73,6 +75,18 @@ def embedding_texts(
     return [f"{headline}\n{c.text}" if headline else c.text for c in chunks]
 
 
+def _built_with(stored: Mapping[str, object], settings: Settings) -> bool:
+    """Was the index built with exactly the settings' model and chunking? Then nothing unchanged needs
+    the model loaded to be checked. Otherwise `index_config` decides, with the model (a value capped
+    at what the model reads may still match)."""
+    return bool(stored) and (
+        stored.get("embedding_model") == embedder_name(settings)
+        and stored.get("chunk_tokens") == settings.chunk_tokens
+        and stored.get("chunk_overlap_tokens") == settings.chunk_overlap_tokens
+        and ("chunk_context" in stored) == settings.chunk_headline
+    )
+
+
 @contextlib.contextmanager
 def write_lock(settings: Settings) -> Iterator[None]:
     """Hold the data dir's lock file for the duration of a write; wait `lock_timeout_s` (saying for
@@ -121,37 +135,66 @@ class _Pending:
 
 
 def ingest(
-    paths: Iterable[Path],
+    sources: Iterable[Path | str],
     settings: Settings,
-    embedder: Embedder,
+    embedder: Callable[[], Embedder],
     store: Store,
     *,
     progress: bool = True,
 ) -> IngestReport:
-    """Index every article under `paths`; returns what was added, unchanged, replaced and rejected."""
+    """Index every article under `sources` (files, folders, page and feed URLs, feed files); returns what
+    was added, unchanged, replaced and rejected. `embedder` is called only when something is to be
+    embedded: re-ingesting an unchanged corpus never loads the model (most of its time otherwise)."""
     started = time.perf_counter()
     report = IngestReport()
+    sources = list(sources)
+    # Absolute origins: an edited file is recognised whichever directory the next ingest runs from.
+    paths = [Path(s).expanduser().absolute() for s in sources if not is_remote(s)]
+    remote = [s for s in sources if is_remote(s)]
+    # Fetched before the lock is taken: another writer does not wait on the network.
+    fetched = (
+        fetch_sources(remote, settings, lambda i: store.get_article(i) is not None, progress=progress)
+        if remote
+        else None
+    )
     with write_lock(settings):
-        store.check_config(index_config(settings, embedder))
-        articles = _read_articles(paths, report, progress, settings.max_article_chars)
-        pending = _changed_articles(articles, chunking_config(settings, embedder), embedder, store, report)
-        _embed_and_write(pending, settings, embedder, store, report, progress)
+        items = iter_raw_articles(paths, max_text_file_bytes=4 * settings.max_article_chars)
+        if fetched is not None:
+            items = itertools.chain(items, fetched.items)
+        articles = _read_articles(items, report, progress, settings.max_article_chars)
+        changed = _changed_articles(articles, store, report)
+        if changed or (articles and not _built_with(store.stored_config(), settings)):
+            model = embedder()
+            store.check_config(index_config(settings, model))  # other index settings: refused here
+            pending = _chunked(changed, chunking_config(settings, model), model, report)
+            _embed_and_write(pending, settings, model, store, report, progress)
+        if fetched is not None:
+            _remember_fetched(fetched, articles, report, settings)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _remember_fetched(
+    fetched: Fetched, articles: list[Article], report: IngestReport, settings: Settings
+) -> None:
+    """Add what needed no fetch to the report, and remember what each URL gave (its article is in now)."""
+    report.unchanged += fetched.unchanged
+    report.not_fetched += fetched.not_fetched
+    report.notes += fetched.notes
+    indexed = set(report.added) | set(report.replaced) | set(report.unchanged)
+    fetched.commit({a.origin: a.id for a in articles if a.id in indexed}, settings.fetch_state_path)
+
+
 def _read_articles(
-    paths: Iterable[Path], report: IngestReport, progress: bool, max_chars: int
+    items: Iterable[RawArticle | Rejected], report: IngestReport, progress: bool, max_chars: int
 ) -> list[Article]:
-    """Load and clean everything first, so the embedding bar below knows its total; articles over
-    `max_chars` are rejected (a plain-text file that big is not even read)."""
+    """Clean everything first, so the embedding bar below knows its total; articles over `max_chars`
+    are rejected (a plain-text file that big is not even read)."""
     from tqdm import tqdm
 
     articles: list[Article] = []
-    # Absolute origins: an edited file is recognised whichever directory the next ingest runs from.
-    paths = [Path(p).expanduser().absolute() for p in paths]
     with tqdm(desc="Reading", unit="article", disable=not progress, file=sys.stderr) as bar:
-        for item in iter_raw_articles(paths, max_text_file_bytes=4 * max_chars):
+        for item in items:
             cleaned = item if isinstance(item, Rejected) else _within_limit(clean_article(item), max_chars)
             if isinstance(cleaned, Rejected):
                 report.rejected.append(cleaned)
@@ -172,10 +215,10 @@ def _within_limit(article: Article | Rejected, max_chars: int) -> Article | Reje
 
 
 def _changed_articles(
-    articles: list[Article], chunking: ChunkingConfig, embedder: Embedder, store: Store, report: IngestReport
-) -> list[_Pending]:
-    """The duplicate policy: skip what is indexed unchanged, chunk what is new or changed."""
-    pending: list[_Pending] = []
+    articles: list[Article], store: Store, report: IngestReport
+) -> list[tuple[Article, str]]:
+    """The duplicate policy: skip what is indexed unchanged; the rest with "added" or "replaced"."""
+    changed: list[tuple[Article, str]] = []
     seen: set[str] = set()
     ids = list(dict.fromkeys(article.id for article in articles))
     indexed: dict[str, ArticleRecord] = {}
@@ -192,11 +235,21 @@ def _changed_articles(
         if existing is not None and existing.content_hash == article.content_hash:
             report.unchanged.append(article.id)
             continue
+        changed.append((article, "added" if existing is None else "replaced"))
+    return changed
+
+
+def _chunked(
+    changed: list[tuple[Article, str]], chunking: ChunkingConfig, embedder: Embedder, report: IngestReport
+) -> list[_Pending]:
+    """Chunk the new and changed articles, measured in the embedding model's tokens."""
+    pending: list[_Pending] = []
+    for article, outcome in changed:
         chunks = chunk_article(article, chunking, embedder.token_offsets)
         if not chunks:
             report.rejected.append(Rejected(article.origin, "no text left to index after cleaning"))
             continue
-        pending.append(_Pending(article, chunks, "added" if existing is None else "replaced"))
+        pending.append(_Pending(article, chunks, outcome))
     return pending
 
 

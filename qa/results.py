@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa.documents import DateRange, Rejected, ScoredChunk
+from qa.documents import DateRange, Note, Rejected, ScoredChunk
 
 ABSTAIN_TEXT = "I can't find that in the indexed articles."
 """What the product says, in so many words, when the articles do not hold the answer."""
@@ -162,6 +162,8 @@ class IngestReport:
     replaced: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)  # older versions of an edited file
     rejected: list[Rejected] = field(default_factory=list)
+    not_fetched: list[str] = field(default_factory=list)  # URLs unchanged since the last fetch (unchanged)
+    notes: list[Note] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
 
@@ -179,7 +181,10 @@ class IngestReport:
         )
         if self.removed:
             head += f"; removed {len(self.removed)} older version(s) of edited files"
+        if self.not_fetched:
+            head += f"; {len(self.not_fetched)} unchanged since the last fetch (not fetched again)"
         lines = [head] + [f"  rejected {r.origin}: {r.reason}" for r in self.rejected]
+        lines += [f"  note {n.origin}: {n.text}" for n in self.notes]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -190,9 +195,20 @@ class IngestReport:
             "replaced": self.replaced,
             "removed": self.removed,
             "rejected": [{"origin": r.origin, "reason": r.reason} for r in self.rejected],
+            "not_fetched": self.not_fetched,
+            "notes": [{"origin": n.origin, "note": n.text} for n in self.notes],
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
         }
+
+
+@dataclass(frozen=True)
+class Source:
+    """A feed or page saved for `qa refresh`."""
+
+    name: str
+    url: str
+    added: str  # when it was saved (ISO time, UTC)
 
 
 @dataclass(frozen=True)
@@ -216,6 +232,7 @@ class IndexStats:
     chunk_overlap_tokens: int | None
     store: str  # where it lives, in words
     built: bool = True  # False: nothing indexed yet, the settings shown are those the first ingest will use
+    last_refreshed: str | None = None  # when pages or feeds were last fetched into it (ISO time, UTC)
 
     def to_json(self) -> dict[str, Any]:
         """`qa stats --json`."""
@@ -228,6 +245,8 @@ class IndexStats:
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap_tokens": self.chunk_overlap_tokens,
             "store": self.store,
+            # Only once there was a refresh: every value shown is a real one, never null.
+            **({"last_refreshed": self.last_refreshed} if self.last_refreshed else {}),
         }
 
 

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.documents import ArticleRecord, Chunk, DateRange, SearchFilter
-from qa.results import AnswerResult, DeletedArticle, IndexStats, IngestReport, Retrieval, SearchScope
+from qa.errors import UserError
+from qa.results import (
+    AnswerResult,
+    DeletedArticle,
+    IndexStats,
+    IngestReport,
+    Retrieval,
+    SearchScope,
+    Source,
+)
 from qa.settings import Settings
 
 if TYPE_CHECKING:
@@ -145,11 +154,48 @@ class NewsDesk:
         return focus.period is not None or focus.latest
 
     # -- the index --------------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], *, progress: bool = True) -> IngestReport:
-        """Index the articles under `paths`: added, unchanged, replaced and rejected, with reasons."""
+    def ingest(self, sources: Iterable[Path | str], *, progress: bool = True) -> IngestReport:
+        """Index the articles of `sources` (files, folders, article and feed URLs, feed files): added,
+        unchanged, replaced and rejected, with reasons."""
         from qa.indexing import ingest
 
-        return ingest(paths, self.settings, self._embedding, self._index, progress=progress)
+        return ingest(sources, self.settings, lambda: self._embedding, self._index, progress=progress)
+
+    # -- saved sources ----------------------------------------------------------------------------
+    def sources(self) -> list[Source]:
+        """The feeds and pages saved for `refresh`, in the order they were added."""
+        from qa.sources import SourceList
+
+        return SourceList(self.settings.sources_path).all()
+
+    def add_source(self, name: str, url: str) -> Source:
+        """Save a feed or page under `name` for `refresh` (nothing is fetched yet)."""
+        from qa.indexing import write_lock
+        from qa.sources import SourceList
+
+        with write_lock(self.settings):
+            return SourceList(self.settings.sources_path).add(name, url)
+
+    def remove_source(self, name: str) -> Source | None:
+        """Forget a saved source (its articles stay indexed); None when none has that name."""
+        from qa.indexing import write_lock
+        from qa.sources import SourceList
+
+        with write_lock(self.settings):
+            return SourceList(self.settings.sources_path).remove(name)
+
+    def refresh(self, *, progress: bool = True) -> IngestReport:
+        """Fetch every saved source once: what is new, changed, unchanged and failed."""
+        sources = self.sources()
+        if not sources:
+            raise UserError("no sources saved: add a feed with `qa sources add NAME URL` first")
+        return self.ingest([s.url for s in sources], progress=progress)
+
+    def last_refreshed(self) -> str | None:
+        """When pages or feeds were last fetched into the index (ISO time, UTC), if ever."""
+        from qa.sources import FetchState
+
+        return FetchState(self.settings.fetch_state_path).last_refreshed
 
     def delete(self, id_or_url: str) -> DeletedArticle | None:
         """Remove one article and all its chunks; None when no indexed article has that id or URL."""
@@ -191,6 +237,7 @@ class NewsDesk:
             chunk_overlap_tokens=config.get("chunk_overlap_tokens", self.settings.chunk_overlap_tokens),
             store=self._index.location,
             built=bool(config),
+            last_refreshed=self.last_refreshed(),
         )
 
     def scope(self, dates: DateRange | None = None) -> SearchScope:

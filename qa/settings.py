@@ -11,8 +11,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qa import __version__
+
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_LOCAL_LLM = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+DEFAULT_USER_AGENT = (
+    f"newsdesk-qa/{__version__} (news question answering; set QA_FETCH_USER_AGENT to add a contact)"
+)
 
 
 def _default_cache_dir() -> Path:
@@ -157,6 +162,26 @@ class Settings(BaseSettings):
     )
     model_cache_dir: Path = Field(default_factory=_default_cache_dir)
 
+    # --- fetching pages and feeds ----------------------------------------------------------------
+    fetch_allow_private: bool = Field(
+        False,
+        description="Allow requests to loopback, private and link-local addresses (tests, an intranet); "
+        "off, so that a URL typed into the web chat cannot reach the server's own network.",
+    )
+    fetch_timeout_s: float = Field(
+        20.0, gt=0, description="Seconds one page or feed may take, from connecting to its last byte."
+    )
+    fetch_max_bytes: int = Field(
+        5_000_000, ge=1000, description="Largest page or feed read, in bytes (after decompression)."
+    )
+    fetch_host_delay_s: float = Field(
+        1.0, ge=0, description="Seconds between two requests to the same host (politeness)."
+    )
+    fetch_respect_robots: bool = Field(True, description="Honour each site's robots.txt.")
+    fetch_user_agent: str = Field(
+        DEFAULT_USER_AGENT, min_length=1, description="The User-Agent sent with every request."
+    )
+
     # --- web -------------------------------------------------------------------------------------
     web_host: str = "127.0.0.1"
     web_port: int = 7860
@@ -189,6 +214,16 @@ class Settings(BaseSettings):
     def lock_path(self) -> Path:
         """The one-writer-at-a-time lock file."""
         return self.data_dir / "ingest.lock"
+
+    @property
+    def sources_path(self) -> Path:
+        """The saved feeds and pages `qa refresh` fetches (`qa sources add NAME URL`)."""
+        return self.data_dir / "sources.json"
+
+    @property
+    def fetch_state_path(self) -> Path:
+        """What each fetched URL returned last time (ETag, Last-Modified, article), and the last refresh."""
+        return self.data_dir / "fetch-state.json"
 
     @property
     def feedback_path(self) -> Path:

@@ -29,6 +29,17 @@ class Embedder(Protocol):
         ...
 
 
+def embedder_name(settings: Settings) -> str:
+    """The name the embedder the settings ask for will have (what an index records), without loading it."""
+    match settings.embedding_backend:
+        case "sentence-transformers":
+            return settings.embedding_model
+        case "fake":
+            from qa.embedding.fake import FAKE_EMBEDDER_NAME
+
+            return FAKE_EMBEDDER_NAME
+
+
 def create_embedder(settings: Settings) -> Embedder:
     """Build the embedder the settings ask for; heavy libraries are imported only on that path."""
     match settings.embedding_backend:

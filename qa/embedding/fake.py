@@ -9,12 +9,14 @@ from collections.abc import Sequence
 
 from qa.text.words import tokens
 
+FAKE_EMBEDDER_NAME = "fake-hashing-embedder"
+
 
 class FakeEmbedder:
     """FAKE for unit tests: hashed bag-of-words vectors, so texts sharing words are similar. Not a model."""
 
     def __init__(self, dimension: int = 256, max_tokens: int = 254) -> None:
-        self.name = "fake-hashing-embedder"
+        self.name = FAKE_EMBEDDER_NAME
         self.dimension = dimension
         self.max_tokens = max_tokens
         self.calls = 0  # texts embedded so far: lets tests prove that nothing was re-embedded

@@ -19,19 +19,25 @@ log = logging.getLogger(__name__)
 
 def load_html(path: Path, data: bytes) -> LoadResult:
     """An HTML page: one article with its title, canonical URL, date, authors and outlet."""
+    yield from extract_html(str(path), data)
+
+
+def extract_html(origin: str, data: bytes, base_url: str | None = None) -> LoadResult:
+    """The article of an HTML page read from `origin` (a file, or a URL fetched from `base_url`), or why
+    there is none."""
     import trafilatura
     from trafilatura.utils import load_html as parse_html
 
     with quiet_library_logs("trafilatura"):
         tree = parse_html(data)
     if tree is None:
-        yield Rejected(str(path), "not parseable as HTML")
+        yield Rejected(origin, "not parseable as HTML")
         return
     # Read before extraction, which may prune the tree it is given.
-    canonical = _canonical_link(tree)
+    canonical = _canonical_link(tree, base_url)
     hidden = _drop_hidden_elements(tree)
     if hidden:
-        log.info("%s: %d hidden element(s) left out", path, hidden)
+        log.info("%s: %d hidden element(s) left out", origin, hidden)
     # htmldate's extensive search guesses a date from any date in the body text (often an event
     # date, not the publication date); markup, JSON-LD and URL dates only are more trustworthy.
     date_params = {
@@ -48,16 +54,16 @@ def load_html(path: Path, data: bytes) -> LoadResult:
             date_extraction_params=date_params,
         )
     if doc is None or isinstance(doc, dict):
-        yield Rejected(str(path), "no extractable article text in HTML")
+        yield Rejected(origin, "no extractable article text in HTML")
         return
     title = clean_str(doc.title)
     text = _html_body_text(doc.body, doc.text or "", title)
     if not text.strip():
-        yield Rejected(str(path), "no extractable article text in HTML")
+        yield Rejected(origin, "no extractable article text in HTML")
         return
     yield RawArticle(
         text=text,
-        origin=str(path),
+        origin=origin,
         title=title,
         url=canonical or clean_str(doc.url),
         published=iso_date(doc.date),
@@ -119,8 +125,9 @@ def _drop_hidden_elements(tree: Any) -> int:
     return len(doomed)
 
 
-def _canonical_link(tree: Any) -> str | None:
-    """The page's <link rel="canonical">, made absolute; trafilatura prefers og:url over it."""
+def _canonical_link(tree: Any, base_url: str | None = None) -> str | None:
+    """The page's <link rel="canonical">, made absolute (against og:url, else the page's own URL when it
+    was fetched); trafilatura prefers og:url over it."""
     from urllib.parse import urljoin
 
     og_url = next((m.get("content", "").strip() for m in tree.iterfind(".//meta[@property='og:url']")), "")
@@ -130,8 +137,8 @@ def _canonical_link(tree: Any) -> str | None:
         href = link.get("href", "").strip()
         if href.startswith("//"):
             href = "https:" + href
-        elif og_url and not re.match(r"^[a-z][a-z0-9+.-]*://", href, re.IGNORECASE):
-            href = urljoin(og_url, href)  # a relative canonical link, resolved against og:url
+        elif (og_url or base_url) and not re.match(r"^[a-z][a-z0-9+.-]*://", href, re.IGNORECASE):
+            href = urljoin(og_url or base_url or "", href)  # a relative canonical link
         if re.match(r"^https?://", href, re.IGNORECASE):
             return href
     return None

@@ -43,6 +43,8 @@ class _ChatTab:
 class _ArticlesTab:
     files: Any
     ingest: Any
+    url: Any
+    add_url: Any
     results: Any
     search: Any
     library: Any
@@ -138,6 +140,14 @@ def _articles_tab() -> _ArticlesTab:
         elem_id="nd-files",
     )
     ingest = gr.Button("Add to the index", variant="primary", elem_id="nd-ingest")
+    with gr.Row():
+        url = gr.Textbox(
+            label="Or an article page or a feed, by URL",
+            placeholder="https://example.com/news/story.html or https://example.com/feed.xml",
+            elem_id="nd-url",
+            scale=5,
+        )
+        add_url = gr.Button("Add URL or feed", elem_id="nd-add-url", scale=1, min_width=160)
     results = gr.HTML("", elem_id="nd-results", js_on_load=None)
     gr.Markdown("### Indexed articles")
     search = gr.Textbox(
@@ -150,7 +160,7 @@ def _articles_tab() -> _ArticlesTab:
         )
         delete = gr.Button("Delete", variant="stop", elem_id="nd-delete", scale=1)
     delete_status = gr.HTML("", elem_id="nd-delete-status", js_on_load=None)
-    return _ArticlesTab(files, ingest, results, search, library, picker, delete, delete_status)
+    return _ArticlesTab(files, ingest, url, add_url, results, search, library, picker, delete, delete_status)
 
 
 def _wire_chat(web: WebApp, chat: _ChatTab, sources: Any, turns: Any) -> None:
@@ -175,6 +185,13 @@ def _wire_articles(web: WebApp, tab: _ArticlesTab, header: Any) -> None:
         [tab.results, tab.library, tab.picker, header],
         concurrency_id=_CONCURRENCY_ID,
     )
+    for trigger in (tab.add_url.click, tab.url.submit):
+        trigger(
+            web.add_url,
+            [tab.url, tab.search],
+            [tab.results, tab.library, tab.picker, header, tab.url],
+            concurrency_id=_CONCURRENCY_ID,
+        )
     tab.search.change(web.library, [tab.search], [tab.library, tab.picker], show_progress="hidden")
     tab.delete.click(
         web.delete,

@@ -52,7 +52,9 @@ class WebApp:
     def header(self) -> str:
         """The header with current counts."""
         stats = self.desk.stats()
-        return render_header(self.llm_label, stats.embedding_model, stats.articles, stats.chunks)
+        return render_header(
+            self.llm_label, stats.embedding_model, stats.articles, stats.chunks, stats.last_refreshed
+        )
 
     def library(self, query: str) -> tuple[str, Any]:
         """The library table and the delete picker, filtered by `query`."""
@@ -167,6 +169,27 @@ class WebApp:
         table, picker = self.library(query)
         results = render_outcomes(outcomes) or status_line("Choose files first.")
         return results, table, picker, self.header()
+
+    def add_url(self, url: str, query: str) -> tuple[str, str, Any, str, str]:
+        """Fetch an article page or a feed (its entries' pages) into the index; the URL box is emptied
+        when it went in."""
+        url = (url or "").strip()
+        if not url:
+            results = status_line("Type the URL of an article page or a feed first.")
+        elif not url.lower().startswith(("http://", "https://")):
+            results = status_line("Only http:// and https:// URLs can be added.")
+        else:
+            try:
+                outcome = file_outcome(url, self.desk.ingest([url], progress=False))
+            except UserError as exc:  # a busy index, a lost Chroma server: said as is
+                outcome = FileOutcome(url, "rejected", str(exc))
+            except Exception as exc:  # the page must stay usable after a failure
+                log.exception("adding %s failed", url)
+                outcome = FileOutcome(url, "rejected", f"{type(exc).__name__}: {exc}")
+            results = render_outcomes([outcome])
+            url = url if outcome.outcome == "rejected" else ""
+        header, table, picker = self.refresh(query)
+        return results, table, picker, header, url
 
     def delete(self, article_id: str | None, query: str) -> tuple[str, str, Any, str]:
         """Remove the chosen article and every chunk of it."""

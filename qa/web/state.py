@@ -55,6 +55,10 @@ def file_outcome(name: str, report: IngestReport) -> FileOutcome:
         detail += f"; {plural(report.chunks_written, 'chunk')} written"
     if reasons:
         detail += f"; {plural(len(reasons), 'record')} rejected: " + "; ".join(dict.fromkeys(reasons))
+    if report.not_fetched:
+        detail += f"; {len(report.not_fetched)} not fetched again (unchanged since the last fetch)"
+    if report.notes:
+        detail += "; " + "; ".join(f"{n.origin}: {n.text}" for n in report.notes)
     return FileOutcome(name, outcome, detail)
 
 

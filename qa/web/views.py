@@ -227,9 +227,26 @@ def render_sources_panel(turns: Sequence[Turn], threshold: float) -> str:
     return _render("sources_panel", views)
 
 
-def render_header(llm_label: str, embedding_model: str, articles: int, chunks: int) -> str:
-    """The page header: which LLM and embedding model answer, and how much is indexed."""
-    return _render("header", llm_label, embedding_model, plural(articles, "article"), plural(chunks, "chunk"))
+def render_header(
+    llm_label: str, embedding_model: str, articles: int, chunks: int, last_refreshed: str | None = None
+) -> str:
+    """The page header: which LLM and embedding model answer, how much is indexed, and when pages and
+    feeds were last fetched into it."""
+    refreshed = f"refreshed {_when(last_refreshed)}" if last_refreshed else "not refreshed from the web yet"
+    return _render(
+        "header", llm_label, embedding_model, plural(articles, "article"), plural(chunks, "chunk"), refreshed
+    )
+
+
+def _when(iso_time: str) -> str:
+    """`2024-05-01T12:03:04Z` as `2024-05-01 12:03 UTC`."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(iso_time.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return iso_time
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def render_library(records: Sequence[ArticleRecord], total: int) -> str:

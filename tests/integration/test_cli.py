@@ -31,7 +31,7 @@ def qa(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subproc
 def test_help_is_instant_and_lists_every_command(tmp_path: Path) -> None:
     done = qa("--help", data_dir=tmp_path)
     assert done.returncode == 0
-    for command in ("ingest", "ask", "list", "stats", "delete", "reset", "serve", "eval"):
+    for command in "ingest sources refresh ask list stats delete reset serve eval".split():
         assert command in done.stdout
 
 
@@ -153,3 +153,58 @@ def test_sigkill_mid_ingest_leaves_no_duplicates_or_orphans(tmp_path: Path) -> N
     after_kills, clean_index = index(killed), index(clean)
     assert after_kills == clean_index  # same articles, same chunks each, no orphan chunk counted
     assert clean_index[1] == sum(chunks for _, chunks, _ in clean_index[0])
+
+
+def test_sources_add_list_refresh_and_refresh_every_until_ctrl_c(tmp_path: Path) -> None:
+    from tests.newsserver import Route, article_page, news_server, rfc2822, rss_feed
+
+    data = tmp_path / "data"
+    env = {"QA_EMBEDDING_BACKEND": "fake", "QA_FETCH_ALLOW_PRIVATE": "true", "QA_FETCH_HOST_DELAY_S": "0"}
+    with news_server() as site:
+        words = "The harbour ferry resumes its night crossings next month, the operator said on Monday."
+        site.routes["/news/ferry.html"] = Route(article_page("Night ferry returns", [words, words]))
+        stories = (("Night ferry returns", "/news/ferry.html", 4), ("Gone", "/news/gone.html", 5))
+        entries = [{"title": t, "link": site.url(p), "date": rfc2822(2024, 3, d)} for t, p, d in stories]
+        site.routes["/feed.xml"] = Route(rss_feed(entries), "application/rss+xml", etag=True)
+
+        added = qa("sources", "add", "harbour", site.url("/feed.xml"), data_dir=data, env=env)
+        assert added.returncode == 0 and "saved harbour" in added.stdout, added.stderr
+        listed = qa("sources", "list", data_dir=data, env=env)
+        assert f"harbour  {site.url('/feed.xml')}" in listed.stdout
+
+        first = qa("refresh", "--quiet", data_dir=data, env=env)
+        assert first.returncode == 3, first.stderr  # one entry failed: exit 3, like `qa ingest`
+        assert "new 1, changed 0, unchanged 0, failed 1" in first.stdout
+        assert f"new      Night ferry returns  {site.url('/news/ferry.html')}" in first.stdout
+        assert f"failed   {site.url('/news/gone.html')}: HTTP 404 Not Found" in first.stdout
+
+        site.routes["/feed.xml"] = Route(rss_feed(entries[:1]), "application/rss+xml", etag=True)
+        site.clear()
+        second = qa("refresh", "--quiet", data_dir=data, env=env)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "new 0, changed 0, unchanged 1 (1 not fetched again), failed 0" in second.stdout
+        assert site.pages() == ["/feed.xml"]
+        stats = json.loads(qa("stats", "--json", data_dir=data, env=env).stdout)
+        assert stats["articles"] == 1 and stats["last_refreshed"]
+
+        command = [sys.executable, "-m", "qa", "refresh", "--every", "1h", "--quiet"]
+        every_env = {**os.environ, "QA_DATA_DIR": str(data), "QA_COLLECTION": "cli-test", **env}
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=every_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert process.stderr is not None
+        seen = []
+        while not any("next refresh in 1h; Ctrl-C stops" in line for line in seen):
+            line = process.stderr.readline()
+            assert line, "".join(seen)  # the process ended before its first refresh was done
+            seen.append(line)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        assert "stopped; what was fully written is kept" in err
+        assert "unchanged 1 (1 not fetched again)" in out
+
+        removed = qa("sources", "remove", "harbour", data_dir=data, env=env)
+        assert removed.returncode == 0 and "its articles stay indexed" in removed.stdout
+        nothing = qa("refresh", data_dir=data, env=env)
+        assert nothing.returncode == 1 and "qa sources add NAME URL" in nothing.stderr

@@ -15,8 +15,9 @@ import pytest
 
 from qa.embedding.fake import FakeEmbedder
 from qa.errors import IndexBusyError, IndexMismatchError
-from qa.indexing import write_lock
+from qa.indexing import ingest, write_lock
 from qa.service import NewsDesk
+from qa.settings import Settings
 from qa.store.memory import InMemoryStore
 
 pytestmark = pytest.mark.unit
@@ -60,6 +61,25 @@ def test_reingest_of_unchanged_articles_embeds_nothing(make_desk: MakeDesk, corp
     assert second.added == [] and second.replaced == [] and len(second.unchanged) == 3
     assert embedder.calls == calls, "nothing may be re-embedded"
     assert desk.stats().chunks == chunks
+
+
+def test_an_unchanged_corpus_is_checked_without_loading_the_embedding_model(
+    make_settings: Callable[..., Settings], corpus: Path
+) -> None:
+    settings = make_settings(embedding_backend="fake", **INDEX)
+    store = InMemoryStore()
+    ingest([corpus], settings, FakeEmbedder, store, progress=False)
+
+    def no_model() -> FakeEmbedder:
+        raise AssertionError("the embedding model was loaded to re-ingest an unchanged corpus")
+
+    report = ingest([corpus], settings, no_model, store, progress=False)
+    assert len(report.unchanged) == 3 and not report.added and not report.replaced
+    # Other chunk settings still need the model to be checked, and are refused.
+    with pytest.raises(IndexMismatchError):
+        ingest(
+            [corpus], settings.model_copy(update={"chunk_tokens": 60}), FakeEmbedder, store, progress=False
+        )
 
 
 def test_changed_article_replaces_all_its_chunks(make_desk: MakeDesk, corpus: Path) -> None:

@@ -1,0 +1,282 @@
+"""Stage 1 for the web: article pages and feeds turned into `RawArticle`s (or `Rejected` ones).
+
+A URL is fetched (`web.Fetcher`), then read as a feed when it is one, else as an article page. Each feed
+entry's link is fetched and extracted like a page, with the entry's title, date and authors; when the
+page cannot be used, the entry's own summary stands in (its origin says "(feed summary)" and the report
+notes why), unless a full article from that page is already indexed. What each URL gave is remembered
+(`qa.sources.FetchState`) once its article is in the index: an entry the feed has not changed whose
+article is still indexed is not fetched again, and a page or feed whose validators still hold is a 304.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from qa.cleaning import MIN_TEXT_CHARS, canonical_url, without_tracking
+from qa.documents import Note, RawArticle, Rejected
+from qa.loaders.feeds import FeedEntry, FeedError, looks_like_feed, parse_feed
+from qa.loaders.html import extract_html
+from qa.loaders.urls import FetchError, is_web_url
+from qa.loaders.web import Fetcher, Page
+from qa.settings import Settings
+from qa.sources import FetchState, UrlState, now_utc
+
+log = logging.getLogger(__name__)
+
+FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
+HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Appended to the link: the origin of an article read from a feed's summary.
+SUMMARY_ORIGIN = " (feed summary)"
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def is_remote(source: Path | str) -> bool:
+    """Is this ingest source fetched (a URL, or a feed file whose entries link to pages)? Any `scheme://`
+    text counts as a URL, so that `ftp://…` is refused as a URL rather than looked for on disk."""
+    return _is_url(source) or Path(source).suffix.lower() in FEED_SUFFIXES
+
+
+def _is_url(source: Path | str) -> bool:
+    return isinstance(source, str) and _SCHEME.match(source.strip()) is not None
+
+
+@dataclass
+class Fetched:
+    """What fetching gave: items for the pipeline, what needed no fetch, notes, and what to remember."""
+
+    items: list[RawArticle | Rejected] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # ids of indexed articles not fetched again
+    not_fetched: list[str] = field(default_factory=list)  # their URLs
+    notes: list[Note] = field(default_factory=list)
+    states: dict[str, tuple[str, UrlState]] = field(default_factory=dict)  # origin -> (URL, its state)
+    feeds: dict[str, UrlState] = field(default_factory=dict)  # feed URL -> validators and entry links
+
+    def commit(self, indexed: Mapping[str, str], path: Path) -> None:
+        """Remember what the URLs gave, once their articles are indexed (`indexed`: origin -> article id);
+        a URL whose article was rejected is fetched again next time."""
+        updates = {
+            url: replace(state, article_id=indexed[origin])
+            for origin, (url, state) in self.states.items()
+            if origin in indexed
+        }
+        done = {canonical_url(u) for u in [*updates, *self.not_fetched]}
+        for url, feed in self.feeds.items():
+            complete = all(canonical_url(link) in done for link in feed.entries or ())
+            # A feed with a failed entry is fetched whole next time, so that the entry is tried again.
+            updates[url] = feed if complete else replace(feed, etag=None, last_modified=None)
+        FetchState.update(path, updates)
+
+
+def fetch_sources(
+    sources: Iterable[Path | str],
+    settings: Settings,
+    indexed: Callable[[str], bool],
+    *,
+    progress: bool = True,
+) -> Fetched:
+    """Fetch every URL and read every feed file of `sources`; `indexed(article_id)` says whether an
+    article is in the index (an unchanged entry of one that is, is not fetched again)."""
+    import sys
+
+    from tqdm import tqdm
+
+    with (
+        tqdm(desc="Fetching", unit="page", disable=not progress, file=sys.stderr) as bar,
+        _Collector(settings, FetchState(settings.fetch_state_path), indexed, bar.update) as collector,
+    ):
+        seen: set[str] = set()
+        for source in sources:
+            key = canonical_url(source) if isinstance(source, str) else str(Path(source).resolve())
+            if key in seen:
+                continue  # the same page under two spellings (tracking parameters): fetched once
+            seen.add(key)
+            if isinstance(source, str) and _is_url(source):
+                collector.url(source.strip())
+            else:
+                collector.feed_file(Path(source))
+        return collector.out
+
+
+class _Collector:
+    def __init__(
+        self,
+        settings: Settings,
+        state: FetchState,
+        indexed: Callable[[str], bool],
+        tick: Callable[[], object],
+    ) -> None:
+        self.fetcher = Fetcher(settings)
+        self.state = state
+        self.indexed = indexed
+        self.tick = tick
+        self.out = Fetched()
+        self._entries: set[str] = set()  # entry links handled in this run (feeds may share entries)
+
+    def __enter__(self) -> _Collector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fetcher.close()
+
+    def _get(self, url: str, known: UrlState | None = None) -> Page:
+        """Fetch `url`, conditionally when `known` validators are for an article still indexed."""
+        self.tick()
+        log.info("fetching %s", url)
+        if known is None:
+            return self.fetcher.get(url)
+        return self.fetcher.get(url, etag=known.etag, last_modified=known.last_modified)
+
+    def url(self, url: str) -> None:
+        """A URL given to ingest or saved as a source: an article page or a feed."""
+        known = self.state.get(url)
+        try:
+            page = self._get(url, known if known is not None and self._current(known) else None)
+        except FetchError as exc:
+            self.out.items.append(Rejected(url, exc.reason))
+            return
+        if page.not_modified and known is not None:
+            for link in known.entries if known.entries is not None else (url,):
+                self._unchanged(link, self.state.get(link))
+        elif looks_like_feed(page.body, page.content_type):
+            self._feed(url, page.body, page)
+        elif _is_html(page):
+            try:
+                raw = self._article(url, page)
+            except FetchError as exc:
+                self.out.items.append(Rejected(url, exc.reason))
+                return
+            self._keep(raw, url, UrlState(etag=page.etag, last_modified=page.last_modified))
+        else:
+            kind = page.content_type or "not given"
+            self.out.items.append(Rejected(url, f"not an HTML page or a feed (content-type {kind})"))
+
+    def feed_file(self, path: Path) -> None:
+        """A feed saved as a file (.xml .rss .atom): its entries' pages are fetched."""
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            self.out.items.append(Rejected(str(path), f"cannot read file: {err.strerror or err}"))
+            return
+        self._feed(str(path), data, None)
+
+    def _current(self, known: UrlState) -> bool:
+        """Is everything this URL gave last time still indexed (so a 304 can stand for it)?"""
+        if known.entries is not None:
+            return all(self._indexed(self.state.get(link)) for link in known.entries)
+        return self._indexed(known)
+
+    def _indexed(self, known: UrlState | None) -> bool:
+        return known is not None and known.article_id is not None and self.indexed(known.article_id)
+
+    def _unchanged(self, link: str, known: UrlState | None) -> None:
+        if known is not None and known.article_id is not None:
+            self.out.unchanged.append(known.article_id)
+            self.out.not_fetched.append(link)
+
+    def _feed(self, origin: str, data: bytes, page: Page | None) -> None:
+        try:
+            feed = parse_feed(data, base_url=page.url if page else None)
+        except FeedError as exc:
+            self.out.items.append(Rejected(origin, f"feed could not be parsed: {exc}"))
+            return
+        links = []
+        for n, entry in enumerate(feed.entries, 1):
+            if not entry.link:
+                self.out.items.append(Rejected(f"{origin} entry {n}", "feed entry has no link"))
+                continue
+            links.append(entry.link)
+            if canonical_url(entry.link) not in self._entries:
+                self._entries.add(canonical_url(entry.link))
+                self._entry(entry.link, entry, feed.title)
+        if page is not None:
+            self.out.feeds[origin] = UrlState(
+                etag=page.etag, last_modified=page.last_modified, fetched_at=now_utc(), entries=tuple(links)
+            )
+
+    def _entry(self, link: str, entry: FeedEntry, outlet: str | None) -> None:
+        known = self.state.get(link)
+        # The full article of this page, indexed before (not one read from the feed's summary).
+        full = known if known is not None and not known.from_summary and self._indexed(known) else None
+        if full is not None and full.fingerprint == entry.fingerprint:
+            self._unchanged(link, full)
+            return
+        try:
+            page = self._get(link)
+            raw = self._article(link, page, entry, outlet)
+        except FetchError as exc:
+            self._from_summary(link, entry, outlet, exc.reason, keep_indexed=full is not None)
+            return
+        state = UrlState(etag=page.etag, last_modified=page.last_modified, fingerprint=entry.fingerprint)
+        self._keep(raw, link, state)
+
+    def _from_summary(
+        self, link: str, entry: FeedEntry, outlet: str | None, reason: str, *, keep_indexed: bool
+    ) -> None:
+        """The entry's summary as the article's text, when the page cannot be used."""
+        if keep_indexed:  # a summary must not replace the full article indexed before
+            self.out.items.append(Rejected(link, f"{reason}; the article indexed before is kept"))
+            return
+        if len(entry.summary) < MIN_TEXT_CHARS:
+            self.out.items.append(Rejected(link, f"{reason}; the feed has no summary to use instead"))
+            return
+        raw = RawArticle(
+            text=entry.summary,
+            origin=link + SUMMARY_ORIGIN,
+            title=entry.title,
+            url=without_tracking(link),
+            published=entry.published,
+            authors=entry.authors,
+            source=outlet,
+            single_article_file=False,
+        )
+        note = f"text from the feed's summary: the page could not be used ({reason})"
+        self.out.notes.append(Note(link, note))
+        self._keep(raw, link, UrlState(fingerprint=entry.fingerprint, from_summary=True))
+
+    def _keep(self, raw: RawArticle, url: str, state: UrlState) -> None:
+        self.out.items.append(raw)
+        self.out.states[raw.origin] = (url, replace(state, fetched_at=now_utc()))
+
+    def _article(
+        self, origin: str, page: Page, entry: FeedEntry | None = None, outlet: str | None = None
+    ) -> RawArticle:
+        """The article of a fetched page, with what the feed entry says of it; FetchError when none."""
+        if not _is_html(page):
+            raise FetchError(f"not an HTML page (content-type {page.content_type or 'not given'})")
+        found = next(iter(extract_html(origin, page.body, base_url=page.url)))
+        if isinstance(found, Rejected):
+            raise FetchError(found.reason)
+        raw = replace(found, url=_identity(found.url, page.url), single_article_file=False)
+        if entry is not None:
+            # The feed's structured title, date and authors beat what extraction guesses from the page.
+            raw = replace(
+                raw,
+                title=entry.title or raw.title,
+                published=entry.published or raw.published,
+                authors=entry.authors or raw.authors,
+                source=raw.source or outlet,
+            )
+        return raw
+
+
+def _is_html(page: Page) -> bool:
+    if page.content_type in HTML_MEDIA_TYPES:
+        return True
+    head = page.body[:1024].lstrip().lower()
+    return not page.content_type and head.startswith((b"<!doctype html", b"<html"))
+
+
+def _identity(claimed: str | None, fetched: str) -> str:
+    """The article's URL: the page's canonical link when it names a page on the same host (a page may
+    not claim another site's article), else the URL it was fetched from; tracking parameters dropped."""
+    if claimed and is_web_url(claimed) and _host(claimed) == _host(fetched):
+        return without_tracking(claimed)
+    return without_tracking(fetched)
+
+
+def _host(url: str) -> str:
+    return canonical_url(url).split("://", 1)[-1].split("/", 1)[0]

@@ -1,0 +1,254 @@
+"""News from feeds and links, against a real HTTP server on a loopback port (`tests/newsserver.py`):
+article pages and feeds in, what is unchanged not fetched again, what fails reported with its reason
+and nothing indexed lost. FAKE embedder, in-memory store: what is under test is fetching and ingest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from qa.service import NewsDesk
+from tests.newsserver import NewsServer, Route, article_page, news_server, rfc2822, rss_feed
+
+pytestmark = pytest.mark.integration
+
+MakeDesk = Callable[..., NewsDesk]
+AUTHOR = "Ada Reporter"
+FETCH = {"fetch_allow_private": True, "fetch_host_delay_s": 0, "fetch_max_bytes": 50_000}
+STORIES = {
+    "bridge": (
+        "Council approves the harbour bridge",
+        [
+            "The city council voted on Tuesday to approve a new bridge across the harbour, ending a "
+            "decade-long debate about traffic in the old town.",
+            "The bridge will cost 40 million euros and is due to open in 2026, the mayor said.",
+        ],
+    ),
+    "ferry": (
+        "Night ferry returns to the islands",
+        [
+            "The night ferry to the northern islands resumes service next month after two years, the "
+            "operator announced on Wednesday.",
+            "Tickets go on sale on Friday and cost 12 euros for a single crossing.",
+        ],
+    ),
+    "tunnel": (
+        "Tunnel works delayed by flooding",
+        [
+            "Works on the rail tunnel under the river are delayed by three months after flooding in the "
+            "access shaft, engineers said.",
+            "The contractor expects to pump the shaft dry by the end of the month.",
+        ],
+    ),
+}
+
+
+def _entries(server: NewsServer) -> list[dict[str, str]]:
+    links = {
+        "bridge": server.url("/news/bridge.html"),
+        "ferry": server.url("/news/ferry.html?utm_source=rss&utm_medium=feed"),
+        "tunnel": server.url("/news/tunnel.html"),
+    }
+    return [
+        {"title": STORIES[slug][0], "link": links[slug], "date": rfc2822(2024, 3, day), "author": AUTHOR}
+        for day, slug in enumerate(STORIES, 1)
+    ]
+
+
+@pytest.fixture
+def site() -> Iterator[NewsServer]:
+    """The Harbour Times: three stories and their feed, robots.txt, and broken pages of every kind."""
+    with news_server() as server:
+        for slug, (title, paragraphs) in STORIES.items():
+            server.routes[f"/news/{slug}.html"] = Route(article_page(title, paragraphs))
+        server.routes["/feed.xml"] = Route(rss_feed(_entries(server)), "application/rss+xml", etag=True)
+        server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        server.routes["/report.pdf"] = Route(b"%PDF-1.4\n%binary", "application/pdf")
+        server.routes["/huge.html"] = Route(article_page("Huge", ["word " * 30_000]))
+        server.routes["/loop-a"] = Route(status=302, headers={"Location": "/loop-b"})
+        server.routes["/loop-b"] = Route(status=302, headers={"Location": "/loop-a"})
+        server.routes["/broken.xml"] = Route(b"<rss><channel><item><title>cut sh", "application/rss+xml")
+        server.routes["/private/memo.html"] = Route(article_page("Memo", ["Internal memo text " * 10]))
+        yield server
+
+
+def test_a_feed_becomes_articles_with_titles_dates_authors_and_links(
+    make_desk: MakeDesk, site: NewsServer
+) -> None:
+    desk = make_desk(**FETCH)
+    report = desk.ingest([site.url("/feed.xml")], progress=False)
+    assert len(report.added) == 3 and not report.rejected, report.summary()
+    articles = {a.title: a for a in desk.list_articles()}
+    assert set(articles) == {title for title, _ in STORIES.values()}
+    bridge = articles["Council approves the harbour bridge"]
+    assert bridge.url == site.url("/news/bridge.html")
+    assert bridge.published == "2024-03-01"
+    assert bridge.authors == ("Ada Reporter",)
+    assert bridge.source == "Harbour Times"
+    # The link the feed gave carried tracking parameters: the article keeps the clean one.
+    assert articles["Night ferry returns to the islands"].url == site.url("/news/ferry.html")
+    chunks = [c.text for c in desk.indexed_chunks()]
+    assert any("40 million euros" in text for text in chunks)
+    assert not any("Copyright" in text or text == "Home" for text in chunks)
+    assert desk.stats().last_refreshed is not None
+
+
+def test_answers_cite_the_original_url(make_desk: MakeDesk, site: NewsServer) -> None:
+    desk = make_desk(**FETCH)
+    desk.ingest([site.url("/feed.xml")], progress=False)
+    result = desk.ask("How much will the harbour bridge cost?")
+    assert result.citations, result.answer
+    assert result.citations[0].url == site.url("/news/bridge.html")
+
+
+def test_a_second_refresh_fetches_nothing_unchanged(make_desk: MakeDesk, site: NewsServer) -> None:
+    desk = make_desk(**FETCH)
+    desk.ingest([site.url("/feed.xml")], progress=False)
+    site.clear()
+    again = desk.ingest([site.url("/feed.xml")], progress=False)
+    assert again.added == [] and again.replaced == [] and len(again.unchanged) == 3
+    assert len(again.not_fetched) == 3
+    # One conditional request for the feed, answered 304; no page fetched again.
+    (hit,) = [hit for hit in site.hits if hit.path != "/robots.txt"]
+    assert hit.path == "/feed.xml" and hit.status == 304 and hit.headers["if-none-match"]
+
+    # A server that ignores validators: the whole feed comes back, but its unchanged entries are
+    # still not fetched again.
+    site.routes["/feed.xml"].etag = False
+    site.clear()
+    third = desk.ingest([site.url("/feed.xml")], progress=False)
+    assert len(third.unchanged) == 3 and site.pages() == ["/feed.xml"]
+
+
+def test_an_updated_entry_replaces_its_article(make_desk: MakeDesk, site: NewsServer) -> None:
+    desk = make_desk(**FETCH)
+    desk.ingest([site.url("/feed.xml")], progress=False)
+    before = {a.title: a.id for a in desk.list_articles()}
+
+    title, paragraphs = STORIES["tunnel"]
+    update = paragraphs + ["Update: the shaft is dry again and works resume on Monday, engineers said."]
+    site.routes["/news/tunnel.html"] = Route(article_page(title, update))
+    entries = _entries(site)
+    entries[2]["date"] = rfc2822(2024, 3, 9)  # the feed dates the update
+    site.routes["/feed.xml"] = Route(rss_feed(entries), "application/rss+xml", etag=True)
+    site.clear()
+
+    report = desk.ingest([site.url("/feed.xml")], progress=False)
+    assert report.replaced == [before[title]] and report.added == [] and len(report.unchanged) == 2
+    assert site.pages() == ["/feed.xml", "/news/tunnel.html"]  # only the updated entry's page
+    article = desk.get_article(before[title])
+    assert article is not None and article.published == "2024-03-09"
+    assert any("works resume on Monday" in c.text for c in desk.indexed_chunks())
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/broken.xml", "feed could not be parsed: "),
+        ("/missing.html", "HTTP 404 Not Found"),
+        ("/report.pdf", "not an HTML page or a feed (content-type application/pdf)"),
+        ("/huge.html", "page larger than 50,000 bytes (QA_FETCH_MAX_BYTES)"),
+        ("/loop-a", "redirect loop: "),
+        ("/private/memo.html", "disallowed by robots.txt"),
+    ],
+)
+def test_each_failure_has_its_reason_and_loses_nothing(
+    make_desk: MakeDesk, site: NewsServer, path: str, reason: str
+) -> None:
+    desk = make_desk(**FETCH)
+    desk.ingest([site.url("/feed.xml")], progress=False)
+    indexed = desk.stats()
+
+    report = desk.ingest([site.url(path), site.url("/news/bridge.html")], progress=False)
+    (rejected,) = report.rejected
+    assert rejected.origin == site.url(path) and rejected.reason.startswith(reason), rejected.reason
+    assert report.indexed == 1  # the other URL of the same run went through
+    after = desk.stats()
+    assert (after.articles, after.chunks) == (indexed.articles, indexed.chunks)
+
+
+def test_a_failing_entry_page_is_reported_and_the_article_indexed_before_is_kept(
+    make_desk: MakeDesk, site: NewsServer
+) -> None:
+    desk = make_desk(**FETCH)
+    desk.ingest([site.url("/feed.xml")], progress=False)
+    ferry = next(a for a in desk.list_articles() if a.title.startswith("Night ferry"))
+    entries = _entries(site)
+    entries[1]["date"] = rfc2822(2024, 3, 20)  # the entry changes, and its page is gone
+    entries[1]["summary"] = "<p>The ferry will not return after all, the operator said on Friday.</p>"
+    site.routes["/feed.xml"] = Route(rss_feed(entries), "application/rss+xml", etag=True)
+    site.routes["/news/ferry.html"] = Route(b"gone", "text/plain", 404)
+
+    report = desk.ingest([site.url("/feed.xml")], progress=False)
+    (rejected,) = report.rejected
+    assert rejected.reason == "HTTP 404 Not Found; the article indexed before is kept"
+    kept = desk.get_article(ferry.id)
+    assert kept is not None and kept.content_hash == ferry.content_hash
+
+
+def test_the_feed_summary_stands_in_for_a_page_that_cannot_be_fetched(
+    make_desk: MakeDesk, site: NewsServer
+) -> None:
+    summary = "<p>Fishermen protest new quotas at the harbour, blocking the <b>quay</b> for hours.</p>"
+    entry = {"title": "Fishermen protest quotas", "link": site.url("/news/quotas.html"),
+             "date": rfc2822(2024, 3, 5), "summary": summary}  # fmt: skip
+    site.routes["/summaries.xml"] = Route(rss_feed([entry]), "application/rss+xml")
+    desk = make_desk(**FETCH)
+    report = desk.ingest([site.url("/summaries.xml")], progress=False)
+    assert len(report.added) == 1, report.summary()
+    (note,) = report.notes
+    assert note.origin == entry["link"] and "feed's summary" in note.text and "HTTP 404" in note.text
+    article = desk.get_article(report.added[0])
+    assert article is not None and article.origin.endswith("(feed summary)")
+    assert article.url == entry["link"] and article.published == "2024-03-05"
+    assert [c.text for c in desk.indexed_chunks()] == [
+        "Fishermen protest new quotas at the harbour, blocking the quay for hours."
+    ]
+
+    # Once the page is there, the next refresh fetches it and the full article replaces the summary.
+    full = ["Dozens of fishing boats blocked the quay on Tuesday. " * 3]
+    site.routes["/news/quotas.html"] = Route(article_page("Fishermen protest quotas", full))
+    again = desk.ingest([site.url("/summaries.xml")], progress=False)
+    assert again.replaced == report.added and not again.notes
+
+
+def test_one_story_under_two_urls_is_one_article(make_desk: MakeDesk, site: NewsServer) -> None:
+    desk = make_desk(**FETCH)
+    first = site.url("/news/bridge.html?utm_source=newsletter&utm_campaign=spring")
+    second = site.url("/news/bridge.html?utm_source=twitter&fbclid=abc123")
+    report = desk.ingest([first, second], progress=False)
+    assert len(report.added) == 1 and not report.rejected
+    assert site.paths().count("/news/bridge.html?utm_source=newsletter&utm_campaign=spring") == 1
+    assert not any("twitter" in path for path in site.paths())  # the same page: fetched once
+
+    later = desk.ingest([second], progress=False)
+    assert later.unchanged == report.added and desk.stats().articles == 1
+    (article,) = desk.list_articles()
+    assert article.url == site.url("/news/bridge.html")
+
+
+def test_a_canonical_link_on_the_same_site_is_the_identity(make_desk: MakeDesk, site: NewsServer) -> None:
+    title, paragraphs = STORIES["bridge"]
+    site.routes["/amp/bridge"] = Route(article_page(title, paragraphs, canonical="/news/bridge.html"))
+    site.routes["/elsewhere"] = Route(
+        article_page(title, paragraphs, canonical="https://other.example/news/bridge.html")
+    )
+    desk = make_desk(**FETCH)
+    desk.ingest([site.url("/news/bridge.html")], progress=False)
+    same = desk.ingest([site.url("/amp/bridge")], progress=False)
+    assert same.unchanged and desk.stats().articles == 1
+    # A page may not claim another site's article: it is its own.
+    other = desk.ingest([site.url("/elsewhere")], progress=False)
+    assert other.added and desk.get_article(other.added[0]).url == site.url("/elsewhere")  # type: ignore[union-attr]
+
+
+def test_a_private_address_is_refused_by_default(make_desk: MakeDesk, site: NewsServer) -> None:
+    desk = make_desk(fetch_host_delay_s=0)  # QA_FETCH_ALLOW_PRIVATE unset
+    report = desk.ingest([site.url("/news/bridge.html"), "http://localhost:9/x"], progress=False)
+    reasons = [r.reason for r in report.rejected]
+    hint = "(set QA_FETCH_ALLOW_PRIVATE=true to allow)"
+    assert reasons[0] == f"refused: 127.0.0.1 is a loopback address {hint}"
+    assert reasons[1].startswith("refused: localhost resolves to loopback address")
+    assert site.hits == []  # not one request reached the server
+    assert desk.stats().articles == 0
