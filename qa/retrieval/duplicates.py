@@ -21,15 +21,21 @@ T = TypeVar("T")
 
 def shingles(text: str) -> frozenset[int]:
     """Hashes of the text's overlapping 5-word runs (the whole text when it is shorter)."""
-    words = np.array([hash(word) for word in tokens(text)], dtype=np.int64)
-    if len(words) <= SHINGLE_WORDS:
-        return frozenset({hash(tuple(words.tolist()))}) if len(words) else frozenset()
+    return frozenset(_shingle_array(text).tolist())
+
+
+def _shingle_array(text: str) -> np.ndarray:
+    """`shingles` as a numpy array of distinct hashes."""
+    words = tokens(text)
+    hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+    if len(hashes) <= SHINGLE_WORDS:
+        return np.array([hash(tuple(hashes.tolist()))] if len(hashes) else [], dtype=np.int64)
     # A polynomial hash of every run at once (int64 arithmetic wraps around, which hashing allows).
-    count = len(words) - SHINGLE_WORDS + 1
-    runs = words[:count].copy()
+    count = len(hashes) - SHINGLE_WORDS + 1
+    runs = hashes[:count].copy()
     for offset in range(1, SHINGLE_WORDS):
-        runs = runs * 1_000_003 + words[offset : offset + count]
-    return frozenset(runs.tolist())
+        runs = runs * 1_000_003 + hashes[offset : offset + count]
+    return np.unique(runs)
 
 
 def containment(a: frozenset[int], b: frozenset[int]) -> float:
@@ -42,19 +48,23 @@ def containment(a: frozenset[int], b: frozenset[int]) -> float:
 
 def drop_near_duplicates(items: Sequence[T], text_of: Callable[[T], str], threshold: float) -> list[T]:
     """`items` in order without those that repeat an earlier kept one (containment >= `threshold`)."""
+    runs = [_shingle_array(text_of(item)) for item in items]
+    # Only runs that two or more passages have can make one a copy of another: find those in one numpy
+    # pass, so the Python loop below looks at a few shared runs instead of every run of every passage.
+    every = np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
+    values, counts = np.unique(every, return_counts=True)
+    repeated = values[counts > 1]
     kept: list[T] = []
     sizes: list[int] = []
-    # Each 5-word run points at the first kept passage that has it: a copy's runs point at its original,
-    # so one pass per passage finds it, with no pairwise comparisons and no per-run lists (a query's
-    # thousands of small lists would keep Python's garbage collector busy for hundreds of milliseconds).
+    # Each shared run points at the first kept passage that has it: a copy's runs point at its original.
     first_holder: dict[int, int] = {}
-    for item in items:
-        own = shingles(text_of(item))
-        shared = Counter(first_holder[s] for s in own if s in first_holder)
+    for item, own in zip(items, runs, strict=True):
+        shared_runs = own[np.isin(own, repeated, assume_unique=True)].tolist()
+        shared = Counter(first_holder[s] for s in shared_runs if s in first_holder)
         if any(count / min(len(own), sizes[index]) >= threshold for index, count in shared.items()):
             continue
-        for shingle in own:
-            first_holder.setdefault(shingle, len(kept))
+        for run in shared_runs:
+            first_holder.setdefault(run, len(kept))
         kept.append(item)
         sizes.append(len(own))
     return kept
