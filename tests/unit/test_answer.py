@@ -13,7 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from qa.answer.citations import CitationFilter, SourceMatcher
 from qa.answer.evidence import Source, gather_evidence
-from qa.answer.prompt import format_sources, is_abstention
+from qa.answer.prompt import INSTRUCTIONS, format_sources, is_abstention
 from qa.answer.support import key_words, supports
 from qa.documents import ArticleInfo, Chunk, ScoredChunk
 from qa.embedding.fake import FakeEmbedder
@@ -286,7 +286,9 @@ def test_a_claim_joining_two_sentences_of_its_source_is_kept_and_its_quote_flagg
     make_desk: MakeDesk, tmp_path: Path
 ) -> None:
     text = "Storm Elliott cuts power\n\nStorm Elliott cut power to 1.5 million homes. Duke Energy said so."
-    desk = _story_desk(make_desk, tmp_path, "Duke Energy said 1.5 million homes lost power [1].", text)
+    reply = "Duke Energy said 1.5 million homes lost power [1]."
+    # The model reads the sentence after the evidence sentence too: the claim joins both.
+    desk = _story_desk(make_desk, tmp_path, reply, text, evidence_next_sentence=True)
     result = desk.ask("How many homes lost power in Storm Elliott?")
     assert not result.abstained  # every name and number is in what the model read from source [1]
     citation = result.citations[0]
@@ -319,7 +321,8 @@ def test_the_prompt_gives_the_reference_date_and_dated_sources(make_desk: MakeDe
     chat = desk._answers._backend.chat_model  # the FAKE chat model given above
     assert isinstance(chat, PromptRecordingChat)
     prompt = chat.prompts[-1]
-    assert prompt.startswith("Today is Friday, 2023-01-06.")
+    assert prompt.startswith(INSTRUCTIONS)  # the same opening as the worked example: read from cache
+    assert "\n\nToday is Friday, 2023-01-06.\n\nSources:" in prompt
     assert "Storm Elliott cut power to 1.5 million homes on Tuesday" in prompt
 
 
