@@ -36,6 +36,9 @@ EMBED_BATCH_CHUNKS = 64  # chunks embedded per model call, across articles: smal
 # on store round trips (13 articles/s at 90k chunks with a free embedder); a crash loses at most this
 # much embedding work, and never leaves an article half-indexed (the store registers a batch last).
 WRITE_BATCH_CHUNKS = 512
+# Articles read, checked, chunked and embedded at a time: an ingest holds one window of text, chunks
+# and vectors, so its memory does not grow with the corpus (a 50 MB JSONL file of articles, say).
+INGEST_WINDOW_ARTICLES = 500
 REGISTRY_LOOKUP_BATCH = 500  # article ids looked up in the registry per call when checking what changed
 HEADLINE_TOKENS = 32  # word pieces of the headline embedded with each chunk (a longer one is cut)
 
@@ -157,51 +160,78 @@ def ingest(
         if remote
         else None
     )
-    with write_lock(settings):
+    with write_lock(settings), _Progress(progress) as bars:
         items = iter_raw_articles(paths, max_text_file_bytes=4 * settings.max_article_chars)
         if fetched is not None:
             items = itertools.chain(items, fetched.items)
-        articles = _read_articles(items, report, progress, settings.max_article_chars)
-        changed = _changed_articles(articles, store, report)
-        if changed or (articles and not _built_with(store.stored_config(), settings)):
-            model = embedder()
-            store.check_config(index_config(settings, model))  # other index settings: refused here
-            pending = _chunked(changed, chunking_config(settings, model), model, report)
-            _embed_and_write(pending, settings, model, store, report, progress)
+        built_with_settings = _built_with(store.stored_config(), settings)
+        model: Embedder | None = None
+        seen: set[str] = set()
+        origins: dict[str, str] = {}  # of fetched articles: what each URL gave
+        articles = _read_articles(items, report, bars, settings.max_article_chars)
+        for window in _windows(articles, INGEST_WINDOW_ARTICLES):
+            changed = _changed_articles(window, store, report, seen)
+            if model is None and (changed or not built_with_settings):
+                model = embedder()
+                store.check_config(index_config(settings, model))  # other index settings: refused here
+            if changed and model is not None:
+                pending = _chunked(changed, chunking_config(settings, model), model, report)
+                _embed_and_write(pending, settings, model, store, report, bars)
+            if fetched is not None:
+                origins.update((article.origin, article.id) for article in window)
         if fetched is not None:
-            _remember_fetched(fetched, articles, report, settings)
+            _remember_fetched(fetched, origins, report, settings)
     report.seconds = time.perf_counter() - started
     return report
 
 
+class _Progress:
+    """The two progress bars of an ingest: articles read, chunks embedded (its total grows by window)."""
+
+    def __init__(self, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.reading = tqdm(desc="Reading", unit="article", disable=not enabled, file=sys.stderr)
+        self.embedding = tqdm(total=0, desc="Embedding", unit="chunk", disable=not enabled, file=sys.stderr)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.reading.close()
+        self.embedding.close()
+
+
+def _windows(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    """`articles` in lists of `size`: an ingest holds one window of cleaned text and chunks at a time."""
+    iterator = iter(articles)
+    while window := list(itertools.islice(iterator, size)):
+        yield window
+
+
 def _remember_fetched(
-    fetched: Fetched, articles: list[Article], report: IngestReport, settings: Settings
+    fetched: Fetched, origins: dict[str, str], report: IngestReport, settings: Settings
 ) -> None:
     """Add what needed no fetch to the report, and remember what each URL gave (its article is in now)."""
     report.unchanged += fetched.unchanged
     report.not_fetched += fetched.not_fetched
     report.notes += fetched.notes
     indexed = set(report.added) | set(report.replaced) | set(report.unchanged)
-    fetched.commit({a.origin: a.id for a in articles if a.id in indexed}, settings.fetch_state_path)
+    fetched.commit({origin: i for origin, i in origins.items() if i in indexed}, settings.fetch_state_path)
 
 
 def _read_articles(
-    items: Iterable[RawArticle | Rejected], report: IngestReport, progress: bool, max_chars: int
-) -> list[Article]:
-    """Clean everything first, so the embedding bar below knows its total; articles over `max_chars`
-    are rejected (a plain-text file that big is not even read)."""
-    from tqdm import tqdm
-
-    articles: list[Article] = []
-    with tqdm(desc="Reading", unit="article", disable=not progress, file=sys.stderr) as bar:
-        for item in items:
-            cleaned = item if isinstance(item, Rejected) else _within_limit(clean_article(item), max_chars)
-            if isinstance(cleaned, Rejected):
-                report.rejected.append(cleaned)
-            else:
-                articles.append(cleaned)
-            bar.update(1)
-    return articles
+    items: Iterable[RawArticle | Rejected], report: IngestReport, bars: _Progress, max_chars: int
+) -> Iterator[Article]:
+    """Clean the articles as they are read; articles over `max_chars` are rejected (a plain-text file
+    that big is not even read)."""
+    for item in items:
+        cleaned = item if isinstance(item, Rejected) else _within_limit(clean_article(item), max_chars)
+        if isinstance(cleaned, Rejected):
+            report.rejected.append(cleaned)
+        else:
+            yield cleaned
+        bars.reading.update(1)
 
 
 def _within_limit(article: Article | Rejected, max_chars: int) -> Article | Rejected:
@@ -215,11 +245,11 @@ def _within_limit(article: Article | Rejected, max_chars: int) -> Article | Reje
 
 
 def _changed_articles(
-    articles: list[Article], store: Store, report: IngestReport
+    articles: list[Article], store: Store, report: IngestReport, seen: set[str]
 ) -> list[tuple[Article, str]]:
-    """The duplicate policy: skip what is indexed unchanged; the rest with "added" or "replaced"."""
+    """The duplicate policy: skip what is indexed unchanged; the rest with "added" or "replaced".
+    `seen`: the ids met so far in this ingest (a second copy is rejected)."""
     changed: list[tuple[Article, str]] = []
-    seen: set[str] = set()
     ids = list(dict.fromkeys(article.id for article in articles))
     indexed: dict[str, ArticleRecord] = {}
     for first in range(0, len(ids), REGISTRY_LOOKUP_BATCH):
@@ -259,38 +289,30 @@ def _embed_and_write(
     embedder: Embedder,
     store: Store,
     report: IngestReport,
-    progress: bool,
+    bars: _Progress,
 ) -> None:
     """Embed in batches across articles; store finished articles a few hundred chunks at a time."""
-    from tqdm import tqdm
-
-    total_chunks = sum(len(p.chunks) for p in pending)
+    bars.embedding.total += sum(len(p.chunks) for p in pending)
+    bars.embedding.refresh()
     finished: list[_Pending] = []
-    with tqdm(
-        total=total_chunks,
-        desc="Embedding",
-        unit="chunk",
-        disable=not progress or not total_chunks,
-        file=sys.stderr,
-    ) as bar:
-        for batch in _batches(pending, EMBED_BATCH_CHUNKS):
-            texts = [
-                text
-                for item, start, end in batch
-                for text in embedding_texts(item.article, item.chunks[start:end], settings, embedder)
-            ]
-            vectors = embedder.embed(texts)
-            offset = 0
-            for item, start, end in batch:
-                item.vectors.extend(vectors[offset : offset + end - start])
-                offset += end - start
-                bar.update(end - start)
-                if end == len(item.chunks):  # the article's last slice: it can be written
-                    finished.append(item)
-            if sum(len(item.chunks) for item in finished) >= WRITE_BATCH_CHUNKS:
-                _write(store, finished, report)
-                finished = []
-        _write(store, finished, report)
+    for batch in _batches(pending, EMBED_BATCH_CHUNKS):
+        texts = [
+            text
+            for item, start, end in batch
+            for text in embedding_texts(item.article, item.chunks[start:end], settings, embedder)
+        ]
+        vectors = embedder.embed(texts)
+        offset = 0
+        for item, start, end in batch:
+            item.vectors.extend(vectors[offset : offset + end - start])
+            offset += end - start
+            bars.embedding.update(end - start)
+            if end == len(item.chunks):  # the article's last slice: it can be written
+                finished.append(item)
+        if sum(len(item.chunks) for item in finished) >= WRITE_BATCH_CHUNKS:
+            _write(store, finished, report)
+            finished = []
+    _write(store, finished, report)
 
 
 def _batches(pending: list[_Pending], max_chunks: int) -> Iterator[list[tuple[_Pending, int, int]]]:

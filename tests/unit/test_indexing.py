@@ -82,6 +82,21 @@ def test_an_unchanged_corpus_is_checked_without_loading_the_embedding_model(
         )
 
 
+def test_an_ingest_taken_in_windows_ends_like_one_taken_whole(
+    make_desk: MakeDesk, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (corpus / "repeat.jsonl").write_text(json.dumps({"id": "rec-2", "title": "Again", "text": "Copy. " * 9}))
+    whole = make_desk(**INDEX).ingest([corpus], progress=False)
+    monkeypatch.setattr("qa.indexing.INGEST_WINDOW_ARTICLES", 1)  # one article read and embedded at a time
+    desk = make_desk(**INDEX)
+    windowed = desk.ingest([corpus], progress=False)
+    assert sorted(windowed.added) == sorted(whole.added) and len(windowed.added) == 3
+    assert [r.reason for r in windowed.rejected] == ["duplicate of article rec-2 in this ingest"]
+    assert windowed.chunks_written == whole.chunks_written
+    again = desk.ingest([corpus], progress=False)
+    assert len(again.unchanged) == 3 and not again.added
+
+
 def test_changed_article_replaces_all_its_chunks(make_desk: MakeDesk, corpus: Path) -> None:
     desk = make_desk(**INDEX)
     desk.ingest([corpus], progress=False)
