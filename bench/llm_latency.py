@@ -15,6 +15,8 @@ Questions declined before the model (no LLM call) are counted and left out of th
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +32,19 @@ MAX_OVERHEAD = 0.10  # issue 11: the product's decoding within 10 % of the runti
 
 def _delta(after: dict[str, float], before: dict[str, float], key: str) -> float:
     return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+def _ask_process(question: str, as_of: str | None) -> tuple[float, dict[str, object]]:
+    """`qa ask --json` as its own process (a cold start: imports, embedder and model load): wall s."""
+    command = [sys.executable, "-m", "qa", "ask", question, "--json"]
+    if as_of:
+        command += ["--as-of", as_of]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"qa ask failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return seconds, json.loads(done.stdout)
 
 
 def main() -> None:
@@ -71,6 +86,7 @@ def main() -> None:
             declined += 1
             continue
         row = {
+            "total_s": result.timings.total_ms / 1000,
             "first_token_s": result.timings.first_token_ms / 1000,
             "prompt_tokens": float(result.prompt_tokens or 0),
             "new_tokens": _delta(after, before, "prompt_tokens_total"),
@@ -97,6 +113,11 @@ def main() -> None:
     desk.close()
     if not rows:
         raise SystemExit("no question reached the model")
+    asked = load_questions(args.questions, limit=args.limit)
+    cold_s, _ = _ask_process(asked[1].question, asked[1].question_date)
+    declined_s, declined_answer = _ask_process(
+        "What did the committee decide about the zorblax tariff?", None
+    )
 
     def p50_p95(key: str) -> tuple[float, float]:
         return median_and_p95([row[key] for row in rows])
@@ -104,13 +125,20 @@ def main() -> None:
     first_p50, first_p95 = p50_p95("first_token_s")
     read_p50, read_p95 = p50_p95("runtime_prompt_s")
     new_p50, new_p95 = p50_p95("new_tokens")
-    total_p50, total_p95 = p50_p95("prompt_tokens")
+    prompt_p50, prompt_p95 = p50_p95("prompt_tokens")
     reading_speed = sum(r["new_tokens"] for r in rows) / sum(r["runtime_prompt_s"] for r in rows)
     product_speed, _ = p50_p95("product_tok_s")
     runtime_speed, _ = p50_p95("runtime_tok_s")
     overhead = 1 - product_speed / runtime_speed
+    total_p50, total_p95 = p50_p95("total_s")
     print(f"\n{len(rows)} questions answered by the model ({declined} declined before it)")
-    print(f"prompt tokens p50/p95:            {total_p50:.0f} / {total_p95:.0f}")
+    print(f"answer total, model warm (as in the web chat) p50/p95: {total_p50:.2f} / {total_p95:.2f} s")
+    print(f"`qa ask` as a new process (cold: model loaded for it): {cold_s:.1f} s to the whole answer")
+    print(
+        f"`qa ask` declined before the model (abstained: {declined_answer.get('abstained')}): "
+        f"{declined_s:.1f} s, the model never started"
+    )
+    print(f"prompt tokens p50/p95:            {prompt_p50:.0f} / {prompt_p95:.0f}")
     print(f"  read anew (not cached) p50/p95: {new_p50:.0f} / {new_p95:.0f}")
     print(f"runtime prompt reading:           {reading_speed:.1f} tokens/s")
     print(f"runtime reading time p50/p95:     {read_p50:.2f} / {read_p95:.2f} s")

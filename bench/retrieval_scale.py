@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -104,9 +105,13 @@ def _measure(size: int, questions: int, server: bool) -> str:
             times.append((time.perf_counter() - started) * 1000)
         p50, p95 = median_and_p95(times)
         where = "chroma server" if server else "embedded chroma"
+        # Peak resident memory of this process so far (sizes run smallest first, so it is this size's).
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return (
             f"{report.chunks_written:>9,} chunks ({where}): retrieval p50 {p50:6.1f} "
-            f"ms, p95 {p95:6.1f} ms over {len(times)} questions; ingest {ingest_s:,.0f} s"
+            f"ms, p95 {p95:6.1f} ms over {len(times)} questions; ingest of a "
+            f"{corpus.stat().st_size / 1e6:,.0f} MB JSONL file {ingest_s:,.0f} s; "
+            f"peak memory {peak_mib:,.0f} MiB"
         )
     finally:
         if process is not None:
