@@ -29,7 +29,9 @@ from qa.store import Store
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH_CHUNKS = 64  # chunks embedded per model call, across articles: small articles batch together
+# Chunks embedded per model call, across articles: small articles batch together, and each call sorts its
+# texts by length, so a bigger call pads less (dev set: 7.7 % of tokens padding at 64, 3.6 % at 256).
+EMBED_BATCH_CHUNKS = 256
 HEADLINE_TOKENS = 32  # word pieces of the headline embedded with each chunk (a longer one is cut)
 
 
