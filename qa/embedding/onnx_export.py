@@ -82,14 +82,19 @@ def ensure_int8_export(name: str, location: str, cache_root: Path) -> Path:
     dest = export_dir(name, location, cache_root, quantization_recipe())
     if _complete(dest):
         return dest
-    cache_root.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(dest.with_name(dest.name + ".lock")))
     try:
+        cache_root.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=_LOCK_TIMEOUT_S)
-    except Timeout as exc:
+    except Timeout as exc:  # before OSError: filelock's Timeout is one
         raise EmbeddingModelNotAvailable(
             f"timed out after {_LOCK_TIMEOUT_S:.0f} s waiting for {lock.lock_file}: another process seems "
             "stuck exporting the same embedding model"
+        ) from exc
+    except OSError as exc:
+        raise EmbeddingModelNotAvailable(
+            f"cannot write the int8 export of {name} under {cache_root}: {exc}. Set QA_MODEL_CACHE_DIR "
+            "to a writable directory, or use QA_EMBEDDING_BACKEND=sentence-transformers"
         ) from exc
     try:
         if not _complete(dest):  # checked again under the lock: another process may have just made it

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from qa.embedding import create_embedder, settings_for_index
 from qa.embedding import onnx_export as export
 from qa.embedding.fake import FakeEmbedder
-from qa.errors import IndexMismatchError
+from qa.errors import EmbeddingModelNotAvailable, IndexMismatchError
 from qa.retrieval import Retriever
 from qa.settings import Settings
 from qa.store.memory import InMemoryStore
@@ -136,3 +136,10 @@ def test_a_failed_export_leaves_nothing_half_made(monkeypatch: pytest.MonkeyPatc
     assert len(calls) == 2 and sorted(os.listdir(made)) == sorted(
         [export.MODEL_FILE, export.TOKENIZER_FILE, export.META_FILE]
     )
+
+
+def test_an_unwritable_cache_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(EmbeddingModelNotAvailable, match="QA_MODEL_CACHE_DIR"):
+        export.ensure_int8_export(MINILM, str(tmp_path), blocker / "cache")
