@@ -31,7 +31,9 @@ from qa.store import ArticleWrite, Store
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH_CHUNKS = 64  # chunks embedded per model call, across articles: small articles batch together
+# Chunks embedded per model call, across articles: small articles batch together, and each call sorts its
+# texts by length, so a bigger call pads less (dev set: 7.7 % of tokens padding at 64, 3.6 % at 256).
+EMBED_BATCH_CHUNKS = 256
 # Chunks written to the store per call, across articles: one call per article made a large ingest wait
 # on store round trips (13 articles/s at 90k chunks with a free embedder); a crash loses at most this
 # much embedding work, and never leaves an article half-indexed (the store registers a batch last).

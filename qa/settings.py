@@ -53,7 +53,12 @@ class Settings(BaseSettings):
     )
 
     # --- embedding and chunking ----------------------------------------------------------------
-    embedding_backend: Literal["sentence-transformers", "fake"] = "sentence-transformers"
+    embedding_backend: Literal["sentence-transformers", "onnx-int8", "fake"] = Field(
+        "sentence-transformers",
+        description="sentence-transformers: the model on torch, fp32; onnx-int8: the same model quantised "
+        "to int8 (exported once into model_cache_dir, run by ONNX Runtime; faster, vectors within ~0.99 "
+        "cosine). An index holds one kind: switching means re-ingesting.",
+    )
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL, description="Any sentence-transformers model name or local path."
     )

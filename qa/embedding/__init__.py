@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from qa.settings import Settings
 
+INT8_SUFFIX = "@onnx-int8"  # on the int8 embedder's name, so an index records which vectors it holds
+
 
 class Embedder(Protocol):
     """Embeds texts and measures them in the model's own tokens."""
@@ -34,6 +36,8 @@ def embedder_name(settings: Settings) -> str:
     match settings.embedding_backend:
         case "sentence-transformers":
             return settings.embedding_model
+        case "onnx-int8":
+            return settings.embedding_model + INT8_SUFFIX
         case "fake":
             from qa.embedding.fake import FAKE_EMBEDDER_NAME
 
@@ -51,7 +55,23 @@ def create_embedder(settings: Settings) -> Embedder:
                 device=settings.embedding_device,
                 batch_size=settings.embedding_batch_size,
             )
+        case "onnx-int8":
+            from qa.embedding.onnx_int8 import OnnxInt8Embedder
+
+            return OnnxInt8Embedder(
+                settings.embedding_model,
+                cache_dir=settings.model_cache_dir / "embeddings",
+                batch_size=settings.embedding_batch_size,
+            )
         case "fake":
             from qa.embedding.fake import FakeEmbedder
 
             return FakeEmbedder()
+
+
+def settings_for_index(embedding_model: str) -> str:
+    """The settings that embed like an index whose recorded `embedding_model` is this (for messages)."""
+    if embedding_model.endswith(INT8_SUFFIX):
+        model = embedding_model.removesuffix(INT8_SUFFIX)
+        return f"QA_EMBEDDING_BACKEND=onnx-int8 QA_EMBEDDING_MODEL={model}"
+    return f"QA_EMBEDDING_BACKEND=sentence-transformers QA_EMBEDDING_MODEL={embedding_model}"

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from qa.documents import DateRange, ScoredChunk, SearchFilter
-from qa.embedding import Embedder
+from qa.embedding import Embedder, settings_for_index
 from qa.errors import IndexMismatchError
 from qa.results import Retrieval
 from qa.retrieval.duplicates import drop_near_duplicates
@@ -58,8 +58,9 @@ class Retriever:
         if indexed_with is not None and indexed_with != embedder.name:
             raise IndexMismatchError(
                 f"the index was built with embedding model {indexed_with!r} but the settings ask for "
-                f"{embedder.name!r}; questions embedded with another model would match nothing. Set "
-                f"QA_EMBEDDING_MODEL={indexed_with} or rebuild the index (`qa reset --yes`, then ingest)."
+                f"{embedder.name!r}; questions embedded otherwise would match poorly or not at all. Set "
+                f"{settings_for_index(str(indexed_with))} or rebuild the index (`qa reset --yes`, then "
+                "ingest)."
             )
         self._settings = settings
         self._embedder = embedder

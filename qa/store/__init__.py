@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
+from qa.embedding import settings_for_index
 from qa.errors import IndexMismatchError
 from qa.store.keyword import KeywordHit
 
@@ -143,10 +144,13 @@ def config_to_record(
     detail = "; ".join(
         f"{k}: index has {old!r}, settings ask {new!r}" for k, (old, new) in differences.items()
     )
+    built_with = ""
+    if "embedding_model" in differences and stored.get("embedding_model"):
+        built_with = f" ({settings_for_index(str(stored['embedding_model']))})"
     raise IndexMismatchError(
         f"collection {collection!r} was built with other index settings ({detail}). "
         "Mixing them would give meaningless search results. Either go back to the settings it was "
-        f"built with, use another collection (--collection NAME), or rebuild it: "
+        f"built with{built_with}, use another collection (--collection NAME), or rebuild it: "
         f"`qa reset --collection {collection} --yes` and ingest your articles again."
     )
 
