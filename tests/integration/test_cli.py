@@ -123,7 +123,8 @@ def test_sigkill_mid_ingest_leaves_no_duplicates_or_orphans(tmp_path: Path) -> N
     # real embedded Chroma; the FAKE embedder keeps the run short, what is under test is the writes.
     corpus = tmp_path / "corpus.jsonl"
     with corpus.open("w") as out:
-        for i in range(150):
+        # Enough stories that an ingest with batched writes still runs for several seconds.
+        for i in range(3000):
             text = f"Story {i}. " + " ".join(
                 f"Sentence {j} of story {i} about harbour works." for j in range(40)
             )
@@ -190,7 +191,15 @@ def test_sources_add_list_refresh_and_refresh_every_until_ctrl_c(tmp_path: Path)
         command = [sys.executable, "-m", "qa", "refresh", "--every", "1h", "--quiet"]
         every_env = {**os.environ, "QA_DATA_DIR": str(data), "QA_COLLECTION": "cli-test", **env}
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=every_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            cwd=REPO_ROOT,
+            env=every_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            # A shell runs background commands with Ctrl-C ignored, and the child would inherit that:
+            # give it Ctrl-C back, as a terminal would.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         assert process.stderr is not None
         seen = []
