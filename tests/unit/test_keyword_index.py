@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.store.keyword import KeywordIndex, sync
+from qa.store.keyword import KeywordIndex, _top_positive, sync
 from tests.store_contract import worded
 
 pytestmark = pytest.mark.unit
@@ -68,3 +68,14 @@ def test_the_bm25_matrix_is_saved_and_reused_until_the_words_change(
     third = KeywordIndex(path)
     third.replace_article(*worded("w3", ["Rain."])[:2])
     assert third.search("volcano", 5) == [] and [h.chunk_id for h in third.search("rain", 5)] == ["w3#0"]
+
+
+def test_the_best_scores_are_taken_without_sorting_every_chunk_in_the_same_order() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        scores = rng.integers(0, 4, size=int(rng.integers(0, 40))).astype(float)  # many ties and zeros
+        k = int(rng.integers(1, 8))
+        full_sort = [i for i in np.argsort(-scores, kind="stable")[:k] if scores[i] > 0]
+        assert _top_positive(scores, k).tolist() == full_sort
