@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qa.chunking import ChunkingConfig, chunk_article
 from qa.cleaning import canonical_url, clean_article
-from qa.documents import Article, ArticleRecord, Chunk, RawArticle, Rejected
+from qa.documents import Article, Chunk, RawArticle, Rejected
 from qa.embedding import Embedder, embedder_name
 from qa.errors import IndexBusyError
 from qa.loaders import iter_raw_articles
@@ -41,7 +42,6 @@ WRITE_BATCH_CHUNKS = 512
 # Articles read, checked, chunked and embedded at a time: an ingest holds one window of text, chunks
 # and vectors, so its memory does not grow with the corpus (a 50 MB JSONL file of articles, say).
 INGEST_WINDOW_ARTICLES = 500
-REGISTRY_LOOKUP_BATCH = 500  # article ids looked up in the registry per call when checking what changed
 HEADLINE_TOKENS = 32  # word pieces of the headline embedded with each chunk (a longer one is cut)
 
 
@@ -188,20 +188,34 @@ def ingest(
 
 
 class _Progress:
-    """The two progress bars of an ingest: articles read, chunks embedded (its total grows by window)."""
+    """The progress bars of an ingest: articles read, and chunks embedded (shown only once something is
+    embedded, its total growing by window)."""
 
     def __init__(self, enabled: bool) -> None:
         from tqdm import tqdm
 
+        self._enabled = enabled
         self.reading = tqdm(desc="Reading", unit="article", disable=not enabled, file=sys.stderr)
-        self.embedding = tqdm(total=0, desc="Embedding", unit="chunk", disable=not enabled, file=sys.stderr)
+        self._embedding: Any = None
+
+    @property
+    def embedding(self) -> Any:
+        """The embedding bar, made on first use: an unchanged re-ingest shows none."""
+        if self._embedding is None:
+            from tqdm import tqdm
+
+            self._embedding = tqdm(
+                total=0, desc="Embedding", unit="chunk", disable=not self._enabled, file=sys.stderr
+            )
+        return self._embedding
 
     def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.reading.close()
-        self.embedding.close()
+        if self._embedding is not None:
+            self._embedding.close()
 
 
 def _windows(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
@@ -252,10 +266,8 @@ def _changed_articles(
     """The duplicate policy: skip what is indexed unchanged; the rest with "added" or "replaced".
     `seen`: the ids met so far in this ingest (a second copy is rejected)."""
     changed: list[tuple[Article, str]] = []
-    ids = list(dict.fromkeys(article.id for article in articles))
-    indexed: dict[str, ArticleRecord] = {}
-    for first in range(0, len(ids), REGISTRY_LOOKUP_BATCH):
-        indexed.update(store.get_articles(ids[first : first + REGISTRY_LOOKUP_BATCH]))
+    # One lookup per window (the store splits it into calls its backend accepts).
+    indexed = store.get_articles(list(dict.fromkeys(article.id for article in articles)))
     for article in articles:
         if article.id in seen:
             report.rejected.append(

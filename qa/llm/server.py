@@ -141,30 +141,30 @@ class LocalLlamaServer:
     def runtime_counters(self) -> dict[str, float]:
         """llama.cpp's cumulative counters since start (`prompt_tokens_total`, `prompt_seconds_total`,
         `tokens_predicted_total`, `tokens_predicted_seconds_total`, ...), from its /metrics endpoint."""
-        request = urllib.request.Request(
-            self.base_url + "/metrics", headers={"Authorization": f"Bearer {self.api_key}"}
-        )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(request, timeout=_TOKENIZE_TIMEOUT_S) as response:
-            text = response.read().decode("utf-8")
         counters: dict[str, float] = {}
-        for line in text.splitlines():
+        for line in self._request("/metrics").decode("utf-8").splitlines():
             name, _, value = line.partition(" ")
             if name.startswith("llamacpp:") and value:
                 counters[name.removeprefix("llamacpp:")] = float(value)
         return counters
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.base_url + path,
-            data=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"},
-        )
+        reply: dict[str, Any] = json.loads(self._request(path, body))
+        return reply
+
+    def _request(self, path: str, body: dict[str, Any] | None = None) -> bytes:
+        """GET `path` (POST `body` as JSON when given) with this server's key; the response body."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers)
         # No proxy: an HTTP(S)_PROXY in the environment must not see the prompt (or be unable to reach us).
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(request, timeout=_TOKENIZE_TIMEOUT_S) as response:
-            reply: dict[str, Any] = json.loads(response.read())
-        return reply
+            payload: bytes = response.read()
+        return payload
 
     def __enter__(self) -> LocalLlamaServer:
         self.start()

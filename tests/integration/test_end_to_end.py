@@ -113,6 +113,18 @@ def test_huawei_question_is_answered_with_a_citation_of_the_seed_article(answeri
     assert result.generation.tokens > 1 and result.sources_trimmed == 0
 
 
+def test_the_local_model_counts_what_it_read_and_wrote(answering_desk: NewsDesk) -> None:
+    # llama.cpp's own counters, what bench/llm_latency.py sets the product's timings beside (read once
+    # the model runs: the desk starts it on the first question).
+    answering_desk.start_llm()
+    before = answering_desk.llm_runtime_counters()
+    result = answering_desk.ask(HUAWEI_QUESTION + " Answer briefly.")
+    after = answering_desk.llm_runtime_counters()
+    assert before is not None and after is not None and not result.abstained
+    assert after["tokens_predicted_total"] > before["tokens_predicted_total"]  # the answer was written
+    assert after["prompt_tokens_total"] > before["prompt_tokens_total"]  # the new question was read
+
+
 def test_question_the_articles_cannot_answer_abstains(answering_desk: NewsDesk) -> None:
     result = answering_desk.ask("Who won the 2018 FIFA World Cup?")
     assert result.abstained
