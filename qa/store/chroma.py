@@ -80,8 +80,12 @@ class ChromaStore:
         self._chunks: Any = None
         self._registry: Any = None
         self._opened_at = client.opened
-        self._keyword: KeywordIndex | None = None
-        self._seen_generation: str | None = None  # of the keyword index: every write bumps it
+        path = keyword_dir / f"{collection}.sqlite" if keyword_dir else None
+        self._keyword = KeywordIndex(path)  # checked against the registry on first use (`_words`)
+        self._keyword_synced = False
+        # The keyword index's generation (every write by any process bumps it) when this store's view
+        # of the embedded database was loaded: a reader that sees another value reopens the database.
+        self._seen_generation: str | None = None
         # Chroma refuses batches above this size; stay well below it.
         self._batch_size = max(1, min(int(client.api.get_max_batch_size()), 1000))
 
@@ -90,8 +94,10 @@ class ChromaStore:
         return ChromaStore(self._client, name, location=self.location, keyword_dir=self._keyword_dir)
 
     def _see_others_writes(self) -> None:
-        """Reopen an embedded database when another process has written to it since this one last
-        looked (the keyword index's generation, bumped by every write, tells)."""
+        """Reopen an embedded database when another process has written to it since this store's view
+        of it was loaded (the keyword index's generation, bumped by every write, tells). Called before
+        every read that answers a question: a view loaded before `qa ingest` ran beside a running
+        `qa serve` would miss the new vectors, or fail on chunks its keyword side already has."""
         if not self._client.embedded:
             return  # a server has one index that every client sees
         generation = self._words.generation()
@@ -99,19 +105,24 @@ class ChromaStore:
             self._client.reopen()
         self._seen_generation = generation
 
+    def _open_to_read(self) -> bool:
+        """Open the collections for a read that answers a question, seeing other processes' writes;
+        False when there is no index (or another process deleted it)."""
+        if not self._open(create=False):
+            return False
+        self._see_others_writes()
+        return self._open(create=False)
+
     def _wrote(self) -> None:
-        """After this process's own write (under the write lock): its index is current already."""
-        if self._keyword is not None:
-            self._seen_generation = self._keyword.generation()
+        """After this process's own write (under the write lock): its view is current already."""
+        self._seen_generation = self._keyword.generation()
 
     @property
     def _words(self) -> KeywordIndex:
         """The keyword index, checked against the registry (and repaired) the first time it is used."""
-        if self._keyword is None:
-            path = self._keyword_dir / f"{self.collection_name}.sqlite" if self._keyword_dir else None
-            keyword = KeywordIndex(path)
-            sync(keyword, self.list_articles(), self.iter_chunks)
-            self._keyword = keyword
+        if not self._keyword_synced:
+            sync(self._keyword, self.list_articles(), self.iter_chunks)
+            self._keyword_synced = True
         return self._keyword
 
     # -- collections ----------------------------------------------------------------------------
@@ -121,6 +132,9 @@ class ChromaStore:
             return True
         self._chunks = self._registry = None
         self._opened_at = self._client.opened
+        if self._seen_generation is None:
+            # Read before the collections are: whatever another process writes from now on is noticed.
+            self._seen_generation = self._keyword.generation()
         if self.collection_name not in self._collection_names() and not create:
             return False
         self._chunks = self._client.api.get_or_create_collection(
@@ -280,11 +294,8 @@ class ChromaStore:
         self, embedding: Sequence[float], k: int, search_filter: SearchFilter | None = None
     ) -> list[ScoredChunk]:
         """The `k` chunks nearest to `embedding` that pass the filter, best first, with cosine similarity."""
-        if not self._open(create=False):
+        if not self._open_to_read():
             return []
-        self._see_others_writes()
-        if not self._open(create=False):
-            return []  # deleted by another process
         # No count first: Chroma 1.x returns what there is when asked for more (a count per question
         # cost as much as the search itself at 100k chunks).
         result = self._chunks.query(
@@ -313,19 +324,19 @@ class ChromaStore:
         self, query: str, k: int, search_filter: SearchFilter | None = None
     ) -> list[KeywordHit]:
         """The `k` chunks with the best BM25 score for `query` (words of the chunk and its headline)."""
-        if not self._open(create=False):
+        if not self._open_to_read():
             return []
         return self._words.search(query, k, search_filter)
 
     def published_span(self, search_filter: SearchFilter | None = None) -> DateRange | None:
         """The first and last publication day of the stored (dated) articles that pass the filter."""
-        if not self._open(create=False):
+        if not self._open_to_read():
             return None
         return self._words.published_span(search_filter)
 
     def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
         """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""
-        if not chunk_ids or not self._open(create=False):
+        if not chunk_ids or not self._open_to_read():
             return []
         got = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas", "embeddings"])
         found = {
