@@ -189,6 +189,21 @@ def test_same_file_given_twice_is_loaded_once(tmp_path: Path) -> None:
     assert len(load(path, tmp_path, path)) == 1
 
 
+def test_a_file_name_that_is_not_utf8_is_rejected_by_a_printable_name_and_the_rest_load(
+    tmp_path: Path,
+) -> None:
+    # Bytes paths: the name "caf\xe9.txt" (Latin-1) cannot be decoded, Python keeps a lone surrogate.
+    with open(os.fsencode(tmp_path) + b"/caf\xe9.txt", "wb") as latin1_name:
+        latin1_name.write(STORY.encode())
+    (tmp_path / "good.txt").write_text(STORY, encoding="utf-8")
+    results = load(tmp_path)
+    rejected = [r for r in results if isinstance(r, Rejected)]
+    assert [r.reason for r in rejected] == ["file name is not valid UTF-8 (rename it)"]
+    assert rejected[0].origin == str(tmp_path / "caf\\xe9.txt")  # shown safely: printable, JSON-able
+    json.dumps(rejected[0].origin, ensure_ascii=False).encode("utf-8")
+    assert [Path(r.origin).name for r in results if isinstance(r, RawArticle)] == ["good.txt"]
+
+
 def test_supported_suffixes() -> None:
     assert {".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".csv", ".pdf"} == set(SUPPORTED_SUFFIXES)
 
