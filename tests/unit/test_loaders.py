@@ -118,6 +118,9 @@ def test_one_stray_byte_in_utf8_is_replaced_alone_with_a_warning_never_mojibake(
     [
         ("Zürich: the café’s “news” – in UTF-16.", "utf-16"),
         ("Zürich: the café’s “news” – in UTF-32.", "utf-32"),
+        ("Zürich: the café’s “news” – in UTF-16-LE, no byte order mark.", "utf-16-le"),
+        ("Zürich: the café’s “news” – in UTF-16-BE, no byte order mark.", "utf-16-be"),
+        ("Новости из Москвы сегодня утром, без метки порядка байтов.", "utf-16-le"),
         ("Les élèves sont arrivés à l'école hier matin.", "latin-1"),
         ("Straße in München: Größe und Übermaß.", "latin-1"),
         ("Новости из Москвы сегодня утром.", "cp1251"),
@@ -129,9 +132,17 @@ def test_other_encodings_are_decoded_by_evidence(tmp_path: Path, text: str, enco
     assert only_raw(load(path)).text == text
 
 
-def test_binary_txt_with_nul_bytes_is_rejected(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
+        b"\x01\x00\x02\x00" * 50,  # NULs on one side like UTF-16, but control characters when decoded
+        bytes(range(256)) * 4,
+    ],
+)
+def test_binary_txt_with_nul_bytes_is_rejected(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "image.txt"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    path.write_bytes(data)
     rejected = only_rejected(load(path))
     assert "binary" in rejected.reason
 
