@@ -60,7 +60,8 @@ def iter_raw_articles(
             seen.add(key)
             if not is_utf8(str(file)):
                 # Chroma (and JSON, and most terminals) take only valid UTF-8: say so and go on.
-                yield Rejected(_shown_path(file), "file name is not valid UTF-8 (rename it)")
+                named = "file name" if not is_utf8(file.name) else "folder name"
+                yield Rejected(_shown_path(file), f"{named} is not valid UTF-8 (rename it)")
                 continue
             too_big = _too_big(file, max_text_file_bytes)
             if too_big:

@@ -144,6 +144,16 @@ def test_a_file_name_that_is_not_utf8_is_reported_and_the_other_files_go_in(tmp_
     assert f"rejected {shown_name}: file name is not valid UTF-8 (rename it)" in shown.stdout
 
 
+def test_an_as_of_at_the_start_of_the_calendar_is_one_line_exit_2(tmp_path: Path) -> None:
+    # Before: "this week" on 0001-01-01 ran past the calendar's start, an OverflowError traceback.
+    done = qa("ask", "--as-of", "0001-01-01", "what happened this week?", data_dir=tmp_path / "data")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: the day the question is asked on (as of) must be from 1900-01-01 to 2999-12-31, "
+        "not 0001-01-01"
+    ]
+
+
 def test_sigkill_mid_ingest_leaves_no_duplicates_or_orphans(tmp_path: Path) -> None:
     # Real processes killed with SIGKILL (no cleanup runs) at several moments of an ingest into the
     # real embedded Chroma; the FAKE embedder keeps the run short, what is under test is the writes.

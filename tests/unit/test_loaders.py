@@ -213,6 +213,12 @@ def test_a_file_name_that_is_not_utf8_is_rejected_by_a_printable_name_and_the_re
     assert rejected[0].origin == str(tmp_path / "caf\\xe9.txt")  # shown safely: printable, JSON-able
     json.dumps(rejected[0].origin, ensure_ascii=False).encode("utf-8")
     assert [Path(r.origin).name for r in results if isinstance(r, RawArticle)] == ["good.txt"]
+    os.mkdir(os.fsencode(tmp_path) + b"/r\xe9sum\xe9s")
+    (Path(os.fsdecode(os.fsencode(tmp_path) + b"/r\xe9sum\xe9s")) / "story.txt").write_text(STORY)
+    in_folder = [r for r in load(tmp_path) if isinstance(r, Rejected) and r.origin.endswith("story.txt")]
+    assert [(r.origin, r.reason) for r in in_folder] == [
+        (str(tmp_path / "r\\xe9sum\\xe9s" / "story.txt"), "folder name is not valid UTF-8 (rename it)")
+    ]
 
 
 def test_supported_suffixes() -> None:
