@@ -166,22 +166,21 @@ class NewsDesk:
         unchanged, replaced and rejected, with reasons."""
         from qa.indexing import ingest
 
-        with self._disk_full_said("the ingest"):
+        with self._full_disk_said():
             return ingest(sources, self.settings, lambda: self._embedding, self._index, progress=progress)
 
     @contextmanager
-    def _disk_full_said(self, command: str) -> Iterator[None]:
-        """A full disk (or quota) while writing becomes one DiskFullError naming the data dir: articles
-        are written whole or not at all, so running `command` again after freeing space finishes it."""
+    def _full_disk_said(self) -> Iterator[None]:
+        """A full disk (or quota) during an ingest becomes one DiskFullError naming the data dir: articles
+        are written whole or not at all, so the same ingest run again after freeing space finishes it."""
         try:
             yield
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
-            where = self.settings.data_dir.resolve()
             raise DiskFullError(
-                f"no space left on the device holding the data dir ({where}): free space and run {command} "
-                "again; nothing indexed is lost"
+                f"no space left on the device holding the data dir ({self.settings.data_dir.resolve()}): "
+                "free space and run the ingest again; nothing indexed is lost"
             ) from exc
 
     # -- saved sources ----------------------------------------------------------------------------
