@@ -30,6 +30,8 @@ _CLIPPED_AWAY = re.compile(
 )
 # A length this far off the page's edge puts the text where no window reaches.
 _OFF_SCREEN = {"px": -999.0, "pt": -749.0, "em": -62.0, "rem": -62.0, "%": -100.0, "vw": -100.0, "vh": -100.0}
+# Properties a child inherits, and may set again to show its own text.
+_INHERITED = ("visibility", "font-size", "color")
 _OFF_SCREEN_SIDES = ("left", "top", "right", "bottom", "margin-left", "margin-top")
 
 
@@ -82,11 +84,37 @@ class _Styles:
         self._cache: dict[Any, _Declarations] = {}
 
     def hides(self, element: Any) -> bool:
-        """Whether the element's own declarations hide it (white text only on a white background)."""
+        """Whether the element's declarations hide it: its box, or its text unless a descendant shows its
+        own text again (a `visibility`, `font-size` or `color` of its own)."""
         declared = self.of(element)
-        if _hiding(declared):
+        if _hides_box(declared):
             return True
-        return _color_kind(declared.get("color", "")) == "white" and not self._dark_background(element)
+        return any(
+            self._hides_text(element, name) and not self._shown_inside(element, name)
+            for name in _INHERITED
+            if name in declared
+        )
+
+    def _hides_text(self, element: Any, name: str) -> bool:
+        """Whether the element's value of the inherited property `name` makes its text unseen."""
+        value = self.of(element)[name]
+        if name == "visibility":
+            return value in ("hidden", "collapse")
+        if name == "font-size":
+            return _too_small(value)
+        kind = _color_kind(value)
+        return kind == "transparent" or (kind == "white" and not self._dark_background(element))
+
+    def _shown_inside(self, element: Any, name: str) -> bool:
+        """Whether a descendant sets `name` to a value of its own that shows its text (`<div
+        style="font-size:0"><span style="font-size:16px">` is a layout idiom, not hiding)."""
+        for inner in element.iterdescendants():
+            value = self.of(inner).get(name, "inherit") if isinstance(inner.tag, str) else "inherit"
+            if value in ("inherit", "unset") or (name == "font-size" and _relative_size(value)):
+                continue  # still the hidden value (a share of zero is zero)
+            if not self._hides_text(inner, name):
+                return True
+        return False
 
     def of(self, element: Any) -> _Declarations:
         """The declarations that apply to `element` (later ones replace earlier ones)."""
@@ -188,21 +216,23 @@ def _declarations(style: str) -> _Declarations:
     return declared
 
 
-def _hiding(declared: _Declarations) -> bool:
-    """Whether these declarations hide the element whatever its background."""
+def _hides_box(declared: _Declarations) -> bool:
+    """Whether these declarations hide the element's whole box, which nothing inside it can undo."""
     get = declared.get
     return (
         get("display") == "none"
-        or get("visibility") in ("hidden", "collapse")
         or _is_zero(get("opacity", ""))
-        or _too_small(get("font-size", ""))
-        or _color_kind(get("color", "")) == "transparent"
         or _off_screen(declared)
         or bool(_CLIPPED_AWAY.search(get("clip-path", "")))
         or _clipped_to_nothing(get("clip", ""))
         or bool(_ZERO_SCALE.search(get("transform", "")))
         or _collapsed(declared)
     )
+
+
+def _relative_size(font_size: str) -> bool:
+    """A font size relative to the parent's (`1.2em`, `120%`, `larger`)."""
+    return font_size.endswith(("%", "er")) or (font_size.endswith("em") and not font_size.endswith("rem"))
 
 
 def _is_zero(value: str) -> bool:

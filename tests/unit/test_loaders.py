@@ -492,6 +492,8 @@ def _text_of_page_with(tmp_path: Path, markup: str, stylesheet: str = "") -> str
         ("", '<span style="position:absolute;clip:rect(0,0,0,0)">{}</span>'),
         ("", '<span style="transform:scale(0)">{}</span>'),
         ("", '<span style="width:0;overflow:hidden">{}</span>'),
+        ("", '<span style="font-size:0"><b style="font-size:1.5em">{}</b></span>'),  # 1.5 times nothing
+        ("", '<span style="color:white"><b style="color:inherit">{}</b></span>'),
         (".x{display:none}", '<span class="note x">{}</span>'),
         ("#secret { visibility: hidden }", '<span id="secret">{}</span>'),
         ("h2, span.promo {font-size:0px}", '<span class="promo">{}</span>'),
@@ -520,6 +522,9 @@ def test_text_hidden_by_colour_position_size_clipping_or_a_stylesheet_is_left_ou
         (".x{display:none} span.x.shown{display:inline}", '<span class="x shown">{}</span>'),  # more specific
         ("", '<span style="position:absolute;left:-20px;transform:scale(0.5)">{}</span>'),
         ("", '<span style="color:rgba(255,0,0,0.5);clip-path:inset(10%)">{}</span>'),
+        # Layout idioms: a parent's size or colour that its children set again.
+        ("", '<span style="font-size:0"><b style="font-size:16px">{}</b></span>'),
+        (".w{color:#fff} .w b{color:#111}", '<span class="w"><b style="color:#111">{}</b></span>'),
     ],
 )
 def test_text_styled_but_visible_is_kept(tmp_path: Path, stylesheet: str, visible: str) -> None:
