@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from qa.documents import DateRange
-from qa.errors import UserError
+from qa.errors import UserError, is_disk_full
 from qa.results import IngestReport
 from qa.settings import Settings
 from qa.text.control import strip_control
@@ -160,9 +160,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:  # one clear line for what people can fix; anything else keeps its traceback
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        print(f"error: {_disk_full_line(exc)}", file=sys.stderr)  # fixable, not a bug: no traceback
+        return 1
     finally:
         sys.stdout = terminal
         desk.close()
+
+
+def _disk_full_line(exc: BaseException) -> str:
+    """What to do about a full disk met outside an ingest (the ingest says it itself)."""
+    where = getattr(exc, "filename", None)
+    on = f" ({where})" if where else ""
+    return f"no space left on the device{on}: free space and run the command again"
 
 
 class TerminalSafe:

@@ -7,6 +7,8 @@ from a data bug, say) are not user errors and keep their traceback.
 
 from __future__ import annotations
 
+import errno
+
 
 class UserError(Exception):
     """A problem the person running the product can fix; the message says how."""
@@ -66,3 +68,33 @@ class EvalError(UserError):
 
 class InvalidDateError(InvalidInputError):
     """A date bound that is not a real YYYY-MM-DD date, or a range that ends before it starts."""
+
+
+class DiskFullError(UserError):
+    """The disk (or the quota) that holds the data dir is full: free space and run the command again."""
+
+
+# OSError numbers of a full disk or an exhausted quota.
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# How libraries that wrap the OSError say it (SQLite, Chroma's Rust bindings).
+_DISK_FULL_WORDS = ("no space left on device", "database or disk is full", "disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc`, or an exception it was raised from, says the disk or the quota is full."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+            return True
+        if any(words in str(exc).lower() for words in _DISK_FULL_WORDS):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """`text` as an error message quotes what a person typed: in quotes, cut to `limit` characters."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"

@@ -8,12 +8,13 @@ component through the constructor, or choose the fake backends by settings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.documents import ArticleRecord, Chunk, DateRange, SearchFilter
-from qa.errors import UserError
+from qa.errors import DiskFullError, UserError, is_disk_full
 from qa.results import (
     AnswerResult,
     DeletedArticle,
@@ -24,6 +25,7 @@ from qa.results import (
     Source,
 )
 from qa.settings import Settings
+from qa.text.dates import check_as_of
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -120,6 +122,7 @@ class NewsDesk:
 
         # Checked before the engine (and in local mode the LLM) is started: a refusal costs nothing.
         question = checked_question(question, self.settings.max_question_chars)
+        as_of = check_as_of(as_of) if as_of else None
         return self._answers.stream(question, k=k, search_filter=_filter(dates), as_of=as_of)
 
     def ask(
@@ -135,12 +138,16 @@ class NewsDesk:
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up rewritten to stand alone, given the earlier (question, answer) turns."""
+        from qa.answer.question import checked_question
+
+        question = checked_question(question, self.settings.max_question_chars)
         return self._answers.condense(question, history)
 
     def rank(
         self, question: str, *, chunks: int, dates: DateRange | None = None, as_of: date | None = None
     ) -> Retrieval:
         """The `chunks` best chunks for `question` asked on `as_of`, with no relevance threshold."""
+        as_of = check_as_of(as_of) if as_of else None
         return self._search.retrieve(
             question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=as_of
         )
@@ -159,7 +166,22 @@ class NewsDesk:
         unchanged, replaced and rejected, with reasons."""
         from qa.indexing import ingest
 
-        return ingest(sources, self.settings, lambda: self._embedding, self._index, progress=progress)
+        with self._full_disk_said():
+            return ingest(sources, self.settings, lambda: self._embedding, self._index, progress=progress)
+
+    @contextmanager
+    def _full_disk_said(self) -> Iterator[None]:
+        """A full disk (or quota) during an ingest becomes one DiskFullError naming the data dir: articles
+        are written whole or not at all, so the same ingest run again after freeing space finishes it."""
+        try:
+            yield
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            raise DiskFullError(
+                f"no space left on the device holding the data dir ({self.settings.data_dir.resolve()}): "
+                "free space and run the ingest again; nothing indexed is lost"
+            ) from exc
 
     # -- saved sources ----------------------------------------------------------------------------
     def sources(self) -> list[Source]:

@@ -177,6 +177,11 @@ class StoreContract:
             store.write_articles([good, good])
         assert store.count_articles() == 0 and store.count_chunks() == 0
 
+    def test_an_origin_that_is_not_utf8_finds_nothing_and_raises_nothing(self, store: Store) -> None:
+        # A file name's undecodable byte as Python keeps it (a lone surrogate): no article can have it.
+        store.write_article(*article("a1", 1))
+        assert store.articles_from_origin("caf\udce9.txt") == []
+
     def test_registry_entries_are_looked_up_many_at_once(self, store: Store) -> None:
         store.write_articles([ArticleWrite(*article(f"a{i}", 1, origin=f"a{i}")) for i in range(3)])
         found = store.get_articles(["a0", "a2", "missing"])

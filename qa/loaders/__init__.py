@@ -22,6 +22,7 @@ from qa.loaders.html import load_html
 from qa.loaders.pdf import load_pdf
 from qa.loaders.records import load_csv, load_json, load_jsonl
 from qa.loaders.text import load_text
+from qa.text.control import is_utf8
 
 __all__ = ["LOADERS", "SUPPORTED_SUFFIXES", "LoadResult", "iter_raw_articles"]
 
@@ -57,11 +58,21 @@ def iter_raw_articles(
             if key in seen:
                 continue
             seen.add(key)
+            if not is_utf8(str(file)):
+                # Chroma (and JSON, and most terminals) take only valid UTF-8: say so and go on.
+                named = "file name" if not is_utf8(file.name) else "folder name"
+                yield Rejected(_shown_path(file), f"{named} is not valid UTF-8 (rename it)")
+                continue
             too_big = _too_big(file, max_text_file_bytes)
             if too_big:
                 yield Rejected(str(file), too_big)
                 continue
             yield from _load_file(file)
+
+
+def _shown_path(path: Path) -> str:
+    """The path as text safe to print, store or send as JSON: undecodable bytes shown as `\\xe9`."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def _too_big(path: Path, max_bytes: int | None) -> str | None:
@@ -86,15 +97,15 @@ def _files_of(path: Path) -> Generator[Rejected, None, list[Path]]:
         try:
             files, skipped = _walk_directory(path)
         except OSError as err:
-            yield Rejected(str(path), f"cannot list directory: {err.strerror or err}")
+            yield Rejected(_shown_path(path), f"cannot list directory: {err.strerror or err}")
             return []
         yield from skipped
         if not files and not skipped:
             # Silence here would look like success; say why nothing was loaded.
-            yield Rejected(str(path), f"no supported files in directory ({supported})")
+            yield Rejected(_shown_path(path), f"no supported files in directory ({supported})")
         return files
     if path.exists() and not path.is_file():
-        yield Rejected(str(path), "not a regular file or directory")
+        yield Rejected(_shown_path(path), "not a regular file or directory")
         return []
     if not path.exists():
         missing = (
@@ -102,12 +113,12 @@ def _files_of(path: Path) -> Generator[Rejected, None, list[Path]]:
             if path.is_symlink()
             else "no such file or directory"
         )
-        yield Rejected(str(path), missing)
+        yield Rejected(_shown_path(path), missing)
         return []
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         kind = f"'{suffix}'" if suffix else "(no suffix)"
-        yield Rejected(str(path), f"unsupported file type {kind}; supported: {supported}")
+        yield Rejected(_shown_path(path), f"unsupported file type {kind}; supported: {supported}")
         return []
     return [path]
 
@@ -126,7 +137,7 @@ def _walk_directory(root: Path) -> tuple[list[Path], list[Rejected]]:
                 continue
             reason = _not_a_regular_file(path)
             if reason:
-                skipped.append(Rejected(str(path), reason))
+                skipped.append(Rejected(_shown_path(path), reason))
             else:
                 found.append(path)
     # Sort by path components so the order does not depend on the file system's listing order.

@@ -10,6 +10,7 @@ from typing import Any
 
 from qa.documents import RawArticle, Rejected
 from qa.loaders.base import LoadResult, clean_str, quiet_library_logs
+from qa.loaders.hidden import hidden_elements
 from qa.loaders.records import as_authors
 from qa.text.dates import iso_date
 from qa.text.words import tokens
@@ -88,29 +89,10 @@ def _html_body_text(body: Any, fallback: str, title: str | None) -> str:
     return "\n\n".join(blocks) if blocks else fallback
 
 
-# Inline styles that hide text from readers: text a reader never sees must not reach the index or a
-# model's prompt (a classic hiding place for injected instructions).
-_HIDING_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*(hidden|collapse)|font-size\s*:\s*0(?![.\d]*[1-9])"
-    r"|opacity\s*:\s*0(?![.\d]*[1-9])|(?<![-\w])color\s*:\s*(#f{3}\b|#f{6}\b|white\b|transparent\b)",
-    re.IGNORECASE,
-)
-
-
 def _drop_hidden_elements(tree: Any) -> int:
-    """Remove elements a browser would not show: `hidden`, `aria-hidden="true"`, inline styles that hide
-    (display:none, visibility:hidden, zero size or opacity, white or transparent text); how many."""
-    doomed = [
-        element
-        for element in tree.iter()
-        if isinstance(element.tag, str)
-        and element.tag.lower() not in ("html", "body")
-        and (
-            element.get("hidden") is not None
-            or (element.get("aria-hidden") or "").strip().lower() == "true"
-            or _HIDING_STYLE.search(element.get("style") or "")
-        )
-    ]
+    """Remove the elements a browser would not show (see `qa.loaders.hidden`), keeping the text that
+    follows each; how many."""
+    doomed = hidden_elements(tree)
     for element in doomed:
         parent = element.getparent()
         if parent is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from pathlib import Path
 
 from qa.documents import RawArticle, Rejected
@@ -31,7 +32,8 @@ class DecodeError(ValueError):
 
 
 def decode_text(data: bytes, where: str = "text") -> str:
-    """Decode by evidence: a BOM (UTF-8/16/32), else UTF-8, else the likeliest legacy encoding.
+    """Decode by evidence: a BOM (UTF-8/16/32), else UTF-16's NUL pattern, else UTF-8, else the likeliest
+    legacy encoding.
 
     UTF-8 with a few bad bytes stays UTF-8 with only those bytes replaced (logged with their offsets),
     never a whole file of mojibake; bytes that look binary are refused.
@@ -43,7 +45,11 @@ def decode_text(data: bytes, where: str = "text") -> str:
             except UnicodeDecodeError as err:
                 raise DecodeError(f"not valid {encoding.upper()} text despite its byte order mark") from err
     if b"\x00" in data:
-        raise DecodeError("binary data (NUL bytes), not a text file")
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise DecodeError("binary data (NUL bytes), not a text file")
+        log.info("%s: decoded as UTF-16 without a byte order mark", where)
+        return _checked(text)
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]
     try:
@@ -62,6 +68,36 @@ def decode_text(data: bytes, where: str = "text") -> str:
         )
         return _checked(replaced)
     return _checked(_decode_legacy(data))
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """The text of UTF-16 (LE or BE) without a byte order mark, else None. Evidence: the zero high byte
+    of ASCII-range characters puts NULs on one side of each byte pair only, and the result reads as text."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    pairs = len(data) // 2
+    # Little-endian keeps the high (zero) byte second: NULs at odd offsets.
+    for nuls, other_side, encoding in (
+        (data[1::2].count(0), data[0::2].count(0), "utf-16-le"),
+        (data[0::2].count(0), data[1::2].count(0), "utf-16-be"),
+    ):
+        if nuls >= pairs // 10 and other_side <= pairs // 100:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return text if _reads_as_text(text) else None
+    return None
+
+
+# Unicode categories that prose never holds: controls, unassigned code points, private use, surrogates.
+_NOT_TEXT_CATEGORIES = frozenset({"Cc", "Cn", "Co", "Cs"})
+
+
+def _reads_as_text(text: str) -> bool:
+    """Whether at most 1% of `text` is characters that prose never holds (line breaks and tabs are prose)."""
+    odd = sum(1 for ch in text if ch not in "\t\n\r\f" and unicodedata.category(ch) in _NOT_TEXT_CATEGORIES)
+    return odd <= len(text) // 100
 
 
 def _invalid_utf8_offsets(data: bytes, *, limit: int) -> list[int]:

@@ -26,6 +26,7 @@ from qa.store.chroma_rows import (
     where,
 )
 from qa.store.keyword import KeywordHit, KeywordIndex, sync
+from qa.text.control import is_utf8
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -189,7 +190,8 @@ class ChromaStore:
 
     def articles_from_origin(self, origin: str) -> list[ArticleRecord]:
         """Articles that were loaded from this file."""
-        if not self._open(create=False):
+        if not self._open(create=False) or not is_utf8(origin):
+            # Chroma refuses a where clause that is not valid UTF-8, and so could never have stored it.
             return []
         got = self._registry.get(where={"origin": origin}, include=["metadatas"])
         return [record_from_metadata(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]

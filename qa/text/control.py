@@ -1,4 +1,5 @@
-"""Control characters and terminal escape sequences: never text, never shown to a terminal or a model."""
+"""Control characters, terminal escape sequences and lone surrogates: never text, never shown to a terminal
+or a model."""
 
 from __future__ import annotations
 
@@ -15,3 +16,13 @@ ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|
 def strip_control(text: str) -> str:
     """`text` without escape sequences and control characters (tabs and line breaks stay)."""
     return CONTROL_CHARS.sub("", ESCAPE_SEQUENCE.sub("", text))
+
+
+def is_utf8(text: str) -> bool:
+    """False when `text` holds a lone surrogate: a file name's undecodable byte as Python keeps it, or a
+    broken escape such as JSON's "\\ud800"; such text cannot be written as UTF-8 (Chroma, JSON, terminals)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from qa.errors import InvalidDateError
+from qa.errors import InvalidDateError, quoted
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATE_PREFIX = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:$|[T\s])")
 _TIMESTAMP = re.compile(r"\d{10}(?:\.\d+)?|\d{13}")
 _EARLIEST_YEAR, _LATEST_YEAR = 1800, 2200
+# The days a question may be asked on: far enough from the calendar's ends for any time word's period.
+_EARLIEST_AS_OF, _LATEST_AS_OF = date(1900, 1, 1), date(2999, 12, 31)
 # Two defaults that differ in year, month and day: a part the text lacks shows up as a difference.
 _DEFAULTS = (datetime(1904, 1, 1), datetime(1908, 2, 2))
 
@@ -72,7 +74,18 @@ def check_day(text: str, label: str) -> date:
     try:
         return parse_day(text)
     except ValueError as exc:
-        raise InvalidDateError(f"{label} {exc}, not {text!r}") from None
+        raise InvalidDateError(f"{label} {exc}, not {quoted(text)}") from None
+
+
+def check_as_of(day: date) -> date:
+    """`day` if a question can be asked on it (years 1900-2999), else InvalidDateError: "this week" or
+    "yesterday" near the ends of the calendar would run past them."""
+    if not _EARLIEST_AS_OF <= day <= _LATEST_AS_OF:
+        raise InvalidDateError(
+            f"the day the question is asked on (as of) must be from {_EARLIEST_AS_OF} to {_LATEST_AS_OF}, "
+            f"not {day}"
+        )
+    return day
 
 
 def _free_form(text: str) -> date | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qa.errors import InvalidInputError
+from qa.errors import InvalidInputError, quoted
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smh])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600}
@@ -16,5 +16,5 @@ def parse_interval(text: str, label: str = "--every") -> float:
     parts = _PART.findall(compact)
     seconds = sum(float(number) * _SECONDS[unit] for number, unit in parts)
     if not parts or "".join(n + u for n, u in parts) != compact or seconds <= 0:
-        raise InvalidInputError(f"{label} must be an interval such as 30s, 15m or 2h, not {text!r}")
+        raise InvalidInputError(f"{label} must be an interval such as 30s, 15m or 2h, not {quoted(text)}")
     return seconds

@@ -118,6 +118,42 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert json.loads(qa("stats", "--json", data_dir=data).stdout)["chunks"] == 0
 
 
+def test_a_file_name_that_is_not_utf8_is_reported_and_the_other_files_go_in(tmp_path: Path) -> None:
+    # The real embedded Chroma refused the name in its where clause and the whole ingest died; the
+    # FAKE embedder keeps the run short, what is under test is loading and the store's lookups.
+    folder = os.fsencode(tmp_path / "inbox")
+    os.mkdir(folder)
+    story = SEED_ARTICLE.read_text(encoding="utf-8")
+    for i in range(10):
+        with open(folder + f"/good-{i}.txt".encode(), "w", encoding="utf-8") as good:
+            good.write(f"Story {i}. {story}")
+    with open(folder + b"/caf\xe9.txt", "w", encoding="utf-8") as latin1_name:
+        latin1_name.write(story)
+    data, fake = tmp_path / "data", {"QA_EMBEDDING_BACKEND": "fake"}
+    shown_name = str(tmp_path / "inbox" / "caf\\xe9.txt")  # printable, and JSON-able
+    for run in ("first", "again"):
+        done = qa("ingest", os.fsdecode(folder), "--json", data_dir=data, env=fake)
+        assert done.returncode == 3, done.stderr  # some rejected, the rest in
+        assert "Traceback" not in done.stderr
+        report = json.loads(done.stdout)
+        assert len(report["added"] if run == "first" else report["unchanged"]) == 10
+        assert [(r["origin"], r["reason"]) for r in report["rejected"]] == [
+            (shown_name, "file name is not valid UTF-8 (rename it)")
+        ]
+    shown = qa("ingest", os.fsdecode(folder), "--quiet", data_dir=data, env=fake)
+    assert f"rejected {shown_name}: file name is not valid UTF-8 (rename it)" in shown.stdout
+
+
+def test_an_as_of_at_the_start_of_the_calendar_is_one_line_exit_2(tmp_path: Path) -> None:
+    # Before: "this week" on 0001-01-01 ran past the calendar's start, an OverflowError traceback.
+    done = qa("ask", "--as-of", "0001-01-01", "what happened this week?", data_dir=tmp_path / "data")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: the day the question is asked on (as of) must be from 1900-01-01 to 2999-12-31, "
+        "not 0001-01-01"
+    ]
+
+
 def test_sigkill_mid_ingest_leaves_no_duplicates_or_orphans(tmp_path: Path) -> None:
     # Real processes killed with SIGKILL (no cleanup runs) at several moments of an ingest into the
     # real embedded Chroma; the FAKE embedder keeps the run short, what is under test is the writes.

@@ -5,6 +5,8 @@ Settings choose the in-memory store and the FAKE embedder, so nothing heavy load
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Generator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from qa.documents import ArticleRecord
 from qa.errors import IndexBusyError
 from qa.results import ABSTAIN_TEXT, AnswerResult, Timings
 from qa.service import NewsDesk
+from qa.store.memory import InMemoryStore
 
 pytestmark = pytest.mark.unit
 
@@ -148,4 +151,63 @@ def test_an_oversized_question_exits_2_with_the_limit(capsys: pytest.CaptureFixt
     assert err == (
         "error: the question is 149,999 characters long; the limit is 2,000 (QA_MAX_QUESTION_CHARS): "
         "ask it shorter"
+    )
+
+
+def test_an_as_of_at_the_start_of_the_calendar_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["ask", "--as-of", "0001-01-01", "what happened this week?"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: the day the question is asked on (as of) must be from 1900-01-01 to 2999-12-31, "
+        "not 0001-01-01"
+    )
+
+
+def test_a_question_with_an_undecodable_byte_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # `qa ask $'caf\xe9?'` in a UTF-8 terminal: Python keeps the byte as a lone surrogate.
+    assert cli.main(["ask", "caf\udce9?"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: the question contains characters that are not valid text (a lone surrogate)"
+
+
+@pytest.mark.parametrize("flag", ["--since", "--as-of"])
+def test_a_date_error_quotes_only_the_start_of_a_long_input(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["ask", "Who won?", flag, "2" * 100_000]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {flag} must be a date as YYYY-MM-DD, not '{'2' * 40}'… (100,000 characters)"
+
+
+def test_a_full_disk_during_ingest_is_one_line_naming_the_data_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: object, writes: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "chroma.sqlite3"))
+
+    monkeypatch.setattr(InMemoryStore, "write_articles", full)
+    story = tmp_path / "story.txt"
+    story.write_text("The council approved the new bridge on Monday after a long debate, officials said.")
+    assert cli.main(["ingest", str(story), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"error: no space left on the device holding the data dir ({tmp_path.resolve()}): free space and run "
+        "the ingest again; nothing indexed is lost"
+    )
+
+
+@pytest.mark.parametrize("number", [errno.ENOSPC, errno.EDQUOT])
+def test_a_full_disk_or_quota_in_any_command_is_one_line(
+    number: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(self: NewsDesk, name: str, url: str) -> None:
+        raise OSError(number, os.strerror(number), "/data/sources.json")
+
+    monkeypatch.setattr(NewsDesk, "add_source", full)
+    assert cli.main(["sources", "add", "harbour", "https://example.com/feed.xml"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert (
+        err == "error: no space left on the device (/data/sources.json): free space and run the command again"
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from qa.documents import DateRange
 from qa.embedding.fake import FakeEmbedder
+from qa.errors import InvalidInputError
 from qa.service import NewsDesk
 from tests.conftest import write_jsonl
 
@@ -80,3 +83,35 @@ def test_labels_and_answer_config_load_no_model(make_desk: MakeDesk) -> None:
     config = desk.answer_config()
     assert config["llm"] == desk.llm_label and len(config["prompt_sha256"]) == 12
     desk.close()  # nothing was started: closing is a no-op
+
+
+@pytest.mark.parametrize(
+    ("question", "as_of"),
+    [
+        ("What happened this week?", date(1, 1, 1)),
+        ("What happened yesterday?", date(1, 1, 1)),
+        ("What happened last year?", date(1, 1, 1)),
+        ("What happened this weekend?", date(9999, 12, 31)),
+        ("What happened in December?", date(9999, 12, 31)),
+    ],
+)
+def test_a_day_near_the_ends_of_the_calendar_is_refused_not_a_crash(
+    make_desk: MakeDesk, question: str, as_of: date
+) -> None:
+    desk = make_desk()
+    message = f"the day the question is asked on (as of) must be from 1900-01-01 to 2999-12-31, not {as_of}"
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        desk.ask(question, as_of=as_of)
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        desk.rank(question, chunks=3, as_of=as_of)
+
+
+def test_a_question_with_a_lone_surrogate_is_refused_before_any_work(make_desk: MakeDesk) -> None:
+    # JSON's "\ud800" escape (the API) and an undecodable byte in argv (the CLI) both arrive as one.
+    desk = make_desk()
+    message = "the question contains characters that are not valid text (a lone surrogate)"
+    for question in ("Who won \ud800?", "Who won \udcff?"):
+        with pytest.raises(InvalidInputError, match=re.escape(message)):
+            desk.ask(question)
+        with pytest.raises(InvalidInputError, match=re.escape(message)):
+            desk.condense(question, [("Who played?", "Two teams [1].")])
