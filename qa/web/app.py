@@ -193,18 +193,17 @@ def _wire_articles(web: WebApp, tab: _ArticlesTab, header: Any) -> None:
         concurrency_id=_INDEX_WRITES,
         concurrency_limit=1,
     )
-    fetches = [
-        trigger(
-            web.fetch_url,
-            [tab.url, tab.search],
-            [tab.results, tab.library, tab.picker, header, tab.url],
-            concurrency_id=_FETCHES,
-            concurrency_limit=FETCH_JOBS,
-            show_progress="hidden",  # its progress is the line it writes in the results area
-        )
-        for trigger in (tab.add_url.click, tab.url.submit)
-    ]
-    tab.cancel_fetch.click(web.fetch_cancelled, None, [tab.results], cancels=fetches, queue=False)
+    fetch = gr.on(
+        [tab.add_url.click, tab.url.submit],
+        web.fetch_url,
+        [tab.url, tab.search],
+        [tab.results, tab.library, tab.picker, header, tab.url],
+        api_name="add_url",
+        concurrency_id=_FETCHES,
+        concurrency_limit=FETCH_JOBS,
+        show_progress="hidden",  # its progress is the line it writes in the results area
+    )
+    tab.cancel_fetch.click(web.fetch_cancelled, None, [tab.results], cancels=[fetch], queue=False)
     tab.search.change(web.library, [tab.search], [tab.library, tab.picker], show_progress="hidden")
     tab.delete.click(
         web.delete,

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import SEED_ARTICLE
-from tests.integration.served import post_json, qa_env, run_qa, served_app
+from tests.integration.hostile import dripping_server
+from tests.integration.served import ServedApp, basic_auth, post_json, qa_env, run_qa, served_app
 
 pytestmark = pytest.mark.integration
 
@@ -34,3 +45,174 @@ def test_an_ingest_beside_a_running_app_that_has_not_answered_yet_is_seen(tmp_pa
             )
             assert status == 200, body
             assert body["retrieved"][0]["title"] == "Glacier walkway reopens"
+
+
+# -- one app behind a login, for the hostile clients below (issue 19)
+
+USER, PASSWORD = "editor", "correct horse battery staple"
+QUESTION = "How many base stations does Huawei make a month?"
+ATTACKER = "127.0.0.2"  # the loopback network is 127/8: a second client address on this machine
+BODY_CAP_GROWTH_KIB = 24 * 1024  # "a few MB": the server's RSS may move a little while it refuses
+
+
+@pytest.fixture(scope="module")
+def guarded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """`qa serve` with a login, on the seed article, that may fetch from loopback (hostile servers)."""
+    data = tmp_path_factory.mktemp("guarded") / "data"
+    assert run_qa(qa_env(data), "ingest", str(SEED_ARTICLE), "--quiet").returncode == 0
+    with served_app(
+        data,
+        QA_WEB_AUTH_USER=USER,
+        QA_WEB_AUTH_PASSWORD=PASSWORD,
+        QA_FETCH_ALLOW_PRIVATE="true",
+        QA_FETCH_TIMEOUT_S="120",  # the fetch stays slow for the whole test, whatever bounds it
+    ) as app:
+        yield app
+
+
+def _ask_as_user(app: ServedApp) -> tuple[int, Any]:
+    status, _, body = post_json(app.url + "api/ask", {"question": QUESTION}, basic_auth(USER, PASSWORD))
+    return status, body
+
+
+def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.monotonic()
+    result = call()
+    return time.monotonic() - started, result
+
+
+def test_a_slow_site_in_the_url_box_never_holds_up_a_question(guarded_app: ServedApp) -> None:
+    from gradio_client import Client
+
+    client = Client(guarded_app.url, auth=(USER, PASSWORD), verbose=False, download_files=False)
+    chat_question = (QUESTION, 5, "", "", "")  # question, number of sources, from, until, as of
+
+    client.predict(*chat_question, api_name="/respond")  # warm: the first answer loads what is lazy
+    with dripping_server() as site:
+        fetch = client.submit(site.url, "", api_name="/add_url")  # the Articles tab's URL box
+        assert site.requested.wait(60), "the fetch never reached the dripping site"
+        time.sleep(1)  # well inside the fetch now
+        chat = client.submit(*chat_question, api_name="/respond")
+        chat_s, answered = _timed(lambda: chat.result(timeout=30))
+        api_s, (status, body) = _timed(lambda: _ask_as_user(guarded_app))
+        assert "5,000" in str(answered[0]) and chat_s < 10  # the chat's own question, through its queue
+        assert status == 200 and body["citations"] and api_s < 10
+        progress = [str(update[0]) for update in fetch.outputs()]
+        assert any("Fetching " + site.url in line for line in progress), progress
+        assert not fetch.done()  # still dripping: what was measured above ran beside it
+        fetch.cancel()
+
+
+def _login_form(app: ServedApp, password: str, *, source: str = ATTACKER) -> tuple[int, dict[str, str]]:
+    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=60, source_address=(source, 0))
+    try:
+        form = urllib.parse.urlencode({"username": USER, "password": password})
+        conn.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        reply = conn.getresponse()
+        reply.read()
+        return reply.status, {name.lower(): value for name, value in reply.getheaders()}
+    finally:
+        conn.close()
+
+
+def _basic_ask(app: ServedApp, password: str, *, source: str = ATTACKER) -> tuple[int, dict[str, str]]:
+    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=60, source_address=(source, 0))
+    try:
+        headers = {"Content-Type": "application/json", **basic_auth(USER, password)}
+        conn.request("POST", "/api/ask", json.dumps({"question": QUESTION}), headers)
+        reply = conn.getresponse()
+        reply.read()
+        return reply.status, {name.lower(): value for name, value in reply.getheaders()}
+    finally:
+        conn.close()
+
+
+def test_wrong_passwords_slow_down_only_the_guesser(guarded_app: ServedApp) -> None:
+    guesses = [_login_form(guarded_app, f"guess {i}") for i in range(4)]
+    with ThreadPoolExecutor(max_workers=2) as attacker:
+        more = [
+            attacker.submit(_login_form, guarded_app, "guess 5"),
+            attacker.submit(_basic_ask, guarded_app, "guess 6"),
+        ]
+        time.sleep(0.2)  # the guesser's next attempts are in flight now
+        page_s, _ = _timed(lambda: urllib.request.urlopen(guarded_app.url + "theme.css", timeout=30).read())
+        api_s, (status, body) = _timed(lambda: _ask_as_user(guarded_app))
+        guesses += [attempt.result() for attempt in more]
+    assert page_s < 1 and api_s < 1  # nobody else waits for the guesser
+    assert status == 200 and body["citations"]
+    assert guesses[0][0] == 400  # Gradio's "Incorrect credentials."
+    for refused, headers in guesses[1:]:  # each inside the back-off window of the failure before
+        assert refused == 429 and int(headers["retry-after"]) >= 1
+
+
+def _peak_rss_growth_kib(app: ServedApp, send: Callable[[], int]) -> tuple[int, int]:
+    """(the HTTP status `send` got, how far the server's RSS rose above where it was while it ran)."""
+    before = peak = app.rss_kib()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sending = pool.submit(send)
+        while not sending.done():
+            peak = max(peak, app.rss_kib())
+            time.sleep(0.02)
+        return sending.result(), peak - before
+
+
+def _declared_body(app: ServedApp, size: int) -> int:
+    """POST /api/ask declaring `size` bytes and sending them 1 MB at a time until the server answers."""
+    head = (
+        f"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: {basic_auth(USER, PASSWORD)['Authorization']}\r\nContent-Length: {size}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", app.port), timeout=120) as sock:
+        sock.sendall(head.encode())
+        return _send_until_answered(sock, [b" " * 1_000_000] * (size // 1_000_000))
+
+
+def _chunked_body(app: ServedApp, size: int) -> int:
+    """POST /api/ask with chunked encoding (no length), in 1 MB pieces until the server answers."""
+    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=120)
+    conn.putrequest("POST", "/api/ask")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Authorization", basic_auth(USER, PASSWORD)["Authorization"])
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    piece = b" " * 1_000_000
+    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (size // len(piece)) + [b"0\r\n\r\n"]
+    assert conn.sock is not None
+    return _send_until_answered(conn.sock, chunks)
+
+
+def _send_until_answered(sock: socket.socket, pieces: list[bytes]) -> int:
+    def send() -> None:
+        try:
+            for piece in pieces:
+                sock.sendall(piece)
+        except OSError:  # the server answered and closed: sending more is pointless
+            return
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    status_line = sock.makefile("rb").readline()  # the server may answer before the body is sent
+    sock.shutdown(socket.SHUT_RDWR)
+    sender.join(60)
+    return int(status_line.split()[1])
+
+
+def test_a_huge_declared_body_is_refused_before_it_is_read(guarded_app: ServedApp) -> None:
+    status, growth_kib = _peak_rss_growth_kib(guarded_app, lambda: _declared_body(guarded_app, 300_000_000))
+    assert status == 413 and growth_kib < BODY_CAP_GROWTH_KIB, growth_kib
+
+
+def test_a_huge_chunked_body_is_refused_at_the_cap(guarded_app: ServedApp) -> None:
+    status, growth_kib = _peak_rss_growth_kib(guarded_app, lambda: _chunked_body(guarded_app, 300_000_000))
+    assert status == 413 and growth_kib < BODY_CAP_GROWTH_KIB, growth_kib
+    assert _ask_as_user(guarded_app)[0] == 200  # and the app answers as before
+
+
+def test_the_api_schema_is_not_readable_without_the_login(guarded_app: ServedApp) -> None:
+    for path in ("openapi.json", "docs", "redoc", "gradio_api/openapi.json"):
+        try:
+            with urllib.request.urlopen(guarded_app.url + path, timeout=30) as reply:
+                status, text = reply.status, reply.read().decode("utf-8", errors="replace")
+        except urllib.error.HTTPError as refused:
+            status, text = refused.code, refused.read().decode("utf-8", errors="replace")
+        assert status in (401, 404) and '"paths"' not in text, (path, status, text[:200])
