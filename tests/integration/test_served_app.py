@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import SEED_ARTICLE
-from tests.integration.hostile import dripping_server
+from tests.integration.hostile import dripping_server, peak_rss_growth_kib, post_huge_body
 from tests.integration.served import ServedApp, basic_auth, post_json, qa_env, run_qa, served_app
 
 pytestmark = pytest.mark.integration
@@ -145,65 +144,22 @@ def test_wrong_passwords_slow_down_only_the_guesser(guarded_app: ServedApp) -> N
         assert refused == 429 and int(headers["retry-after"]) >= 1
 
 
-def _peak_rss_growth_kib(app: ServedApp, send: Callable[[], int]) -> tuple[int, int]:
-    """(the HTTP status `send` got, how far the server's RSS rose above where it was while it ran)."""
-    before = peak = app.rss_kib()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        sending = pool.submit(send)
-        while not sending.done():
-            peak = max(peak, app.rss_kib())
-            time.sleep(0.02)
-        return sending.result(), peak - before
-
-
-def _declared_body(app: ServedApp, size: int) -> int:
-    """POST /api/ask declaring `size` bytes and sending them 1 MB at a time until the server answers."""
-    head = (
-        f"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Authorization: {basic_auth(USER, PASSWORD)['Authorization']}\r\nContent-Length: {size}\r\n\r\n"
+def _huge_body(app: ServedApp, *, chunked: bool) -> tuple[int, int]:
+    """(status, server RSS growth in KiB) of a 300 MB body posted to /api/ask by the logged-in user."""
+    send = partial(
+        post_huge_body, app.port, "/api/ask", 300_000_000, basic_auth(USER, PASSWORD), chunked=chunked
     )
-    with socket.create_connection(("127.0.0.1", app.port), timeout=120) as sock:
-        sock.sendall(head.encode())
-        return _send_until_answered(sock, [b" " * 1_000_000] * (size // 1_000_000))
-
-
-def _chunked_body(app: ServedApp, size: int) -> int:
-    """POST /api/ask with chunked encoding (no length), in 1 MB pieces until the server answers."""
-    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=120)
-    conn.putrequest("POST", "/api/ask")
-    conn.putheader("Content-Type", "application/json")
-    conn.putheader("Authorization", basic_auth(USER, PASSWORD)["Authorization"])
-    conn.putheader("Transfer-Encoding", "chunked")
-    conn.endheaders()
-    piece = b" " * 1_000_000
-    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (size // len(piece)) + [b"0\r\n\r\n"]
-    assert conn.sock is not None
-    return _send_until_answered(conn.sock, chunks)
-
-
-def _send_until_answered(sock: socket.socket, pieces: list[bytes]) -> int:
-    def send() -> None:
-        try:
-            for piece in pieces:
-                sock.sendall(piece)
-        except OSError:  # the server answered and closed: sending more is pointless
-            return
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    status_line = sock.makefile("rb").readline()  # the server may answer before the body is sent
-    sock.shutdown(socket.SHUT_RDWR)
-    sender.join(60)
-    return int(status_line.split()[1])
+    status, _, growth_kib = peak_rss_growth_kib(app.process.pid, send)
+    return status, growth_kib
 
 
 def test_a_huge_declared_body_is_refused_before_it_is_read(guarded_app: ServedApp) -> None:
-    status, growth_kib = _peak_rss_growth_kib(guarded_app, lambda: _declared_body(guarded_app, 300_000_000))
+    status, growth_kib = _huge_body(guarded_app, chunked=False)
     assert status == 413 and growth_kib < BODY_CAP_GROWTH_KIB, growth_kib
 
 
 def test_a_huge_chunked_body_is_refused_at_the_cap(guarded_app: ServedApp) -> None:
-    status, growth_kib = _peak_rss_growth_kib(guarded_app, lambda: _chunked_body(guarded_app, 300_000_000))
+    status, growth_kib = _huge_body(guarded_app, chunked=True)
     assert status == 413 and growth_kib < BODY_CAP_GROWTH_KIB, growth_kib
     assert _ask_as_user(guarded_app)[0] == 200  # and the app answers as before
 
