@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.conftest import SEED_ARTICLE
 from tests.integration.hostile import dripping_server, peak_rss_growth_kib, post_huge_body
 from tests.integration.served import ServedApp, basic_auth, post_json, qa_env, run_qa, served_app
+from tests.integration.test_web_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
 
@@ -172,3 +174,53 @@ def test_the_api_schema_is_not_readable_without_the_login(guarded_app: ServedApp
         except urllib.error.HTTPError as refused:
             status, text = refused.code, refused.read().decode("utf-8", errors="replace")
         assert status in (401, 404) and '"paths"' not in text, (path, status, text[:200])
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless (as in test_web_browser.py)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_in_the_browser_a_slow_fetch_shows_its_progress_and_cancels(
+    chromium: Browser, guarded_app: ServedApp
+) -> None:
+    page = chromium.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(guarded_app.url)
+    page.locator("input[type=text]").first.fill(USER)  # the login form goes through the throttle
+    page.fill("input[type=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#nd-header .nd-brand")
+    with dripping_server() as site:
+        page.get_by_role("tab", name="Articles").click()
+        page.fill("#nd-url textarea", site.url)
+        page.click("#nd-add-url")
+        page.wait_for_function("document.querySelector('#nd-results').innerText.includes('Fetching')")
+        assert site.requested.wait(30)
+
+        page.get_by_role("tab", name="Chat").click()
+        page.fill("#nd-question textarea", QUESTION)
+        started = time.monotonic()
+        page.click("#nd-ask")
+        page.wait_for_selector("#nd-chat .nd-answer:not(.nd-streaming)", timeout=20_000)
+        assert time.monotonic() - started < 10  # answered while the fetch drips on
+
+        page.get_by_role("tab", name="Articles").click()
+        assert "Fetching " + site.url in page.inner_text("#nd-results")  # still running, still shown
+        page.click("#nd-cancel-fetch")
+        page.wait_for_function("document.querySelector('#nd-results').innerText.includes('Stopped waiting')")
+        time.sleep(1.5)  # a cancelled fetch writes no more progress over the message
+        assert "Stopped waiting" in page.inner_text("#nd-results")
+        # The URL box works again at once: its slot is free even though the drip goes on.
+        page.fill("#nd-url textarea", "ftp://example.com/feed.xml")
+        page.click("#nd-add-url")
+        page.wait_for_function(
+            "document.querySelector('#nd-results').innerText.includes('Only http')", timeout=10_000
+        )
+    page.close()
