@@ -139,7 +139,9 @@ def test_wrong_passwords_slow_down_only_the_guesser(guarded_app: ServedApp) -> N
         page_s, _ = _timed(lambda: urllib.request.urlopen(guarded_app.url + "theme.css", timeout=30).read())
         api_s, (status, body) = _timed(lambda: _ask_as_user(guarded_app))
         guesses += [attempt.result() for attempt in more]
-    assert page_s < 1 and api_s < 1  # nobody else waits for the guesser
+    # Nobody else waits for the guesser (it was 7.5 s and 8.5 s); an answer embeds the question, so it
+    # gets a little room on a busy 2-core box.
+    assert page_s < 1 and api_s < 2, (page_s, api_s)
     assert status == 200 and body["citations"]
     assert guesses[0][0] == 400  # Gradio's "Incorrect credentials."
     for refused, headers in guesses[1:]:  # each inside the back-off window of the failure before

@@ -9,13 +9,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
 from fastapi.testclient import TestClient
 
 from qa.service import NewsDesk
 from qa.web.api import AnswerSlots, install_api
 from qa.web.app import LoginCheck
-from qa.web.login import LoginThrottle
+from qa.web.login import LoginThrottle, install_login_throttle
 from tests.conftest import ASK_JSON_KEYS
 
 pytestmark = pytest.mark.unit
@@ -169,3 +171,33 @@ def test_a_full_queue_is_refused_with_503(make_desk: Callable[..., NewsDesk], tm
         release.set()
         holder.join()
     assert client.post("/api/ask", json={"question": QUESTION}).status_code == 200
+
+
+def _app_with_a_gradio_like_login(check: LoginCheck, throttle: LoginThrottle) -> FastAPI:
+    """A FAKE of Gradio's `POST /login` (same signature and refusal), with the throttle put before it."""
+    app = FastAPI()
+
+    @app.post("/login")
+    async def login(request: Request, form_data: OAuth2PasswordRequestForm = Depends()) -> JSONResponse:  # noqa: B008
+        if check(form_data.username, form_data.password):
+            return JSONResponse({"success": True})
+        raise HTTPException(status_code=400, detail="Incorrect credentials.")
+
+    install_login_throttle(app, throttle)
+    return app
+
+
+def test_the_login_form_refuses_a_guesser_with_429_and_never_slows_another_client() -> None:
+    clock = FakeClock()
+    app = _app_with_a_gradio_like_login(LoginCheck("editor", "s3cret"), LoginThrottle(clock))
+    guesser = TestClient(app, client=("203.0.113.7", 5000))
+    reader = TestClient(app, client=("10.0.0.9", 5000))
+    wrong = guesser.post("/login", data={"username": "editor", "password": "guess"})
+    assert wrong.status_code == 400 and wrong.json()["detail"] == "Incorrect credentials."
+    again = guesser.post("/login", data={"username": "editor", "password": "s3cret"})
+    assert again.status_code == 429 and again.headers["retry-after"] == "1"
+    assert reader.post("/login", data={"username": "editor", "password": "s3cret"}).status_code == 200
+    clock.now += 0.5
+    assert guesser.post("/login", data={"username": "editor", "password": "s3cret"}).status_code == 200
+    huge = guesser.post("/login", data={"username": "editor", "password": "x" * 20_000})
+    assert huge.status_code == 413
