@@ -150,7 +150,7 @@ def _basic_auth_refusal(
     if credentials is not None:
         user, password = credentials
         client = client_address(request)
-        wait = throttle.retry_after(client, user)
+        wait = throttle.admit(client, user)
         if wait > 0:
             return JSONResponse(
                 {"error": "too many wrong passwords from this address: retry later"},

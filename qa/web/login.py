@@ -72,25 +72,44 @@ class LoginThrottle:
             record = self._current(client, user)
             return max(0.0, record.locked_until - self._clock()) if record else 0.0
 
+    def admit(self, client: str, user: str) -> float:
+        """0 when `client` may try `user` now, and the attempt is then reserved: a parallel attempt is
+        refused until this one's outcome is told (`failed` or `succeeded`). Otherwise the seconds to
+        wait. Without the reservation a burst of parallel guesses would all pass an open window."""
+        now = self._clock()
+        with self._lock:
+            record = self._current(client, user)
+            if record is not None and record.locked_until > now:
+                return record.locked_until - now
+            record = record or _Record(0, now, now)
+            record.locked_until = now + self._delay(record.failures + 1)
+            self._remember(_key(client, user), record)
+        return 0.0
+
     def failed(self, client: str, user: str) -> float:
         """Count a wrong password; returns the seconds this client must now wait for this user."""
         now = self._clock()
-        key = _key(client, user)
         with self._lock:
             record = self._current(client, user) or _Record(0, now, now)
             record.failures += 1
-            delay = min(self.FIRST_DELAY_S * 2 ** min(record.failures - 1, 32), self.MAX_DELAY_S)
+            delay = self._delay(record.failures)
             record.locked_until, record.last_failure = now + delay, now
-            self._records[key] = record
-            self._records.move_to_end(key)
-            while len(self._records) > self.MAX_RECORDS:
-                self._records.popitem(last=False)
+            self._remember(_key(client, user), record)
         return delay
 
     def succeeded(self, client: str, user: str) -> None:
         """A right password: this client starts afresh for this user."""
         with self._lock:
             self._records.pop(_key(client, user), None)
+
+    def _delay(self, failures: int) -> float:
+        return min(self.FIRST_DELAY_S * 2 ** min(failures - 1, 32), self.MAX_DELAY_S)
+
+    def _remember(self, key: tuple[str, str], record: _Record) -> None:
+        self._records[key] = record
+        self._records.move_to_end(key)
+        while len(self._records) > self.MAX_RECORDS:
+            self._records.popitem(last=False)
 
     def _current(self, client: str, user: str) -> _Record | None:
         key = _key(client, user)
@@ -120,7 +139,7 @@ def install_login_throttle(app: Any, throttle: LoginThrottle) -> None:
         form = await request.form()
         user, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
         client = client_address(request)
-        wait = throttle.retry_after(client, user)
+        wait = throttle.admit(client, user)
         if wait > 0:
             return JSONResponse(
                 {"detail": f"Too many wrong passwords: try again in {max(1, math.ceil(wait))} s."},

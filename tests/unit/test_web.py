@@ -533,6 +533,19 @@ def test_a_guessers_failures_never_throttle_another_client_or_user() -> None:
     assert throttle.retry_after("203.0.113.7", "admin") == 0
 
 
+def test_parallel_attempts_cannot_all_pass_an_open_window() -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(clock)
+    throttle.failed("203.0.113.7", "editor")
+    clock.now += 0.5  # the window is open again: one attempt may go in, not a burst
+    assert throttle.admit("203.0.113.7", "editor") == 0
+    assert throttle.admit("203.0.113.7", "editor") > 0  # the first one's outcome is not known yet
+    throttle.succeeded("203.0.113.7", "editor")
+    assert throttle.admit("203.0.113.7", "editor") == 0  # a success clears the reservation too
+    throttle.succeeded("203.0.113.7", "editor")
+    assert throttle.admit("10.0.0.9", "editor") == 0 and throttle.admit("10.0.0.9", "admin") == 0
+
+
 def test_old_failures_are_forgotten_and_the_records_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
     throttle = LoginThrottle(clock)
