@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,11 +12,18 @@ from qa.errors import InvalidInputError
 from qa.service import NewsDesk
 from qa.settings import Settings
 from qa.web.api import AnswerSlots, install_api
-from qa.web.handlers import WebApp
+from qa.web.handlers import FETCH_JOBS, WebApp
+from qa.web.login import LoginCheck, LoginThrottle, install_login_throttle
 from qa.web.views import render_sources_panel
 
+__all__ = ["LoginCheck", "build_app", "launch", "listening_line", "serve"]
+
 STATIC = Path(__file__).with_name("static")
-_CONCURRENCY_ID = "desk"  # chat, ingest and delete share one queue slot pool: one model, one index
+# Each kind of work has its own queue slots, so one never waits on another: answers (one model), index
+# writes from the page (uploads and deletes, one at a time), and fetches from the URL box (the network).
+_ANSWERS = "desk"
+_INDEX_WRITES = "index"
+_FETCHES = "fetch"
 
 
 @dataclass
@@ -45,6 +48,7 @@ class _ArticlesTab:
     ingest: Any
     url: Any
     add_url: Any
+    cancel_fetch: Any
     results: Any
     search: Any
     library: Any
@@ -148,6 +152,7 @@ def _articles_tab() -> _ArticlesTab:
             scale=5,
         )
         add_url = gr.Button("Add URL or feed", elem_id="nd-add-url", scale=1, min_width=160)
+        cancel_fetch = gr.Button("Cancel", elem_id="nd-cancel-fetch", scale=0, min_width=100)
     results = gr.HTML("", elem_id="nd-results", js_on_load=None)
     gr.Markdown("### Indexed articles")
     search = gr.Textbox(
@@ -160,14 +165,16 @@ def _articles_tab() -> _ArticlesTab:
         )
         delete = gr.Button("Delete", variant="stop", elem_id="nd-delete", scale=1)
     delete_status = gr.HTML("", elem_id="nd-delete-status", js_on_load=None)
-    return _ArticlesTab(files, ingest, url, add_url, results, search, library, picker, delete, delete_status)
+    return _ArticlesTab(
+        files, ingest, url, add_url, cancel_fetch, results, search, library, picker, delete, delete_status
+    )
 
 
 def _wire_chat(web: WebApp, chat: _ChatTab, sources: Any, turns: Any) -> None:
     outputs = [chat.chatbot, sources, turns, chat.question]
     inputs = [chat.question, turns, chat.k, chat.since, chat.until, chat.as_of]
     for trigger in (chat.ask.click, chat.question.submit):
-        trigger(web.respond, inputs, outputs, concurrency_id=_CONCURRENCY_ID, show_progress="hidden")
+        trigger(web.respond, inputs, outputs, concurrency_id=_ANSWERS, show_progress="hidden")
     cleared = [chat.chatbot, sources, turns, chat.question, chat.feedback_status]
     chat.new_chat.click(web.new_chat, None, cleared)
     # The chatbot's own bin clears the messages: forget the conversation with them.
@@ -183,21 +190,27 @@ def _wire_articles(web: WebApp, tab: _ArticlesTab, header: Any) -> None:
         web.upload,
         [tab.files, tab.search],
         [tab.results, tab.library, tab.picker, header],
-        concurrency_id=_CONCURRENCY_ID,
+        concurrency_id=_INDEX_WRITES,
+        concurrency_limit=1,
     )
-    for trigger in (tab.add_url.click, tab.url.submit):
-        trigger(
-            web.add_url,
-            [tab.url, tab.search],
-            [tab.results, tab.library, tab.picker, header, tab.url],
-            concurrency_id=_CONCURRENCY_ID,
-        )
+    fetch = gr.on(
+        [tab.add_url.click, tab.url.submit],
+        web.fetch_url,
+        [tab.url, tab.search],
+        [tab.results, tab.library, tab.picker, header, tab.url],
+        api_name="add_url",
+        concurrency_id=_FETCHES,
+        concurrency_limit=FETCH_JOBS,
+        show_progress="hidden",  # its progress is the line it writes in the results area
+    )
+    tab.cancel_fetch.click(web.fetch_cancelled, None, [tab.results], cancels=[fetch], queue=False)
     tab.search.change(web.library, [tab.search], [tab.library, tab.picker], show_progress="hidden")
     tab.delete.click(
         web.delete,
         [tab.picker, tab.search],
         [tab.delete_status, tab.library, tab.picker, header],
-        concurrency_id=_CONCURRENCY_ID,
+        concurrency_id=_INDEX_WRITES,
+        concurrency_limit=1,
     )
 
 
@@ -207,6 +220,7 @@ def launch(
     """Warm the models up, then serve the app with the safe defaults; `block=False` returns at once."""
     settings = desk.settings
     auth = _auth(settings)
+    throttle = LoginThrottle()
     desk.warm_up()  # load the embedding model and start the local LLM now, not at the first question
     slots = AnswerSlots(settings.web_concurrency_limit, settings.web_queue_max_size)
     app = build_app(desk, slots)
@@ -233,9 +247,20 @@ def launch(
         theme=_theme(),
         css_paths=[STATIC / "style.css"],
         head=f"<script>\n{(STATIC / 'cite.js').read_text(encoding='utf-8')}</script>",
+        # No FastAPI schema at /openapi.json: it would be readable without the login.
+        app_kwargs={"openapi_url": None},
     )
     server = app.app  # Gradio's FastAPI app, serving now
-    install_api(server, desk, slots, login=auth, session_user=lambda request: _session_user(server, request))
+    install_api(
+        server,
+        desk,
+        slots,
+        login=auth,
+        throttle=throttle,
+        session_user=lambda request: _session_user(server, request),
+    )
+    if auth is not None:
+        install_login_throttle(server, throttle)
     if block:
         print(listening_line(host, port, login=auth is not None), flush=True)
         app.block_thread()
@@ -275,34 +300,6 @@ def _auth(settings: Settings) -> LoginCheck | None:
     if not user or password is None or not password.get_secret_value():
         raise InvalidInputError("the web login needs both QA_WEB_AUTH_USER and QA_WEB_AUTH_PASSWORD")
     return LoginCheck(user, password.get_secret_value())
-
-
-class LoginCheck:
-    """The login form's check: constant-time comparison, and a growing delay after each failure
-    (0.5 s, 1 s, 2 s ... up to 8 s; reset by a success) so passwords cannot be guessed at speed."""
-
-    FIRST_DELAY_S = 0.5
-    MAX_DELAY_S = 8.0
-
-    def __init__(self, user: str, password: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._user = user.encode()
-        self._password = password.encode()
-        self._sleep = sleep
-        self._failures = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, user: str, password: str) -> bool:
-        """True for the configured user and password; a wrong pair waits before it is refused."""
-        right_user = hmac.compare_digest(user.encode(), self._user)
-        right_password = hmac.compare_digest(password.encode(), self._password)
-        with self._lock:
-            if right_user and right_password:
-                self._failures = 0
-                return True
-            self._failures += 1
-            delay = min(self.FIRST_DELAY_S * 2 ** (self._failures - 1), self.MAX_DELAY_S)
-        self._sleep(delay)
-        return False
 
 
 def serve(desk: NewsDesk) -> None:

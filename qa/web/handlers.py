@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
+from concurrent.futures import TimeoutError as StillRunning
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from qa.settings import Settings
 from qa.text.dates import check_day
 from qa.web.api import AnswerSlots
 from qa.web.feedback import FeedbackLog, feedback_record
+from qa.web.jobs import BackgroundJobs
 from qa.web.state import FileOutcome, Turn, article_choices, file_outcome, filter_articles, plural
 from qa.web.views import (
     chat_messages,
@@ -32,6 +35,10 @@ from qa.web.views import (
 log = logging.getLogger(__name__)
 
 ChatUpdate = tuple[list[dict[str, str]], str, list[Turn], str]  # messages, sources panel, turns, question box
+UrlUpdate = tuple[Any, Any, Any, Any, Any]  # results, library, picker, header, URL box
+
+FETCH_JOBS = 2  # fetches from the URL box running at once (a cancelled one runs on to its deadline)
+PROGRESS_EVERY_S = 0.5  # how often a running fetch's progress line is refreshed (and can be cancelled)
 
 
 class WebApp:
@@ -46,6 +53,7 @@ class WebApp:
         self.settings: Settings = desk.settings
         self.llm_label = desk.llm_label
         self.feedback = FeedbackLog(desk.settings.feedback_path)
+        self.fetches = BackgroundJobs(FETCH_JOBS)
 
     # -- header and library
 
@@ -170,26 +178,51 @@ class WebApp:
         results = render_outcomes(outcomes) or status_line("Choose files first.")
         return results, table, picker, self.header()
 
-    def add_url(self, url: str, query: str) -> tuple[str, str, Any, str, str]:
-        """Fetch an article page or a feed (its entries' pages) into the index; the URL box is emptied
-        when it went in."""
+    def add_url(self, url: str, query: str) -> UrlUpdate:
+        """`fetch_url` to its end: its last update (results, library, picker, header, URL box)."""
+        *_, last = self.fetch_url(url, query)
+        return last
+
+    def fetch_url(self, url: str, query: str) -> Iterator[UrlUpdate]:
+        """Fetch an article page or a feed (its entries' pages) into the index, saying how long it has
+        been fetching meanwhile; the URL box is emptied when it went in.
+
+        The fetch runs in a thread of its own and this generator only watches it: a Cancel stops the
+        watching at once, and no queue slot (nor any chat question) waits on a slow server."""
         url = (url or "").strip()
-        if not url:
-            results = status_line("Type the URL of an article page or a feed first.")
-        elif not url.lower().startswith(("http://", "https://")):
-            results = status_line("Only http:// and https:// URLs can be added.")
-        else:
+        refusal = _url_refusal(url)
+        if refusal is not None:
+            yield status_line(refusal), gr.skip(), gr.skip(), gr.skip(), url
+            return
+        job = self.fetches.start(lambda: self.desk.ingest([url], progress=False), name="qa-web-fetch")
+        if job is None:
+            busy = "Other fetches are still running (each stops at QA_FETCH_TIMEOUT_S); try again shortly."
+            yield status_line(busy), gr.skip(), gr.skip(), gr.skip(), url
+            return
+        started = time.monotonic()
+        while True:
             try:
-                outcome = file_outcome(url, self.desk.ingest([url], progress=False))
+                outcome = file_outcome(url, job.result(timeout=PROGRESS_EVERY_S))
+                break
+            except StillRunning:
+                waited = f"Fetching {url} … {int(time.monotonic() - started)} s (Cancel stops waiting)"
+                yield status_line(waited), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except UserError as exc:  # a busy index, a lost Chroma server: said as is
                 outcome = FileOutcome(url, "rejected", str(exc))
+                break
             except Exception as exc:  # the page must stay usable after a failure
                 log.exception("adding %s failed", url)
                 outcome = FileOutcome(url, "rejected", f"{type(exc).__name__}: {exc}")
-            results = render_outcomes([outcome])
-            url = url if outcome.outcome == "rejected" else ""
+                break
         header, table, picker = self.refresh(query)
-        return results, table, picker, header, url
+        yield render_outcomes([outcome]), table, picker, header, url if outcome.outcome == "rejected" else ""
+
+    def fetch_cancelled(self) -> str:
+        """What the results area says after Cancel."""
+        return status_line(
+            "Stopped waiting for the fetch. It ends by itself within QA_FETCH_TIMEOUT_S; "
+            "whatever it fetched by then is still added to the index."
+        )
 
     def delete(self, article_id: str | None, query: str) -> tuple[str, str, Any, str]:
         """Remove the chosen article and every chunk of it."""
@@ -203,3 +236,12 @@ class WebApp:
                 status = f"Deleted “{deleted.title}” ({plural(deleted.chunks, 'chunk')})."
         table, picker = self.library(query)
         return status_line(status), table, picker, self.header()
+
+
+def _url_refusal(url: str) -> str | None:
+    """Why `url` cannot be fetched from the URL box, or None when it can be tried."""
+    if not url:
+        return "Type the URL of an article page or a feed first."
+    if not url.lower().startswith(("http://", "https://")):
+        return "Only http:// and https:// URLs can be added."
+    return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -24,9 +26,10 @@ from qa.errors import InvalidDateError, StoreError
 from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, IngestReport, SearchScope, Timings
 from qa.service import NewsDesk
-from qa.web.app import LoginCheck, listening_line
+from qa.web.app import LoginCheck, build_app, listening_line
 from qa.web.feedback import FeedbackLog, feedback_record
 from qa.web.handlers import WebApp
+from qa.web.login import LoginThrottle
 from qa.web.state import Turn, file_outcome, filter_articles
 from qa.web.views import (
     describe_scope,
@@ -495,16 +498,72 @@ def test_clean_condensed_strips_labels_and_quotes() -> None:
     )
 
 
+class FakeClock:
+    """A clock the test moves by hand (FAKE: stands in for time.monotonic)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_each_failed_login_waits_longer_and_a_success_resets_the_wait() -> None:
-    waits: list[float] = []
-    check = LoginCheck("editor", "s3cret", sleep=waits.append)
-    assert not check("editor", "guess1") and not check("editor", "guess2") and not check("admin", "s3cret")
-    assert waits == [0.5, 1.0, 2.0]
-    assert check("editor", "s3cret") and waits == [0.5, 1.0, 2.0]  # no wait for the right pair
-    assert not check("editor", "") and waits[-1] == 0.5  # counting starts again after a success
+    clock = FakeClock()
+    throttle = LoginThrottle(clock)
+    assert throttle.failed("10.0.0.9", "editor") == 0.5
+    assert throttle.retry_after("10.0.0.9", "editor") == 0.5  # refused now, not slept on
+    clock.now += 0.5
+    assert throttle.retry_after("10.0.0.9", "editor") == 0  # the window is over: it may try again
+    assert [throttle.failed("10.0.0.9", "editor") for _ in range(2)] == [1.0, 2.0]
+    for _ in range(20):
+        throttle.failed("10.0.0.9", "editor")
+    assert throttle.retry_after("10.0.0.9", "editor") == LoginThrottle.MAX_DELAY_S
+    throttle.succeeded("10.0.0.9", "editor")
+    assert throttle.retry_after("10.0.0.9", "editor") == 0 and throttle.failed("10.0.0.9", "editor") == 0.5
+
+
+def test_a_guessers_failures_never_throttle_another_client_or_user() -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(clock)
     for _ in range(10):
-        check("editor", "x")
-    assert waits[-1] == LoginCheck.MAX_DELAY_S
+        throttle.failed("203.0.113.7", "editor")
+    assert throttle.retry_after("203.0.113.7", "editor") > 0
+    assert throttle.retry_after("10.0.0.9", "editor") == 0  # the real editor, elsewhere
+    assert throttle.retry_after("203.0.113.7", "admin") == 0
+
+
+def test_parallel_attempts_cannot_all_pass_an_open_window() -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(clock)
+    throttle.failed("203.0.113.7", "editor")
+    clock.now += 0.5  # the window is open again: one attempt may go in, not a burst
+    assert throttle.admit("203.0.113.7", "editor") == 0
+    assert throttle.admit("203.0.113.7", "editor") > 0  # the first one's outcome is not known yet
+    throttle.succeeded("203.0.113.7", "editor")
+    assert throttle.admit("203.0.113.7", "editor") == 0  # a success clears the reservation too
+    throttle.succeeded("203.0.113.7", "editor")
+    assert throttle.admit("10.0.0.9", "editor") == 0 and throttle.admit("10.0.0.9", "admin") == 0
+
+
+def test_old_failures_are_forgotten_and_the_records_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(clock)
+    for _ in range(5):
+        throttle.failed("10.0.0.9", "editor")
+    clock.now += LoginThrottle.FORGET_AFTER_S + 1
+    assert throttle.failed("10.0.0.9", "editor") == 0.5  # counting starts afresh
+    monkeypatch.setattr(LoginThrottle, "MAX_RECORDS", 3)
+    for user in ("a", "b", "c", "d"):
+        throttle.failed("203.0.113.7", user)
+    assert throttle.retry_after("10.0.0.9", "editor") == 0  # the oldest record made room
+
+
+def test_the_login_check_needs_both_the_user_and_the_password() -> None:
+    check = LoginCheck("editor", "s3cret")
+    assert check("editor", "s3cret")
+    assert not check("editor", "guess") and not check("admin", "s3cret") and not check("editor", "")
+    assert not check("editor", "\ud800")  # a lone surrogate from a form is a wrong password, not a crash
 
 
 def test_serve_says_where_it_listens_and_who_can_reach_it() -> None:
@@ -516,3 +575,42 @@ def test_serve_says_where_it_listens_and_who_can_reach_it() -> None:
     open_to_all = listening_line("0.0.0.0", 8080, login=False)
     assert "http://127.0.0.1:8080/" in open_to_all and "with no login: set QA_WEB_AUTH_USER" in open_to_all
     assert "no login" not in listening_line("0.0.0.0", 8080, login=True)
+
+
+def test_a_fetch_from_the_url_box_has_its_own_queue_slots_and_a_cancel(make_desk: MakeDesk) -> None:
+    app = build_app(make_desk())
+    slots = {fn.name: fn.concurrency_id for fn in app.fns.values() if fn.name}
+    fetch_ids = {i for i, fn in app.fns.items() if fn.name == "fetch_url"}
+    assert slots["respond"] == "desk" and fetch_ids
+    # Neither a fetch nor an upload or a delete may take a question's slot.
+    assert "desk" not in {slots["fetch_url"], slots["upload"], slots["delete"]}
+    cancels = [d for d in app.config["dependencies"] if d["types"]["cancel"]]
+    assert any(fetch_ids <= set(d["cancels"]) for d in cancels)
+
+
+class SlowIngestDesk:
+    """A FAKE NewsDesk whose ingest of a URL blocks until the test lets it finish (a slow server)."""
+
+    def __init__(self, desk: NewsDesk) -> None:
+        self._desk = desk
+        self.release = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._desk, name)
+
+    def ingest(self, sources: list[str], *, progress: bool = True) -> IngestReport:
+        self.release.wait(30)
+        return IngestReport()
+
+
+def test_a_fetch_says_how_long_it_has_been_running_and_can_be_abandoned(make_desk: MakeDesk) -> None:
+    slow = SlowIngestDesk(make_desk())
+    web = WebApp(slow)  # type: ignore[arg-type]
+    watching = web.fetch_url("https://slow.example/feed.xml", "")
+    started = time.monotonic()
+    first, *_ = next(watching)
+    assert "Fetching https://slow.example/feed.xml … 0 s (Cancel stops waiting)" in str(first)
+    assert time.monotonic() - started < 2  # each update comes while the fetch is still running
+    watching.close()  # what a Cancel does: the watcher stops at once, the fetch runs on in its thread
+    slow.release.set()
+    assert "Stopped waiting for the fetch" in web.fetch_cancelled()
