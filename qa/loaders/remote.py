@@ -19,7 +19,7 @@ from pathlib import Path
 from qa.cleaning import MIN_TEXT_CHARS, canonical_url, without_tracking
 from qa.documents import Note, RawArticle, Rejected
 from qa.loaders.feeds import FeedEntry, FeedError, looks_like_feed, parse_feed
-from qa.loaders.html import extract_html
+from qa.loaders.html import extract_html, meta_refresh_target
 from qa.loaders.urls import FetchError, is_web_url
 from qa.loaders.web import Fetcher, Page
 from qa.settings import Settings
@@ -31,12 +31,19 @@ FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Appended to the link: the origin of an article read from a feed's summary.
 SUMMARY_ORIGIN = " (feed summary)"
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+MAX_META_REFRESHES = 3  # a stub page's meta refresh is followed; a chain of them no further than this
+# Any `scheme://`, and the schemes written without `//` (`data:text/html,…`, `javascript:…`): text that
+# is a URL, so that it is refused as one rather than looked for on disk.
+_SCHEME = re.compile(
+    r"^([a-z][a-z0-9+.-]*://|(data|javascript|vbscript|mailto|about|blob|file|view-source|http|https):)",
+    re.IGNORECASE,
+)
 
 
 def is_remote(source: Path | str) -> bool:
-    """Is this ingest source fetched (a URL, or a feed file whose entries link to pages)? Any `scheme://`
-    text counts as a URL, so that `ftp://…` is refused as a URL rather than looked for on disk."""
+    """Is this ingest source fetched (a URL, or a feed file whose entries link to pages)? URL-looking
+    text counts as a URL, so that `ftp://…` or `data:…` is refused as a URL rather than looked for on
+    disk."""
     return _is_url(source) or Path(source).suffix.lower() in FEED_SUFFIXES
 
 
@@ -123,12 +130,33 @@ class _Collector:
         self.fetcher.close()
 
     def _get(self, url: str, known: UrlState | None = None) -> Page:
-        """Fetch `url`, conditionally when `known` validators are for an article still indexed."""
+        """Fetch `url`, conditionally when `known` validators are for an article still indexed; a
+        redirect stub (a page whose meta refresh sends the reader on) is followed like a redirect."""
         self.tick()
         log.info("fetching %s", url)
         if known is None:
-            return self.fetcher.get(url)
-        return self.fetcher.get(url, etag=known.etag, last_modified=known.last_modified)
+            page = self.fetcher.get(url)
+        else:
+            page = self.fetcher.get(url, etag=known.etag, last_modified=known.last_modified)
+        return self._follow_meta_refresh(page)
+
+    def _follow_meta_refresh(self, page: Page) -> Page:
+        """The page a chain of meta-refresh stubs ends at, each hop fetched (and checked) by the Fetcher;
+        FetchError for a loop, a long chain, or a target that fails."""
+        hops = [page.url]
+        while _is_html(page) and (target := meta_refresh_target(page.body, page.url)) is not None:
+            stub = f"a redirect stub (meta refresh to {target}), not an article"
+            if target in hops or len(hops) > MAX_META_REFRESHES:
+                raise FetchError(f"{stub}: a loop or more than {MAX_META_REFRESHES} refreshes")
+            hops.append(target)
+            log.info("following the meta refresh of %s to %s", page.url, target)
+            try:
+                page = self.fetcher.get(target)
+            except FetchError as exc:
+                raise FetchError(f"{stub}; its target failed: {exc.reason}") from None
+            # The validators are the target's, not the stub's: the stub is fetched whole next time.
+            page = replace(page, etag=None, last_modified=None)
+        return page
 
     def url(self, url: str) -> None:
         """A URL given to ingest or saved as a source: an article page or a feed."""

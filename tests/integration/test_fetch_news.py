@@ -252,3 +252,34 @@ def test_a_private_address_is_refused_by_default(make_desk: MakeDesk, site: News
     assert reasons[1].startswith("refused: localhost resolves to loopback address")
     assert site.hits == []  # not one request reached the server
     assert desk.stats().articles == 0
+
+
+def _stub(location: str) -> bytes:
+    """A page that has moved, as old CMSs leave them: a meta refresh and a line of text."""
+    return (
+        f"<html><head><title>Moved</title><meta http-equiv='refresh' content='0; url={location}'></head>"
+        f"<body><p>This page has moved. If your browser does not take you there, follow <a "
+        f"href='{location}'>this link to the story's new address</a> on the Harbour Times site.</p>"
+        "</body></html>"
+    ).encode()
+
+
+def test_a_meta_refresh_stub_is_followed_like_a_redirect_never_indexed(
+    make_desk: MakeDesk, site: NewsServer
+) -> None:
+    site.routes["/old/bridge.html"] = Route(_stub("/news/bridge.html"))
+    site.routes["/old/gone.html"] = Route(_stub("/news/gone.html"))
+    site.routes["/old/a.html"] = Route(_stub("/old/b.html"))
+    site.routes["/old/b.html"] = Route(_stub("a.html"))
+    desk = make_desk(**FETCH)
+    stubs = ["/old/bridge.html", "/old/gone.html", "/old/a.html"]
+    report = desk.ingest([site.url(path) for path in stubs], progress=False)
+    (article,) = desk.list_articles()
+    assert article.title == STORIES["bridge"][0] and article.url == site.url("/news/bridge.html")
+    assert [r.reason for r in report.rejected] == [
+        f"a redirect stub (meta refresh to {site.url('/news/gone.html')}), not an article; its target "
+        "failed: HTTP 404 Not Found",
+        f"a redirect stub (meta refresh to {site.url('/old/a.html')}), not an article: a loop or more "
+        "than 3 refreshes",
+    ]
+    assert not any("has moved" in chunk.text for chunk in desk.indexed_chunks())

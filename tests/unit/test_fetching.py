@@ -336,3 +336,25 @@ def test_a_gzip_bomb_is_decoded_in_bounded_steps_and_stopped_at_the_cap() -> Non
     fetcher, _, _ = make_fetcher(lambda request: encoded(b"this is not gzip at all", "gzip"))
     with pytest.raises(FetchError, match=r"^the gzip body could not be decoded \("):
         fetcher.get("http://news.example/broken")
+
+
+def test_an_unspecified_address_is_named_with_the_right_article() -> None:
+    with pytest.raises(FetchError) as refused:
+        target("http://0.0.0.0:8080/", allow_private=False, resolver=fake_resolver)
+    assert str(refused.value) == (
+        "refused: 0.0.0.0 is an unspecified address (set QA_FETCH_ALLOW_PRIVATE=true to allow)"
+    )
+
+
+def test_a_data_url_is_refused_as_a_url_not_looked_for_on_disk(make_desk: Callable[..., Any]) -> None:
+    from qa.loaders.remote import is_remote
+
+    urls = ["data:text/html,<p>The harbour bridge opens</p>", "javascript:alert(1)", "http:news.example"]
+    assert all(is_remote(url) for url in urls)
+    assert not is_remote("notes/data.txt") and not is_remote("2024-03-01 harbour.md")
+    report = make_desk().ingest(urls, progress=False)
+    assert [r.reason for r in report.rejected] == [
+        "only http and https URLs are fetched, not data:",
+        "only http and https URLs are fetched, not javascript:",
+        "the URL has no host",
+    ]
