@@ -12,17 +12,15 @@ Last-Modified), so an unchanged page costs a 304; and `Fetcher.cancel()`, from a
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
+from qa.loaders.bounds import ACCEPT_ENCODING, BoundedDecoder, FetchCancelled, Watchdog
 from qa.loaders.urls import FetchError, Resolver, Target, resolve, target
 from qa.settings import Settings
 
@@ -38,15 +36,6 @@ _ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,*/*;q=0.5"
 )
 _IGNORE_ROBOTS = "QA_FETCH_RESPECT_ROBOTS=false to ignore"
-# Only what is decoded here in bounded steps is asked for: httpx would decode brotli and zstd (when
-# their modules are installed) a whole chunk at once, and 1.6 KB of brotli unpacks into gigabytes.
-_ACCEPT_ENCODING = "gzip, deflate"
-_ZLIB_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
-DECODE_STEP_BYTES = 64 * 1024  # most bytes one decompression step may give
-
-
-class FetchCancelled(FetchError):
-    """The fetch was cancelled (`Fetcher.cancel()`), from another thread."""
 
 
 @dataclass(frozen=True)
@@ -77,12 +66,13 @@ class Fetcher:
         sleep: Callable[[float], object] | None = None,  # default: wait, unless cancelled meanwhile
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,  # tests: httpx.MockTransport
+        cancel: threading.Event | None = None,  # set from any thread: the same as calling cancel()
     ) -> None:
         import httpx
 
         self.settings = settings
         self._resolver = resolver
-        self._cancelled = threading.Event()
+        self._cancelled = cancel if cancel is not None else threading.Event()
         self._sleep = sleep if sleep is not None else self._cancelled.wait
         self._clock = clock
         self._client = httpx.Client(
@@ -94,13 +84,13 @@ class Fetcher:
             headers={
                 "User-Agent": settings.fetch_user_agent,
                 "Accept": _ACCEPT,
-                "Accept-Encoding": _ACCEPT_ENCODING,
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
             transport=transport,
         )
         self._robots: dict[str, RobotFileParser | str] = {}  # per site: the rules, or why none may be read
         self._last_request: dict[str, float] = {}  # per host: when the last request ended
-        self._in_flight: _Watchdog | None = None
+        self._in_flight: Watchdog | None = None
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
         """The page at `url` (a 304 when the validators still hold); FetchError says why there is none."""
@@ -203,16 +193,16 @@ class Fetcher:
                 raise FetchError(f"fetch failed ({type(exc).__name__}: {exc})") from None
         raise FetchError(f"could not connect to {checked.host} ({failure})")
 
-    def _watchdog(self, seconds: float) -> _Watchdog:
+    def _watchdog(self, seconds: float) -> Watchdog:
         """A watchdog for the request about to start, which `cancel()` can trip."""
-        watchdog = _Watchdog(seconds, self._clock)
+        watchdog = Watchdog(seconds, self._clock, self._cancelled)
         self._in_flight = watchdog
         if self.cancelled:  # cancelled between the check and now: trip it at once
             watchdog.fire()
         return watchdog
 
     def _read(
-        self, checked: Target, response: httpx.Response, max_bytes: int, what: str, watchdog: _Watchdog
+        self, checked: Target, response: httpx.Response, max_bytes: int, what: str, watchdog: Watchdog
     ) -> tuple[Page, str | None]:
         """The response as a Page, its body decoded and read up to `max_bytes` before the deadline."""
         location = response.headers.get("location")
@@ -224,7 +214,7 @@ class Fetcher:
             raise FetchError(too_big)
         body = b""
         if 200 <= response.status_code < 300:
-            decoder = _BoundedDecoder(response.headers.get("content-encoding", ""))
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""))
             body = self._read_body(response, decoder, max_bytes, too_big, watchdog)
         media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         page = Page(
@@ -240,10 +230,10 @@ class Fetcher:
     def _read_body(
         self,
         response: httpx.Response,
-        decoder: _BoundedDecoder,
+        decoder: BoundedDecoder,
         max_bytes: int,
         too_big: str,
-        watchdog: _Watchdog,
+        watchdog: Watchdog,
     ) -> bytes:
         """The decoded body: decoded bytes are counted as they come (a small gzip body cannot unpack
         into gigabytes), and so are the bytes received (trailing junk after a gzip stream)."""
@@ -314,102 +304,6 @@ class _Budget:
     """The seconds one fetch has left for its requests (its redirects share them)."""
 
     left: float
-
-
-class _Watchdog:
-    """Ends one request at its deadline, or when cancelled, by shutting its socket down from a timer
-    thread: httpx's timeout is per read, so a server sending a byte every few seconds would never time
-    out, and a read blocked on the socket wakes when the socket is shut down (TLS ones too)."""
-
-    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
-        self.fired = False
-        self._deadline = clock() + seconds
-        self._clock = clock
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self.fire)
-        self._timer.daemon = True
-
-    @property
-    def expired(self) -> bool:
-        """Has it fired, or is its deadline past (for transports without a socket)?"""
-        return self.fired or self._clock() > self._deadline
-
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace extension: keep the socket once connected (shut at once if already fired)."""
-        if event == "connection.connect_tcp.complete":
-            stream = info.get("return_value")
-            sock = stream.get_extra_info("socket") if stream is not None else None
-            with self._lock:
-                self._socket = sock
-                fired = self.fired
-            if fired:
-                _shut(sock)
-
-    def fire(self) -> None:
-        """End the request now."""
-        with self._lock:
-            self.fired = True
-            sock = self._socket
-        _shut(sock)
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-
-def _shut(sock: socket.socket | None) -> None:
-    if sock is None:
-        return
-    # The plain socket's shutdown, also for a TLS socket: it must not wait on a TLS goodbye.
-    with contextlib.suppress(OSError):  # already closed
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-class _BoundedDecoder:
-    """Decodes a body's Content-Encoding (none, gzip or deflate) in steps of at most DECODE_STEP_BYTES,
-    so the size cap is checked before a small body can unpack into gigabytes."""
-
-    def __init__(self, content_encoding: str) -> None:
-        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if len(codings) > 1 or (codings and codings[0] not in _ZLIB_WBITS):
-            raise FetchError(
-                f"unsupported content-encoding {content_encoding.strip()} (asked for {_ACCEPT_ENCODING})"
-            )
-        self._coding = codings[0] if codings else None
-        self._inflate = zlib.decompressobj(_ZLIB_WBITS[self._coding]) if self._coding else None
-        self._started = False
-
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        """The decoded bytes of `data`, piece by piece, none longer than DECODE_STEP_BYTES."""
-        if self._inflate is None:
-            yield data
-            return
-        while data:
-            yield self._step(data)
-            data = self._inflate.unconsumed_tail
-
-    def flush(self) -> bytes:
-        """What is left once the body has ended (at most a few bytes: all input was consumed)."""
-        return self._inflate.flush() if self._inflate is not None else b""
-
-    def _step(self, data: bytes) -> bytes:
-        assert self._inflate is not None
-        try:
-            out = self._inflate.decompress(data, DECODE_STEP_BYTES)
-        except zlib.error as exc:
-            if self._coding == "deflate" and not self._started:
-                # "deflate" is raw deflate on some servers, not zlib's format (httpx allows both too).
-                self._started = True
-                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self._step(data)
-            raise FetchError(f"the {self._coding} body could not be decoded ({exc})") from None
-        self._started = True
-        return out
 
 
 def _unreadable_robots(origin: str, why: str) -> str:

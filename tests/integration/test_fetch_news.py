@@ -4,11 +4,19 @@ and nothing indexed lost. FAKE embedder, in-memory store: what is under test is 
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from qa.service import NewsDesk
+from tests.conftest import REPO_ROOT
 from tests.newsserver import NewsServer, Route, article_page, news_server, rfc2822, rss_feed
 
 pytestmark = pytest.mark.integration
@@ -283,3 +291,59 @@ def test_a_meta_refresh_stub_is_followed_like_a_redirect_never_indexed(
         "than 3 refreshes",
     ]
     assert not any("has moved" in chunk.text for chunk in desk.indexed_chunks())
+
+
+def _many_stories(server: NewsServer, count: int, *, days: list[int] | None = None) -> None:
+    """`count` article pages and a feed `/many.xml` linking them, story n dated March `days[n]`."""
+    entries = []
+    for n in range(count):
+        words = f"Story {n} of the harbour works: the council met the engineers on the quay again today."
+        server.routes[f"/many/{n}.html"] = Route(article_page(f"Harbour story {n}", [words, words]))
+        day = days[n] if days else 1 + n % 28
+        entries.append({"title": f"Harbour story {n}", "link": server.url(f"/many/{n}.html"),
+                        "date": rfc2822(2024, 3, day)})  # fmt: skip
+    server.routes["/many.xml"] = Route(rss_feed(entries), "application/rss+xml")
+
+
+def test_a_long_feed_reads_only_its_newest_entries_and_says_so(make_desk: MakeDesk, site: NewsServer) -> None:
+    # Feed order is not date order: the newest three are stories 5, 2 and 7.
+    _many_stories(site, 8, days=[3, 1, 20, 4, 2, 25, 5, 18])
+    desk = make_desk(**FETCH, fetch_max_feed_items=3)
+    report = desk.ingest([site.url("/many.xml")], progress=False)
+    assert site.pages() == ["/many.xml", "/many/5.html", "/many/2.html", "/many/7.html"]
+    assert sorted(a.title for a in desk.list_articles()) == [f"Harbour story {n}" for n in (2, 5, 7)]
+    (note,) = report.notes
+    assert note.origin == site.url("/many.xml")
+    assert note.text == "feed has 8 entries; the newest 3 were read (QA_FETCH_MAX_FEED_ITEMS)"
+
+
+def test_a_feed_ingest_killed_midway_keeps_what_it_had_fetched(tmp_path: Path, site: NewsServer) -> None:
+    # A real `qa ingest` (real embedded Chroma, FAKE embedder) killed with SIGKILL while it fetches.
+    _many_stories(site, 60)
+    env = {**os.environ, "QA_DATA_DIR": str(tmp_path / "data"), "QA_EMBEDDING_BACKEND": "fake",
+           "QA_FETCH_ALLOW_PRIVATE": "true", "QA_FETCH_HOST_DELAY_S": "0.1"}  # fmt: skip
+    command = [sys.executable, "-m", "qa", "ingest", site.url("/many.xml"), "--quiet", "--json"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        # Fetching waits while a batch of 20 is indexed: page 41 is asked for once 40 articles are in.
+        while len(site.pages()) < 1 + 41 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "the ingest ended before it could be killed"
+
+    def ingest() -> dict[str, list[str]]:
+        done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return dict(json.loads(done.stdout))
+
+    listed = subprocess.run([sys.executable, "-m", "qa", "list", "--json"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    kept = {article["title"] for article in json.loads(listed)}
+    assert len(kept) >= 40, len(kept)
+    site.clear()
+    rest = ingest()  # what was indexed before the kill is remembered: not fetched again
+    assert len(rest["not_fetched"]) == len(kept) and len(rest["added"]) == 60 - len(kept)
+    assert len(site.pages()) == 1 + 60 - len(kept)

@@ -99,3 +99,12 @@ def test_a_fetch_can_be_cancelled_from_another_thread(site: HostileServer) -> No
     assert reason == "cancelled" and seconds < 2
     with pytest.raises(FetchCancelled):
         slow.get(site.url("/slow-headers"))  # and no later fetch starts
+
+
+def test_a_cancel_event_given_to_the_fetcher_ends_its_request(site: HostileServer) -> None:
+    site.routes["/slow-body"] = drip_body(every_s=1.0, max_drip_s=15)
+    stop = threading.Event()
+    slow = Fetcher(fetcher(fetch_timeout_s=30).settings, cancel=stop)
+    threading.Timer(0.5, stop.set).start()
+    reason, seconds, _ = failure(lambda: slow.get(site.url("/slow-body")))
+    assert reason == "cancelled" and seconds < 2
