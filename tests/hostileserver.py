@@ -25,7 +25,7 @@ class HostileServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Reply] = {}
-        self.requests: list[str] = []
+        self.requests: list[tuple[str, float]] = []  # path, and when it was asked for (monotonic)
         self.stopping = threading.Event()
         server = self
 
@@ -51,7 +51,7 @@ class HostileServer:
                 return
             head += data
         path = head.split(b" ", 2)[1].decode("latin-1") if head.count(b" ") >= 2 else "/"
-        self.requests.append(path)
+        self.requests.append((path, time.monotonic()))
         reply = self.routes.get(path, respond(404, b"not found", "text/plain"))
         with contextlib.suppress(OSError):  # the client hung up: what a timeout looks like from here
             reply(sock, self.stopping)
