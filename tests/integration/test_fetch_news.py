@@ -9,9 +9,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -347,3 +349,24 @@ def test_a_feed_ingest_killed_midway_keeps_what_it_had_fetched(tmp_path: Path, s
     rest = ingest()  # what was indexed before the kill is remembered: not fetched again
     assert len(rest["not_fetched"]) == len(kept) and len(rest["added"]) == 60 - len(kept)
     assert len(site.pages()) == 1 + 60 - len(kept)
+
+
+def test_a_cancelled_ingest_stops_fetching_and_keeps_what_it_fetched(
+    make_settings: Callable[..., Any], site: NewsServer
+) -> None:
+    from qa.embedding.fake import FakeEmbedder
+    from qa.indexing import ingest
+    from qa.store import create_store
+
+    _many_stories(site, 40)
+    settings = make_settings(**{**FETCH, "fetch_host_delay_s": 0.1})
+    store = create_store(settings)
+    stop = threading.Event()
+    threading.Timer(1.5, stop.set).start()  # as the web chat's Cancel would, from another thread
+    started = time.monotonic()
+    report = ingest([site.url("/many.xml")], settings, FakeEmbedder, store, progress=False, cancel=stop)
+    assert time.monotonic() - started < 4
+    fetched = len(site.pages()) - 1
+    assert 0 < len(report.added) <= fetched < 40  # what was fetched before Cancel is in
+    assert {r.reason for r in report.rejected} <= {"cancelled"}
+    assert len(store.list_articles()) == len(report.added)
