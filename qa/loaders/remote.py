@@ -6,6 +6,10 @@ page cannot be used, the entry's own summary stands in (its origin says "(feed s
 notes why), unless a full article from that page is already indexed. What each URL gave is remembered
 (`qa.sources.FetchState`) once its article is in the index: an entry the feed has not changed whose
 article is still indexed is not fetched again, and a page or feed whose validators still hold is a 304.
+
+A feed gives at most its newest `fetch_max_feed_items` entries (the report says how many it had); a page
+whose meta refresh sends the reader on is followed like a redirect. What is fetched is handed over in
+batches as it arrives, so that ingest indexes each batch before the next is fetched.
 """
 
 from __future__ import annotations
