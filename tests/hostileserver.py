@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import socketserver
+import ssl
 import threading
 import time
 import zlib
@@ -23,7 +24,8 @@ Reply = Callable[[socket.socket, threading.Event], None]
 class HostileServer:
     """A threading TCP server on 127.0.0.1 answering GETs by path with `routes`; 404 otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # serve https with this context (its certificate and key loaded)
         self.routes: dict[str, Reply] = {}
         self.requests: list[tuple[str, float]] = []  # path, and when it was asked for (monotonic)
         self.stopping = threading.Event()
@@ -41,9 +43,14 @@ class HostileServer:
 
     def url(self, path: str) -> str:
         """The absolute URL of `path` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
     def _answer(self, sock: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except OSError:
+                return  # the client gave up during the handshake
         head = b""
         while b"\r\n\r\n" not in head and len(head) < 65536:
             data = sock.recv(4096)
@@ -68,9 +75,9 @@ class HostileServer:
 
 
 @contextmanager
-def hostile_server() -> Iterator[HostileServer]:
-    """A running HostileServer, stopped afterwards."""
-    server = HostileServer()
+def hostile_server(tls: ssl.SSLContext | None = None) -> Iterator[HostileServer]:
+    """A running HostileServer (https with `tls`), stopped afterwards."""
+    server = HostileServer(tls)
     server.start()
     try:
         yield server

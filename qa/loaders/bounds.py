@@ -45,8 +45,9 @@ class Watchdog:
         return self.fired or self._clock() > self._deadline
 
     def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace extension: keep the socket once connected (shut at once if already fired)."""
-        if event == "connection.connect_tcp.complete":
+        """httpx's trace extension: keep the socket once connected, and again once TLS wraps it (the
+        wrapped socket takes over the connection); shut at once if already fired."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
             with self._lock:

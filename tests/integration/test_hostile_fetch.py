@@ -4,10 +4,14 @@ bombs stay bounded in memory, and slow headers, slow bodies and slow redirect ch
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +112,27 @@ def test_a_cancel_event_given_to_the_fetcher_ends_its_request(site: HostileServe
     threading.Timer(0.5, stop.set).start()
     reason, seconds, _ = failure(lambda: slow.get(site.url("/slow-body")))
     assert reason == "cancelled" and seconds < 2
+
+
+def test_a_tls_server_dripping_its_headers_ends_at_the_deadline(tmp_path: Path) -> None:
+    # The watchdog must shut the socket TLS took over, not the plain one it wrapped (closed by then).
+    import httpx
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a certificate with")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    trusting = ssl.create_default_context(cafile=str(cert))  # the test's certificate, trusted here only
+    with hostile_server(tls=served) as site:
+        site.routes["/slow-headers"] = drip_headers(every_s=1.0, max_drip_s=15)
+        settings = fetcher().settings
+        client = Fetcher(settings, transport=httpx.HTTPTransport(verify=trusting))
+        reason, seconds, _ = failure(lambda: client.get(site.url("/slow-headers")))
+    assert reason == "timed out after 2s (QA_FETCH_TIMEOUT_S)"
+    assert seconds <= TIMEOUT_S + 2
