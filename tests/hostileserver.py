@@ -27,6 +27,7 @@ class HostileServer:
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.tls = tls  # serve https with this context (its certificate and key loaded)
         self.routes: dict[str, Reply] = {}
+        self.on_connect: Reply | None = None  # answers every connection before any request is read
         self.requests: list[tuple[str, float]] = []  # path, and when it was asked for (monotonic)
         self.stopping = threading.Event()
         server = self
@@ -46,6 +47,10 @@ class HostileServer:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
     def _answer(self, sock: socket.socket) -> None:
+        if self.on_connect is not None:
+            with contextlib.suppress(OSError):
+                self.on_connect(sock, self.stopping)
+            return
         if self.tls is not None:
             try:
                 sock = self.tls.wrap_socket(sock, server_side=True)
@@ -123,6 +128,17 @@ def drip_body(every_s: float = 1.0, max_drip_s: float = 20.0) -> Reply:
     def reply(sock: socket.socket, stopping: threading.Event) -> None:
         sock.sendall(head)
         _drip(sock, b"p" * size, every_s, stopping, max_drip_s)
+
+    return reply
+
+
+def drip_tls_handshake(every_s: float = 1.0, max_drip_s: float = 20.0) -> Reply:
+    """The start of a TLS handshake record (16 KB announced), then its bytes one every `every_s` seconds:
+    a client waits for the whole record before the handshake can go on."""
+
+    def reply(sock: socket.socket, stopping: threading.Event) -> None:
+        sock.sendall(b"\x16\x03\x03\x40\x00")  # handshake record, TLS 1.2, 16,384 bytes to come
+        _drip(sock, bytes(16384), every_s, stopping, max_drip_s)
 
     return reply
 

@@ -8,6 +8,7 @@ import socket
 import threading
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from qa.loaders.urls import FetchError
@@ -25,16 +26,16 @@ class FetchCancelled(FetchError):
 
 
 class Watchdog:
-    """Ends one request at its deadline, or when cancelled, by shutting its socket down from its own
+    """Ends one request at its deadline, or when cancelled, by shutting its connection down from its own
     thread: httpx's timeout is per read, so a server sending a byte every few seconds would never time
-    out, and a read blocked on the socket wakes when the socket is shut down (TLS ones too)."""
+    out, and a read blocked on the socket wakes when the connection is shut down (TLS too)."""
 
     def __init__(self, seconds: float, clock: Callable[[], float], cancel: threading.Event) -> None:
         self.fired = False
         self._deadline = clock() + seconds
         self._clock = clock
         self._cancel = cancel
-        self._socket: socket.socket | None = None
+        self._connection: _Connection | None = None
         self._lock = threading.Lock()
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="fetch-watchdog", daemon=True)
@@ -45,23 +46,24 @@ class Watchdog:
         return self.fired or self._clock() > self._deadline
 
     def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's trace extension: keep the socket once connected, and again once TLS wraps it (the
-        wrapped socket takes over the connection); shut at once if already fired."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+        """httpx's trace extension: note the connection once made (shut at once if already fired)."""
+        if event == "connection.connect_tcp.complete":
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
+            connection = _Connection.of(sock) if sock is not None else None
             with self._lock:
-                self._socket = sock
+                self._connection = connection
                 fired = self.fired
-            if fired:
-                _shut(sock)
+            if fired and connection is not None:
+                connection.shut()
 
     def fire(self) -> None:
         """End the request now."""
         with self._lock:
             self.fired = True
-            sock = self._socket
-        _shut(sock)
+            connection = self._connection
+        if connection is not None:
+            connection.shut()
 
     def _watch(self) -> None:
         # It polls rather than sleeping to the deadline: a cancel event set by anyone (not only
@@ -79,12 +81,33 @@ class Watchdog:
         self._finished.set()
 
 
-def _shut(sock: socket.socket | None) -> None:
-    if sock is None:
-        return
-    # The plain socket's shutdown, also for a TLS socket: it must not wait on a TLS goodbye.
-    with contextlib.suppress(OSError):  # already closed
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+@dataclass(frozen=True)
+class _Connection:
+    """A request's TCP connection, by its file descriptor and both ends. TLS takes the descriptor over
+    from the plain socket object (which then reads as closed) before its handshake, so the descriptor is
+    what reaches the connection in every phase, a dripped handshake included; the ends make sure it
+    still is this connection when it is shut."""
+
+    fd: int
+    ends: tuple[Any, Any]
+
+    @classmethod
+    def of(cls, sock: socket.socket) -> _Connection | None:
+        """The connection of a connected socket (None if it is closed already)."""
+        try:
+            return cls(sock.fileno(), (sock.getsockname(), sock.getpeername()))
+        except OSError:
+            return None
+
+    def shut(self) -> None:
+        """Shut the connection down both ways (a plain TCP shutdown: no TLS goodbye to wait on)."""
+        with contextlib.suppress(OSError):  # closed meanwhile, or the descriptor is no socket now
+            probe = socket.socket(fileno=self.fd)
+            try:
+                if (probe.getsockname(), probe.getpeername()) == self.ends:
+                    probe.shutdown(socket.SHUT_RDWR)
+            finally:
+                probe.detach()  # the descriptor stays the connection's: not closed here
 
 
 class BoundedDecoder:

@@ -24,6 +24,7 @@ from tests.hostileserver import (
     brotli_bomb,
     drip_body,
     drip_headers,
+    drip_tls_handshake,
     encoded_page,
     gzip_bomb,
     hostile_server,
@@ -136,3 +137,18 @@ def test_a_tls_server_dripping_its_headers_ends_at_the_deadline(tmp_path: Path) 
         reason, seconds, _ = failure(lambda: client.get(site.url("/slow-headers")))
     assert reason == "timed out after 2s (QA_FETCH_TIMEOUT_S)"
     assert seconds <= TIMEOUT_S + 2
+
+
+def test_a_tls_handshake_dripped_a_byte_a_second_ends_at_the_deadline_or_on_cancel(
+    site: HostileServer,
+) -> None:
+    site.on_connect = drip_tls_handshake(every_s=1.0, max_drip_s=15)
+    https = site.url("/story").replace("http://", "https://")
+    reason, seconds, _ = failure(lambda: fetcher(fetch_respect_robots=False).get(https))
+    assert reason == "timed out after 2s (QA_FETCH_TIMEOUT_S)"
+    assert seconds <= TIMEOUT_S + 2
+    # Cancelled mid-handshake: TLS has taken the connection over from the plain socket by then.
+    slow = fetcher(fetch_respect_robots=False, fetch_timeout_s=30)
+    threading.Timer(0.5, slow.cancel).start()
+    reason, seconds, _ = failure(lambda: slow.get(https))
+    assert reason == "cancelled" and seconds < 2
