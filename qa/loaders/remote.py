@@ -59,7 +59,14 @@ def is_remote(source: Path | str) -> bool:
 
 
 def _is_url(source: Path | str) -> bool:
-    return isinstance(source, str) and _SCHEME.match(source.strip()) is not None
+    """URL-looking text; also a Path, which `qa ingest` makes of anything without `//` (`data:…`),
+    unless a file of that name exists."""
+    if _SCHEME.match(str(source).strip()) is None:
+        return False
+    try:
+        return isinstance(source, str) or not source.exists()
+    except OSError:  # a name the file system cannot even look up (too long): not a file
+        return True
 
 
 @dataclass
@@ -163,8 +170,8 @@ class _Collector:
     def read(self, source: Path | str) -> Iterator[None]:
         """Fetch one source (a URL, or a feed file); yields after each page handled, so that the caller
         can hand over a batch."""
-        if isinstance(source, str) and _is_url(source):
-            yield from self.url(source.strip())
+        if _is_url(source):
+            yield from self.url(str(source).strip())
         else:
             yield from self.feed_file(Path(source))
 

@@ -7,6 +7,7 @@ httpx's MockTransport, so what is under test is the real `Fetcher` with its real
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -346,13 +347,20 @@ def test_an_unspecified_address_is_named_with_the_right_article() -> None:
     )
 
 
-def test_a_data_url_is_refused_as_a_url_not_looked_for_on_disk(make_desk: Callable[..., Any]) -> None:
+def test_a_data_url_is_refused_as_a_url_not_looked_for_on_disk(
+    make_desk: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from qa.loaders.remote import is_remote
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "about:harbour.md").write_text("A file whose name looks like a URL stays a file.")
+    assert not is_remote(Path("about:harbour.md")) and is_remote(Path("about:quay.md"))
 
     urls = ["data:text/html,<p>The harbour bridge opens</p>", "javascript:alert(1)", "http:news.example"]
     assert all(is_remote(url) for url in urls)
     assert not is_remote("notes/data.txt") and not is_remote("2024-03-01 harbour.md")
-    report = make_desk().ingest(urls, progress=False)
+    # `qa ingest` makes a Path of anything without `://`: a Path that looks like a URL is one too.
+    report = make_desk().ingest([urls[0], Path(urls[1]), Path(urls[2])], progress=False)
     assert [r.reason for r in report.rejected] == [
         "only http and https URLs are fetched, not data:",
         "only http and https URLs are fetched, not javascript:",
