@@ -8,11 +8,10 @@ reported and skipped, never fatal.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
-import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,9 +22,9 @@ from qa.chunking import ChunkingConfig, chunk_article
 from qa.cleaning import canonical_url, clean_article
 from qa.documents import Article, Chunk, RawArticle, Rejected
 from qa.embedding import Embedder, embedder_name
-from qa.errors import IndexBusyError
 from qa.loaders import iter_raw_articles
 from qa.loaders.remote import Fetched, fetch_sources, is_remote
+from qa.locking import write_lock
 from qa.results import DeletedArticle, IngestReport
 from qa.settings import Settings
 from qa.store import ArticleWrite, Store
@@ -92,45 +91,6 @@ def _built_with(stored: Mapping[str, object], settings: Settings) -> bool:
     )
 
 
-@contextlib.contextmanager
-def write_lock(settings: Settings) -> Iterator[None]:
-    """Hold the data dir's lock file for the duration of a write; wait `lock_timeout_s` (saying for
-    whom), then fail."""
-    from filelock import FileLock, Timeout
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.lock_path))
-    holder_file = settings.lock_path.with_name(settings.lock_path.name + ".holder")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        holder = _read_holder(holder_file)
-        # Waiting in silence looks like a hang: say who holds the lock and for how long we wait.
-        log.warning("waiting up to %.0fs for the ingest lock held by %s", settings.lock_timeout_s, holder)
-        try:
-            lock.acquire(timeout=settings.lock_timeout_s)
-        except Timeout:
-            raise IndexBusyError(
-                f"another ingest or delete ({holder}) is writing to {settings.data_dir} (lock file "
-                f"{settings.lock_path}); waited {settings.lock_timeout_s:.0f}s. Try again when it has "
-                "finished, or wait longer with QA_LOCK_TIMEOUT_S."
-            ) from None
-    try:
-        command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]) if sys.argv else "python"
-        holder_file.write_text(f"PID {os.getpid()} ({command})")
-        yield
-    finally:
-        holder_file.unlink(missing_ok=True)
-        lock.release()
-
-
-def _read_holder(holder_file: Path) -> str:
-    try:
-        return holder_file.read_text().strip() or "another process"
-    except OSError:
-        return "another process"
-
-
 @dataclass
 class _Pending:
     article: Article
@@ -146,45 +106,79 @@ def ingest(
     store: Store,
     *,
     progress: bool = True,
+    cancel: threading.Event | None = None,
 ) -> IngestReport:
     """Index every article under `sources` (files, folders, page and feed URLs, feed files); returns what
     was added, unchanged, replaced and rejected. `embedder` is called only when something is to be
-    embedded: re-ingesting an unchanged corpus never loads the model (most of its time otherwise)."""
+    embedded: re-ingesting an unchanged corpus never loads the model (most of its time otherwise).
+    Setting `cancel` (from any thread) stops fetching: what was fetched by then is indexed."""
     started = time.perf_counter()
     report = IngestReport()
     sources = list(sources)
     # Absolute origins: an edited file is recognised whichever directory the next ingest runs from.
     paths = [Path(s).expanduser().absolute() for s in sources if not is_remote(s)]
     remote = [s for s in sources if is_remote(s)]
-    # Fetched before the lock is taken: another writer does not wait on the network.
-    fetched = (
-        fetch_sources(remote, settings, lambda i: store.get_article(i) is not None, progress=progress)
-        if remote
-        else None
-    )
-    with write_lock(settings), _Progress(progress) as bars:
-        items = iter_raw_articles(paths, max_text_file_bytes=4 * settings.max_article_chars)
-        if fetched is not None:
-            items = itertools.chain(items, fetched.items)
-        built_with_settings = _built_with(store.stored_config(), settings)
-        model: Embedder | None = None
-        seen: set[str] = set()
-        origins: dict[str, str] = {}  # of fetched articles: what each URL gave
-        articles = _read_articles(items, report, bars, settings.max_article_chars)
-        for window in _windows(articles, INGEST_WINDOW_ARTICLES):
-            changed = _changed_articles(window, store, report, seen)
-            if model is None and (changed or not built_with_settings):
-                model = embedder()
-                store.check_config(index_config(settings, model))  # other index settings: refused here
-            if changed and model is not None:
-                pending = _chunked(changed, chunking_config(settings, model), model, report)
-                _embed_and_write(pending, settings, model, store, report, bars)
-            if fetched is not None:
-                origins.update((article.origin, article.id) for article in window)
-        if fetched is not None:
-            _remember_fetched(fetched, origins, report, settings)
+    with _Progress(progress) as bars:
+        run = _Run(settings, embedder, store, report, bars)
+        if paths or not remote:
+            with write_lock(settings):
+                run.index(iter_raw_articles(paths, max_text_file_bytes=4 * settings.max_article_chars))
+        if remote:
+            # Fetched a batch at a time, before the lock is taken (another writer does not wait on the
+            # network); each batch is indexed, and what its URLs gave remembered, before the next is
+            # fetched, so an ingest killed mid-feed keeps what it had fetched.
+            done: set[str] = set()  # links whose articles are in, across batches
+
+            def indexed(article_id: str) -> bool:
+                return store.get_article(article_id) is not None
+
+            for batch in fetch_sources(remote, settings, indexed, progress=progress, cancel=cancel):
+                with write_lock(settings):
+                    origins = run.index(batch.items)
+                    _remember_fetched(batch, origins, report, settings, done)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Run:
+    """One ingest's indexing, called once for the files and once per batch of fetched pages: the model
+    is loaded once, and an article met twice in the run is a duplicate whichever call met it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Callable[[], Embedder],
+        store: Store,
+        report: IngestReport,
+        bars: _Progress,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.report = report
+        self.bars = bars
+        self.model: Embedder | None = None
+        self.seen: set[str] = set()
+        self._built_with_settings: bool | None = None
+
+    def index(self, items: Iterable[RawArticle | Rejected]) -> dict[str, str]:
+        """Clean, check, chunk, embed and store `items` (under the write lock); the origin and id of
+        each article read (what each fetched URL gave)."""
+        settings, store = self.settings, self.store
+        if self._built_with_settings is None:
+            self._built_with_settings = _built_with(store.stored_config(), settings)
+        origins: dict[str, str] = {}
+        articles = _read_articles(items, self.report, self.bars, settings.max_article_chars)
+        for window in _windows(articles, INGEST_WINDOW_ARTICLES):
+            changed = _changed_articles(window, store, self.report, self.seen)
+            if self.model is None and (changed or not self._built_with_settings):
+                self.model = self.embedder()
+                store.check_config(index_config(settings, self.model))  # other index settings: refused here
+            if changed and self.model is not None:
+                pending = _chunked(changed, chunking_config(settings, self.model), self.model, self.report)
+                _embed_and_write(pending, settings, self.model, store, self.report, self.bars)
+            origins.update((article.origin, article.id) for article in window)
+        return origins
 
 
 class _Progress:
@@ -226,14 +220,16 @@ def _windows(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
 
 
 def _remember_fetched(
-    fetched: Fetched, origins: dict[str, str], report: IngestReport, settings: Settings
+    fetched: Fetched, origins: dict[str, str], report: IngestReport, settings: Settings, done: set[str]
 ) -> None:
-    """Add what needed no fetch to the report, and remember what each URL gave (its article is in now)."""
+    """Add what needed no fetch to the report, and remember what each URL gave (its article is in now);
+    `done`: the links whose articles are in, from earlier batches of this ingest (grows)."""
     report.unchanged += fetched.unchanged
     report.not_fetched += fetched.not_fetched
     report.notes += fetched.notes
     indexed = set(report.added) | set(report.replaced) | set(report.unchanged)
-    fetched.commit({origin: i for origin, i in origins.items() if i in indexed}, settings.fetch_state_path)
+    in_index = {origin: i for origin, i in origins.items() if i in indexed}
+    fetched.commit(in_index, settings.fetch_state_path, done)
 
 
 def _read_articles(

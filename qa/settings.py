@@ -185,6 +185,12 @@ class Settings(BaseSettings):
     fetch_host_delay_s: float = Field(
         1.0, ge=0, description="Seconds between two requests to the same host (politeness)."
     )
+    fetch_max_feed_items: int = Field(
+        100,
+        ge=1,
+        description="Most entries read from one feed, newest first (by date, else feed order); the "
+        "rest are noted in the report, not fetched.",
+    )
     fetch_respect_robots: bool = Field(True, description="Honour each site's robots.txt.")
     fetch_user_agent: str = Field(
         DEFAULT_USER_AGENT, min_length=1, description="The User-Agent sent with every request."

@@ -124,3 +124,32 @@ def _canonical_link(tree: Any, base_url: str | None = None) -> str | None:
         if re.match(r"^https?://", href, re.IGNORECASE):
             return href
     return None
+
+
+# `<meta http-equiv="refresh" content="0; url=/new/story.html">`: the delay, then where to go (if anywhere).
+_REFRESH_CONTENT = re.compile(
+    r"^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['\"]?)(?P<url>[^'\"]*)\1", re.IGNORECASE
+)
+
+
+def meta_refresh_target(data: bytes, base_url: str) -> str | None:
+    """Where the page's `<meta http-equiv="refresh">` sends a reader (made absolute), or None when it
+    has none or only reloads itself after a while (no URL)."""
+    from urllib.parse import urljoin
+
+    from trafilatura.utils import load_html as parse_html
+
+    if b"refresh" not in data.lower():
+        return None  # most pages: no parse needed
+    with quiet_library_logs("trafilatura"):
+        tree = parse_html(data)
+    if tree is None:
+        return None
+    for meta in tree.iterfind(".//meta[@http-equiv]"):
+        if (meta.get("http-equiv") or "").strip().lower() != "refresh":
+            continue
+        found = _REFRESH_CONTENT.match(meta.get("content") or "")
+        url = found.group("url").strip() if found else ""
+        if url:
+            return urljoin(base_url, url)
+    return None

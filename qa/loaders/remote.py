@@ -6,22 +6,29 @@ page cannot be used, the entry's own summary stands in (its origin says "(feed s
 notes why), unless a full article from that page is already indexed. What each URL gave is remembered
 (`qa.sources.FetchState`) once its article is in the index: an entry the feed has not changed whose
 article is still indexed is not fetched again, and a page or feed whose validators still hold is a 304.
+
+A feed gives at most its newest `fetch_max_feed_items` entries (the report says how many it had); a page
+whose meta refresh sends the reader on is followed like a redirect. What is fetched is handed over in
+batches as it arrives, so that ingest indexes each batch before the next is fetched.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from qa.cleaning import MIN_TEXT_CHARS, canonical_url, without_tracking
 from qa.documents import Note, RawArticle, Rejected
 from qa.loaders.feeds import FeedEntry, FeedError, looks_like_feed, parse_feed
-from qa.loaders.html import extract_html
+from qa.loaders.html import extract_html, meta_refresh_target
 from qa.loaders.urls import FetchError, is_web_url
-from qa.loaders.web import Fetcher, Page
+from qa.loaders.web import FetchCancelled, Fetcher, Page
 from qa.settings import Settings
 from qa.sources import FetchState, UrlState, now_utc
 
@@ -31,17 +38,35 @@ FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
 HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Appended to the link: the origin of an article read from a feed's summary.
 SUMMARY_ORIGIN = " (feed summary)"
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# Fetched pages are handed to indexing in batches of this many, or after this long: an ingest killed
+# mid-feed keeps what it had fetched, and holds no more than a batch in memory.
+FETCH_BATCH_ITEMS = 20
+FETCH_BATCH_SECONDS = 30.0
+MAX_META_REFRESHES = 3  # a stub page's meta refresh is followed; a chain of them no further than this
+# Any `scheme://`, and the schemes written without `//` (`data:text/html,…`, `javascript:…`): text that
+# is a URL, so that it is refused as one rather than looked for on disk.
+_SCHEME = re.compile(
+    r"^([a-z][a-z0-9+.-]*://|(data|javascript|vbscript|mailto|about|blob|file|view-source|http|https):)",
+    re.IGNORECASE,
+)
 
 
 def is_remote(source: Path | str) -> bool:
-    """Is this ingest source fetched (a URL, or a feed file whose entries link to pages)? Any `scheme://`
-    text counts as a URL, so that `ftp://…` is refused as a URL rather than looked for on disk."""
+    """Is this ingest source fetched (a URL, or a feed file whose entries link to pages)? URL-looking
+    text counts as a URL, so that `ftp://…` or `data:…` is refused as a URL rather than looked for on
+    disk."""
     return _is_url(source) or Path(source).suffix.lower() in FEED_SUFFIXES
 
 
 def _is_url(source: Path | str) -> bool:
-    return isinstance(source, str) and _SCHEME.match(source.strip()) is not None
+    """URL-looking text; also a Path, which `qa ingest` makes of anything without `//` (`data:…`),
+    unless a file of that name exists."""
+    if _SCHEME.match(str(source).strip()) is None:
+        return False
+    try:
+        return isinstance(source, str) or not source.exists()
+    except OSError:  # a name the file system cannot even look up (too long): not a file
+        return True
 
 
 @dataclass
@@ -55,15 +80,16 @@ class Fetched:
     states: dict[str, tuple[str, UrlState]] = field(default_factory=dict)  # origin -> (URL, its state)
     feeds: dict[str, UrlState] = field(default_factory=dict)  # feed URL -> validators and entry links
 
-    def commit(self, indexed: Mapping[str, str], path: Path) -> None:
+    def commit(self, indexed: Mapping[str, str], path: Path, done: set[str]) -> None:
         """Remember what the URLs gave, once their articles are indexed (`indexed`: origin -> article id);
-        a URL whose article was rejected is fetched again next time."""
+        a URL whose article was rejected is fetched again next time. `done`: the links done in earlier
+        batches of this ingest, this batch's added (a feed is complete when all its entries are)."""
         updates = {
             url: replace(state, article_id=indexed[origin])
             for origin, (url, state) in self.states.items()
             if origin in indexed
         }
-        done = {canonical_url(u) for u in [*updates, *self.not_fetched]}
+        done.update(canonical_url(u) for u in [*updates, *self.not_fetched])
         for url, feed in self.feeds.items():
             complete = all(canonical_url(link) in done for link in feed.entries or ())
             # A feed with a failed entry is fetched whole next time, so that the entry is tried again.
@@ -77,28 +103,44 @@ def fetch_sources(
     indexed: Callable[[str], bool],
     *,
     progress: bool = True,
-) -> Fetched:
-    """Fetch every URL and read every feed file of `sources`; `indexed(article_id)` says whether an
-    article is in the index (an unchanged entry of one that is, is not fetched again)."""
+    cancel: threading.Event | None = None,
+) -> Iterator[Fetched]:
+    """Fetch every URL and read every feed file of `sources`, in batches of a few pages (each batch can
+    be indexed before the next is fetched); `indexed(article_id)` says whether an article is in the
+    index (an unchanged entry of one that is, is not fetched again). Setting `cancel` (from any thread)
+    ends the request in flight and stops fetching."""
     import sys
 
     from tqdm import tqdm
 
+    sources = _distinct(sources)
+    urls = sum(1 for source in sources if _is_url(source))
     with (
-        tqdm(desc="Fetching", unit="page", disable=not progress, file=sys.stderr) as bar,
-        _Collector(settings, FetchState(settings.fetch_state_path), indexed, bar.update) as collector,
+        tqdm(total=urls, desc="Fetching", unit="page", disable=not progress, file=sys.stderr) as bar,
+        _Collector(settings, FetchState(settings.fetch_state_path), indexed, bar, cancel) as collector,
     ):
-        seen: set[str] = set()
         for source in sources:
-            key = canonical_url(source) if isinstance(source, str) else str(Path(source).resolve())
-            if key in seen:
-                continue  # the same page under two spellings (tracking parameters): fetched once
+            for _ in collector.read(source):
+                if collector.fetcher.cancelled:
+                    log.warning("fetching cancelled: the pages not fetched yet are left out")
+                    yield collector.take()
+                    return
+                if collector.batch_ready():
+                    yield collector.take()
+        yield collector.take()
+
+
+def _distinct(sources: Iterable[Path | str]) -> list[Path | str]:
+    """`sources` without repeats: the same page under two spellings (tracking parameters) is fetched
+    once."""
+    seen: set[str] = set()
+    distinct: list[Path | str] = []
+    for source in sources:
+        key = canonical_url(source) if isinstance(source, str) else str(Path(source).resolve())
+        if key not in seen:
             seen.add(key)
-            if isinstance(source, str) and _is_url(source):
-                collector.url(source.strip())
-            else:
-                collector.feed_file(Path(source))
-        return collector.out
+            distinct.append(source)
+    return distinct
 
 
 class _Collector:
@@ -107,13 +149,16 @@ class _Collector:
         settings: Settings,
         state: FetchState,
         indexed: Callable[[str], bool],
-        tick: Callable[[], object],
+        bar: Any,
+        cancel: threading.Event | None,
     ) -> None:
-        self.fetcher = Fetcher(settings)
+        self.fetcher = Fetcher(settings, cancel=cancel)
+        self.max_feed_items = settings.fetch_max_feed_items
         self.state = state
         self.indexed = indexed
-        self.tick = tick
+        self.bar = bar  # the "Fetching" progress bar: one step per page handled
         self.out = Fetched()
+        self._batch_started = time.monotonic()
         self._entries: set[str] = set()  # entry links handled in this run (feeds may share entries)
 
     def __enter__(self) -> _Collector:
@@ -122,27 +167,71 @@ class _Collector:
     def __exit__(self, *exc: object) -> None:
         self.fetcher.close()
 
+    def read(self, source: Path | str) -> Iterator[None]:
+        """Fetch one source (a URL, or a feed file); yields after each page handled, so that the caller
+        can hand over a batch."""
+        if _is_url(source):
+            yield from self.url(str(source).strip())
+        else:
+            yield from self.feed_file(Path(source))
+
+    def batch_ready(self) -> bool:
+        """Is there enough to index now (so that an ingest killed later keeps it)?"""
+        return len(self.out.items) >= FETCH_BATCH_ITEMS or (
+            bool(self.out.items) and time.monotonic() - self._batch_started >= FETCH_BATCH_SECONDS
+        )
+
+    def take(self) -> Fetched:
+        """What was fetched since the last batch, as a batch."""
+        batch, self.out = self.out, Fetched()
+        self._batch_started = time.monotonic()
+        return batch
+
     def _get(self, url: str, known: UrlState | None = None) -> Page:
-        """Fetch `url`, conditionally when `known` validators are for an article still indexed."""
-        self.tick()
+        """Fetch `url`, conditionally when `known` validators are for an article still indexed; a
+        redirect stub (a page whose meta refresh sends the reader on) is followed like a redirect."""
         log.info("fetching %s", url)
         if known is None:
-            return self.fetcher.get(url)
-        return self.fetcher.get(url, etag=known.etag, last_modified=known.last_modified)
+            page = self.fetcher.get(url)
+        else:
+            page = self.fetcher.get(url, etag=known.etag, last_modified=known.last_modified)
+        return self._follow_meta_refresh(page)
 
-    def url(self, url: str) -> None:
+    def _follow_meta_refresh(self, page: Page) -> Page:
+        """The page a chain of meta-refresh stubs ends at, each hop fetched (and checked) by the Fetcher;
+        FetchError for a loop, a long chain, or a target that fails."""
+        hops = [page.url]
+        while _is_html(page) and (target := meta_refresh_target(page.body, page.url)) is not None:
+            stub = f"a redirect stub (meta refresh to {target}), not an article"
+            if target in hops or len(hops) > MAX_META_REFRESHES:
+                raise FetchError(f"{stub}: a loop or more than {MAX_META_REFRESHES} refreshes")
+            hops.append(target)
+            log.info("following the meta refresh of %s to %s", page.url, target)
+            try:
+                page = self.fetcher.get(target)
+            except FetchError as exc:
+                raise FetchError(f"{stub}; its target failed: {exc.reason}") from None
+            # The validators are the target's, not the stub's: the stub is fetched whole next time.
+            page = replace(page, etag=None, last_modified=None)
+        return page
+
+    def url(self, url: str) -> Iterator[None]:
         """A URL given to ingest or saved as a source: an article page or a feed."""
         known = self.state.get(url)
         try:
             page = self._get(url, known if known is not None and self._current(known) else None)
         except FetchError as exc:
             self.out.items.append(Rejected(url, exc.reason))
+            self._handled()
+            yield
             return
+        self._handled()
+        yield
         if page.not_modified and known is not None:
             for link in known.entries if known.entries is not None else (url,):
                 self._unchanged(link, self.state.get(link))
         elif looks_like_feed(page.body, page.content_type):
-            self._feed(url, page.body, page)
+            yield from self._feed(url, page.body, page)
         elif _is_html(page):
             try:
                 raw = self._article(url, page)
@@ -154,14 +243,18 @@ class _Collector:
             kind = page.content_type or "not given"
             self.out.items.append(Rejected(url, f"not an HTML page or a feed (content-type {kind})"))
 
-    def feed_file(self, path: Path) -> None:
+    def feed_file(self, path: Path) -> Iterator[None]:
         """A feed saved as a file (.xml .rss .atom): its entries' pages are fetched."""
         try:
             data = path.read_bytes()
         except OSError as err:
             self.out.items.append(Rejected(str(path), f"cannot read file: {err.strerror or err}"))
             return
-        self._feed(str(path), data, None)
+        yield from self._feed(str(path), data, None)
+
+    def _handled(self) -> None:
+        """One page handled (fetched, or known unchanged): a step of the progress bar."""
+        self.bar.update(1)
 
     def _current(self, known: UrlState) -> bool:
         """Is everything this URL gave last time still indexed (so a 304 can stand for it)?"""
@@ -177,25 +270,44 @@ class _Collector:
             self.out.unchanged.append(known.article_id)
             self.out.not_fetched.append(link)
 
-    def _feed(self, origin: str, data: bytes, page: Page | None) -> None:
+    def _feed(self, origin: str, data: bytes, page: Page | None) -> Iterator[None]:
         try:
             feed = parse_feed(data, base_url=page.url if page else None)
         except FeedError as exc:
             self.out.items.append(Rejected(origin, f"feed could not be parsed: {exc}"))
             return
+        chosen = self._newest(origin, feed.entries)
+        self.bar.total = (self.bar.total or 0) + len(chosen)
+        self.bar.refresh()
         links = []
-        for n, entry in enumerate(feed.entries, 1):
+        for n, entry in chosen:
             if not entry.link:
                 self.out.items.append(Rejected(f"{origin} entry {n}", "feed entry has no link"))
-                continue
-            links.append(entry.link)
-            if canonical_url(entry.link) not in self._entries:
-                self._entries.add(canonical_url(entry.link))
-                self._entry(entry.link, entry, feed.title)
+            else:
+                links.append(entry.link)
+                if canonical_url(entry.link) not in self._entries:
+                    self._entries.add(canonical_url(entry.link))
+                    self._entry(entry.link, entry, feed.title)
+            self._handled()
+            yield
         if page is not None:
             self.out.feeds[origin] = UrlState(
                 etag=page.etag, last_modified=page.last_modified, fetched_at=now_utc(), entries=tuple(links)
             )
+
+    def _newest(self, origin: str, entries: Sequence[FeedEntry]) -> list[tuple[int, FeedEntry]]:
+        """The entries to read, with their number in the feed: the newest `fetch_max_feed_items`, newest
+        first (by date; undated ones after, in feed order: feeds list the newest first); a note says
+        how many were left."""
+        # Stable sort: entries of one day keep the feed's order.
+        by_date = sorted(enumerate(entries, 1), key=lambda item: item[1].published or "", reverse=True)
+        if len(entries) > self.max_feed_items:
+            note = (
+                f"feed has {len(entries):,} entries; the newest {self.max_feed_items:,} were read "
+                "(QA_FETCH_MAX_FEED_ITEMS)"
+            )
+            self.out.notes.append(Note(origin, note))
+        return by_date[: self.max_feed_items]
 
     def _entry(self, link: str, entry: FeedEntry, outlet: str | None) -> None:
         known = self.state.get(link)
@@ -207,6 +319,9 @@ class _Collector:
         try:
             page = self._get(link)
             raw = self._article(link, page, entry, outlet)
+        except FetchCancelled:
+            self.out.items.append(Rejected(link, "cancelled"))  # not the summary: nothing more is done
+            return
         except FetchError as exc:
             self._from_summary(link, entry, outlet, exc.reason, keep_indexed=full is not None)
             return

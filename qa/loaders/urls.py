@@ -115,6 +115,7 @@ def target(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> Ta
         for address in addresses:
             kind = blocked_kind(address)
             if kind is not None:
-                what = f"is a {kind} address" if host == address else f"resolves to {kind} address {address}"
+                a_kind = ("an " if kind[0] in "aeiou" else "a ") + kind  # "an unspecified", "a private"
+                what = f"is {a_kind} address" if host == address else f"resolves to {kind} address {address}"
                 raise FetchError(f"refused: {host} {what} ({ALLOW_PRIVATE_HINT})")
     return Target(url.strip(), scheme, host.strip("[]"), port, tuple(addresses))

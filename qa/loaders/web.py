@@ -1,14 +1,18 @@
 """The one way the product fetches from the web: polite, bounded, and never into the server's own network.
 
 Every request goes through `Fetcher.get`: http(s) only; each hop of a redirect checked again (scheme,
-every resolved address) and connected to the address that was checked; a clear User-Agent; a timeout
-on the whole response; a size cap read as the body streams in (a lying or missing Content-Length
-changes nothing); a delay between two requests to one host; robots.txt, fetched the same way and kept
-per site; and conditional requests (ETag, Last-Modified), so an unchanged page costs a 304.
+every resolved address) and connected to the address that was checked; a clear User-Agent; one
+deadline for the whole fetch, redirects included, from connecting to the last byte (a watchdog shuts
+the socket down, so a server dripping its headers a byte at a time cannot hold a fetch); a size cap
+counted on the decoded body as it streams in, decoded in bounded steps (only gzip and deflate are
+asked for: a 1 KB brotli or zstd bomb cannot unpack into gigabytes); a delay between two requests to
+one host; robots.txt, fetched the same way and kept per site; conditional requests (ETag,
+Last-Modified), so an unchanged page costs a 304; and `Fetcher.cancel()`, from any thread.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,13 +20,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
+from qa.loaders.bounds import ACCEPT_ENCODING, BoundedDecoder, FetchCancelled, Watchdog
 from qa.loaders.urls import FetchError, Resolver, Target, resolve, target
 from qa.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["FetchError", "Fetcher", "Page"]
+__all__ = ["FetchCancelled", "FetchError", "Fetcher", "Page"]
 
 MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 500_000
@@ -58,15 +63,17 @@ class Fetcher:
         settings: Settings,
         *,
         resolver: Resolver = resolve,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,  # default: wait, unless cancelled meanwhile
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,  # tests: httpx.MockTransport
+        cancel: threading.Event | None = None,  # set from any thread: the same as calling cancel()
     ) -> None:
         import httpx
 
         self.settings = settings
         self._resolver = resolver
-        self._sleep = sleep
+        self._cancelled = cancel if cancel is not None else threading.Event()
+        self._sleep = sleep if sleep is not None else self._cancelled.wait
         self._clock = clock
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.fetch_timeout_s),
@@ -74,11 +81,16 @@ class Fetcher:
             trust_env=False,  # no proxy from the environment: the address checks must be the real ones
             # No connection reuse: a connection verified for one host name is never used for another.
             limits=httpx.Limits(max_keepalive_connections=0),
-            headers={"User-Agent": settings.fetch_user_agent, "Accept": _ACCEPT},
+            headers={
+                "User-Agent": settings.fetch_user_agent,
+                "Accept": _ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             transport=transport,
         )
         self._robots: dict[str, RobotFileParser | str] = {}  # per site: the rules, or why none may be read
         self._last_request: dict[str, float] = {}  # per host: when the last request ended
+        self._in_flight: Watchdog | None = None
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
         """The page at `url` (a 304 when the validators still hold); FetchError says why there is none."""
@@ -96,6 +108,19 @@ class Fetcher:
             raise FetchError(f"HTTP {page.status}" + _phrase(page.status))
         return page
 
+    def cancel(self) -> None:
+        """Stop fetching, from any thread: the request in flight ends now (FetchCancelled), and so does
+        every later `get`."""
+        self._cancelled.set()
+        watchdog = self._in_flight
+        if watchdog is not None:
+            watchdog.fire()
+
+    @property
+    def cancelled(self) -> bool:
+        """Has `cancel()` been called?"""
+        return self._cancelled.is_set()
+
     def close(self) -> None:
         """Close the HTTP client."""
         self._client.close()
@@ -103,13 +128,15 @@ class Fetcher:
     def _follow(
         self, url: str, headers: Mapping[str, str], *, robots: bool, max_bytes: int, what: str = "page"
     ) -> Page:
-        """Request `url`, following up to MAX_REDIRECTS redirects, each hop checked like the first."""
+        """Request `url`, following up to MAX_REDIRECTS redirects, each hop checked like the first; all
+        hops share one time budget (robots.txt has its own)."""
         hops = [url]
+        budget = _Budget(self.settings.fetch_timeout_s)
         for _ in range(MAX_REDIRECTS + 1):
             checked = target(url, allow_private=self.settings.fetch_allow_private, resolver=self._resolver)
             if robots:
                 self._check_robots(checked)
-            page, location = self._request(checked, headers, max_bytes, what)
+            page, location = self._request(checked, headers, max_bytes, what, budget)
             if location is None:
                 return page
             url = urljoin(url, location)
@@ -119,35 +146,65 @@ class Fetcher:
         raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})")
 
     def _request(
-        self, checked: Target, headers: Mapping[str, str], max_bytes: int, what: str
+        self, checked: Target, headers: Mapping[str, str], max_bytes: int, what: str, budget: _Budget
     ) -> tuple[Page, str | None]:
-        """One GET to the checked addresses of `checked`, in order; the page, and where it redirects."""
+        """One GET to the checked addresses of `checked`, in order, within what is left of `budget`;
+        the page, and where it redirects."""
+        self._wait_turn(checked.host)
+        started = self._clock()
+        try:
+            return self._request_within(checked, headers, max_bytes, what, budget.left)
+        finally:
+            budget.left -= self._clock() - started  # the politeness wait before it does not count
+            self._last_request[checked.host] = self._clock()
+
+    def _request_within(
+        self, checked: Target, headers: Mapping[str, str], max_bytes: int, what: str, seconds: float
+    ) -> tuple[Page, str | None]:
         import httpx
 
-        self._wait_turn(checked.host)
+        if self.cancelled:
+            raise FetchCancelled("cancelled")
+        if seconds <= 0:
+            raise FetchError(self._timed_out())
         failure: Exception | None = None
-        try:
-            for address in checked.addresses:
-                try:
-                    with self._client.stream(
-                        "GET", _pinned(checked, address), headers=_host_headers(checked, headers),
-                        extensions=_tls_name(checked),
-                    ) as response:  # fmt: skip
-                        return self._read(checked, response, max_bytes, what)
-                except httpx.ConnectError as exc:
-                    failure = exc  # try the host's next address
-        except httpx.TimeoutException:
-            raise FetchError(self._timed_out()) from None
-        except httpx.HTTPError as exc:
-            raise FetchError(f"fetch failed ({type(exc).__name__}: {exc})") from None
-        finally:
-            self._last_request[checked.host] = self._clock()
+        with self._watchdog(seconds) as watchdog:
+            try:
+                for address in checked.addresses:
+                    try:
+                        with self._client.stream(
+                            "GET", _pinned(checked, address), headers=_host_headers(checked, headers),
+                            extensions={**_tls_name(checked), "trace": watchdog.trace},
+                            timeout=httpx.Timeout(seconds),  # connecting, too, within what is left
+                        ) as response:  # fmt: skip
+                            result = self._read(checked, response, max_bytes, what, watchdog)
+                        if watchdog.fired:  # a body cut short by the watchdog is no body
+                            raise self._stopped()
+                        return result
+                    except httpx.ConnectError as exc:
+                        failure = exc  # try the host's next address
+                        if watchdog.fired:
+                            raise self._stopped() from None
+            except httpx.TimeoutException:
+                raise self._stopped() from None
+            except httpx.HTTPError as exc:
+                if watchdog.fired:  # the watchdog shut the socket: that is why the read failed
+                    raise self._stopped() from None
+                raise FetchError(f"fetch failed ({type(exc).__name__}: {exc})") from None
         raise FetchError(f"could not connect to {checked.host} ({failure})")
 
+    def _watchdog(self, seconds: float) -> Watchdog:
+        """A watchdog for the request about to start, which `cancel()` can trip."""
+        watchdog = Watchdog(seconds, self._clock, self._cancelled)
+        self._in_flight = watchdog
+        if self.cancelled:  # cancelled between the check and now: trip it at once
+            watchdog.fire()
+        return watchdog
+
     def _read(
-        self, checked: Target, response: httpx.Response, max_bytes: int, what: str
+        self, checked: Target, response: httpx.Response, max_bytes: int, what: str, watchdog: Watchdog
     ) -> tuple[Page, str | None]:
-        """The response as a Page, its body read up to `max_bytes` within the timeout."""
+        """The response as a Page, its body decoded and read up to `max_bytes` before the deadline."""
         location = response.headers.get("location")
         if response.status_code in _REDIRECTS and location:
             return Page(checked.url, response.status_code, "", b""), location
@@ -155,26 +212,51 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise FetchError(too_big)
-        body = bytearray()
+        body = b""
         if 200 <= response.status_code < 300:
-            deadline = self._clock() + self.settings.fetch_timeout_s
-            # Decoded (decompressed) bytes are counted: a small gzip body cannot unpack into gigabytes.
-            for piece in response.iter_bytes():
-                body += piece
-                if len(body) > max_bytes:
-                    raise FetchError(too_big)
-                if self._clock() > deadline:
-                    raise FetchError(self._timed_out())
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""))
+            body = self._read_body(response, decoder, max_bytes, too_big, watchdog)
         media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         page = Page(
             url=checked.url,
             status=response.status_code,
             content_type=media_type,
-            body=bytes(body),
+            body=body,
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
         )
         return page, None
+
+    def _read_body(
+        self,
+        response: httpx.Response,
+        decoder: BoundedDecoder,
+        max_bytes: int,
+        too_big: str,
+        watchdog: Watchdog,
+    ) -> bytes:
+        """The decoded body: decoded bytes are counted as they come (a small gzip body cannot unpack
+        into gigabytes), and so are the bytes received (trailing junk after a gzip stream)."""
+        body = bytearray()
+        received = 0
+        for raw in response.iter_raw():
+            received += len(raw)
+            if received > max_bytes:
+                raise FetchError(too_big)
+            for piece in decoder.decode(raw):
+                body += piece
+                if len(body) > max_bytes:
+                    raise FetchError(too_big)
+            if watchdog.expired:
+                raise self._stopped()
+        body += decoder.flush()
+        if len(body) > max_bytes:
+            raise FetchError(too_big)
+        return bytes(body)
+
+    def _stopped(self) -> FetchError:
+        """Why a request was ended early: cancelled, or out of time."""
+        return FetchCancelled("cancelled") if self.cancelled else FetchError(self._timed_out())
 
     def _timed_out(self) -> str:
         return f"timed out after {self.settings.fetch_timeout_s:g}s (QA_FETCH_TIMEOUT_S)"
@@ -204,6 +286,8 @@ class Fetcher:
             page = self._follow(
                 origin + "/robots.txt", {}, robots=False, max_bytes=ROBOTS_MAX_BYTES, what="robots.txt"
             )
+        except FetchCancelled:
+            raise
         except FetchError as exc:
             return _unreadable_robots(origin, exc.reason)
         if 400 <= page.status < 500:
@@ -213,6 +297,13 @@ class Fetcher:
         else:
             rules.parse(page.body.decode("utf-8", errors="replace").splitlines())
         return rules
+
+
+@dataclass
+class _Budget:
+    """The seconds one fetch has left for its requests (its redirects share them)."""
+
+    left: float
 
 
 def _unreadable_robots(origin: str, why: str) -> str:

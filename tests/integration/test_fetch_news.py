@@ -4,11 +4,21 @@ and nothing indexed lost. FAKE embedder, in-memory store: what is under test is 
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from qa.service import NewsDesk
+from tests.conftest import REPO_ROOT
 from tests.newsserver import NewsServer, Route, article_page, news_server, rfc2822, rss_feed
 
 pytestmark = pytest.mark.integration
@@ -252,3 +262,111 @@ def test_a_private_address_is_refused_by_default(make_desk: MakeDesk, site: News
     assert reasons[1].startswith("refused: localhost resolves to loopback address")
     assert site.hits == []  # not one request reached the server
     assert desk.stats().articles == 0
+
+
+def _stub(location: str) -> bytes:
+    """A page that has moved, as old CMSs leave them: a meta refresh and a line of text."""
+    return (
+        f"<html><head><title>Moved</title><meta http-equiv='refresh' content='0; url={location}'></head>"
+        f"<body><p>This page has moved. If your browser does not take you there, follow <a "
+        f"href='{location}'>this link to the story's new address</a> on the Harbour Times site.</p>"
+        "</body></html>"
+    ).encode()
+
+
+def test_a_meta_refresh_stub_is_followed_like_a_redirect_never_indexed(
+    make_desk: MakeDesk, site: NewsServer
+) -> None:
+    site.routes["/old/bridge.html"] = Route(_stub("/news/bridge.html"))
+    site.routes["/old/gone.html"] = Route(_stub("/news/gone.html"))
+    site.routes["/old/a.html"] = Route(_stub("/old/b.html"))
+    site.routes["/old/b.html"] = Route(_stub("a.html"))
+    desk = make_desk(**FETCH)
+    stubs = ["/old/bridge.html", "/old/gone.html", "/old/a.html"]
+    report = desk.ingest([site.url(path) for path in stubs], progress=False)
+    (article,) = desk.list_articles()
+    assert article.title == STORIES["bridge"][0] and article.url == site.url("/news/bridge.html")
+    assert [r.reason for r in report.rejected] == [
+        f"a redirect stub (meta refresh to {site.url('/news/gone.html')}), not an article; its target "
+        "failed: HTTP 404 Not Found",
+        f"a redirect stub (meta refresh to {site.url('/old/a.html')}), not an article: a loop or more "
+        "than 3 refreshes",
+    ]
+    assert not any("has moved" in chunk.text for chunk in desk.indexed_chunks())
+
+
+def _many_stories(server: NewsServer, count: int, *, days: list[int] | None = None) -> None:
+    """`count` article pages and a feed `/many.xml` linking them, story n dated March `days[n]`."""
+    entries = []
+    for n in range(count):
+        words = f"Story {n} of the harbour works: the council met the engineers on the quay again today."
+        server.routes[f"/many/{n}.html"] = Route(article_page(f"Harbour story {n}", [words, words]))
+        day = days[n] if days else 1 + n % 28
+        entries.append({"title": f"Harbour story {n}", "link": server.url(f"/many/{n}.html"),
+                        "date": rfc2822(2024, 3, day)})  # fmt: skip
+    server.routes["/many.xml"] = Route(rss_feed(entries), "application/rss+xml")
+
+
+def test_a_long_feed_reads_only_its_newest_entries_and_says_so(make_desk: MakeDesk, site: NewsServer) -> None:
+    # Feed order is not date order: the newest three are stories 5, 2 and 7.
+    _many_stories(site, 8, days=[3, 1, 20, 4, 2, 25, 5, 18])
+    desk = make_desk(**FETCH, fetch_max_feed_items=3)
+    report = desk.ingest([site.url("/many.xml")], progress=False)
+    assert site.pages() == ["/many.xml", "/many/5.html", "/many/2.html", "/many/7.html"]
+    assert sorted(a.title for a in desk.list_articles()) == [f"Harbour story {n}" for n in (2, 5, 7)]
+    (note,) = report.notes
+    assert note.origin == site.url("/many.xml")
+    assert note.text == "feed has 8 entries; the newest 3 were read (QA_FETCH_MAX_FEED_ITEMS)"
+
+
+def test_a_feed_ingest_killed_midway_keeps_what_it_had_fetched(tmp_path: Path, site: NewsServer) -> None:
+    # A real `qa ingest` (real embedded Chroma, FAKE embedder) killed with SIGKILL while it fetches.
+    _many_stories(site, 60)
+    env = {**os.environ, "QA_DATA_DIR": str(tmp_path / "data"), "QA_EMBEDDING_BACKEND": "fake",
+           "QA_FETCH_ALLOW_PRIVATE": "true", "QA_FETCH_HOST_DELAY_S": "0.1"}  # fmt: skip
+    command = [sys.executable, "-m", "qa", "ingest", site.url("/many.xml"), "--quiet", "--json"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        # Fetching waits while a batch of 20 is indexed: page 41 is asked for once 40 articles are in.
+        while len(site.pages()) < 1 + 41 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL, "the ingest ended before it could be killed"
+
+    def ingest() -> dict[str, list[str]]:
+        done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return dict(json.loads(done.stdout))
+
+    listed = subprocess.run([sys.executable, "-m", "qa", "list", "--json"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    kept = {article["title"] for article in json.loads(listed)}
+    assert len(kept) >= 40, len(kept)
+    site.clear()
+    rest = ingest()  # what was indexed before the kill is remembered: not fetched again
+    assert len(rest["not_fetched"]) == len(kept) and len(rest["added"]) == 60 - len(kept)
+    assert len(site.pages()) == 1 + 60 - len(kept)
+
+
+def test_a_cancelled_ingest_stops_fetching_and_keeps_what_it_fetched(
+    make_settings: Callable[..., Any], site: NewsServer
+) -> None:
+    from qa.embedding.fake import FakeEmbedder
+    from qa.indexing import ingest
+    from qa.store import create_store
+
+    _many_stories(site, 40)
+    settings = make_settings(**{**FETCH, "fetch_host_delay_s": 0.1})
+    store = create_store(settings)
+    stop = threading.Event()
+    threading.Timer(1.5, stop.set).start()  # as the web chat's Cancel would, from another thread
+    started = time.monotonic()
+    report = ingest([site.url("/many.xml")], settings, FakeEmbedder, store, progress=False, cancel=stop)
+    assert time.monotonic() - started < 4
+    fetched = len(site.pages()) - 1
+    assert 0 < len(report.added) <= fetched < 40  # what was fetched before Cancel is in
+    assert {r.reason for r in report.rejected} <= {"cancelled"}
+    assert len(store.list_articles()) == len(report.added)

@@ -7,6 +7,7 @@ httpx's MockTransport, so what is under test is the real `Fetcher` with its real
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -106,7 +107,8 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 class Recorder:
-    """A MockTransport that records requests and answers them with `handler`."""
+    """A MockTransport that records requests and answers them with `handler`, as a stream not read
+    yet (as from a server: a response made from bytes would count as read already)."""
 
     def __init__(self, handler: Handler) -> None:
         self.requests: list[httpx.Request] = []
@@ -116,7 +118,12 @@ class Recorder:
         self.requests.append(request)
         if request.url.path == "/robots.txt" and request.headers["host"] != "robots.example":
             return httpx.Response(404)
-        return self.handler(request)
+        response = self.handler(request)
+        if not response.is_stream_consumed:
+            return response
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=httpx.ByteStream(response.content)
+        )
 
 
 def make_fetcher(handler: Handler, **settings: Any) -> tuple[Fetcher, Recorder, list[float]]:
@@ -252,3 +259,110 @@ def test_robots_txt_is_respected_by_default_and_can_be_ignored() -> None:
     unreadable = r"^robots.txt of http://robots.example could not be read \(HTTP 503\); not fetching"
     with pytest.raises(FetchError, match=unreadable):
         fetcher.get("http://robots.example/news/today")
+
+
+def encoded(body: bytes, encoding: str) -> httpx.Response:
+    """A 200 page whose body is `body` as sent, with this Content-Encoding (a stream, as from a server)."""
+    headers = {"content-type": "text/html", "content-encoding": encoding}
+    return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body))
+
+
+def zeros_compressed(make: Callable[[], Any], megabytes: int) -> bytes:
+    """`megabytes` MiB of zero bytes through a compressor object (zlib's, or one with the same API)."""
+    compressor = make()
+    block = bytes(1 << 20)
+    return b"".join(compressor.compress(block) for _ in range(megabytes)) + compressor.flush()
+
+
+def peak_traced(action: Callable[[], object]) -> int:
+    """The peak of Python's allocations while `action` runs, in bytes."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        action()
+    except FetchError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_gzip_and_deflate_are_decoded_and_the_only_encodings_asked_for() -> None:
+    import zlib
+
+    story = b"<html><body><p>" + b"The harbour bridge opens. " * 100 + b"</p></body></html>"
+    bodies = {
+        "gzip": zlib.compress(story, wbits=31),
+        "deflate": zlib.compress(story),  # zlib's format, as the standard says
+        "Deflate": zlib.compress(story, wbits=-15),  # raw deflate, as some servers send it
+        "identity": story,
+    }
+    for encoding, body in bodies.items():
+        fetcher, recorder, _ = make_fetcher(lambda request, b=body, e=encoding: encoded(b, e))
+        assert fetcher.get("http://news.example/story").body == story, encoding
+        assert recorder.requests[-1].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_brotli_zstd_and_stacked_encodings_are_refused_unread() -> None:
+    brotli = pytest.importorskip("brotli")
+    zstandard = pytest.importorskip("zstandard")
+    bombs = {  # 64 MiB of zeros each, a few KB sent
+        "br": brotli.compress(bytes(64 << 20), quality=1),
+        "zstd": zstandard.ZstdCompressor(level=1).compress(bytes(64 << 20)),
+        "gzip, gzip": b"\x1f\x8b",
+        "compress": b"\x1f\x9d",
+    }
+    for encoding, body in bombs.items():
+        fetcher, _, _ = make_fetcher(lambda request, b=body, e=encoding: encoded(b, e))
+        with pytest.raises(FetchError) as refused:
+            fetcher.get("http://news.example/bomb")
+        assert str(refused.value) == f"unsupported content-encoding {encoding} (asked for gzip, deflate)"
+        fetcher, _, _ = make_fetcher(lambda request, b=body, e=encoding: encoded(b, e))
+        assert peak_traced(lambda f=fetcher: f.get("http://news.example/bomb")) < 2_000_000, encoding
+
+
+def test_a_gzip_bomb_is_decoded_in_bounded_steps_and_stopped_at_the_cap() -> None:
+    import zlib
+
+    bomb = zeros_compressed(lambda: zlib.compressobj(9, zlib.DEFLATED, 31), 256)  # 256 MiB, ~250 KB sent
+    fetcher, _, _ = make_fetcher(lambda request: encoded(bomb, "gzip"))
+    with pytest.raises(FetchError, match=r"^page larger than 10,000 bytes \(QA_FETCH_MAX_BYTES\)$"):
+        fetcher.get("http://news.example/bomb")
+    fetcher, _, _ = make_fetcher(lambda request: encoded(bomb, "gzip"))
+    # The bomb in memory (~250 KB) and one decoding step: never the 256 MiB.
+    assert peak_traced(lambda: fetcher.get("http://news.example/bomb")) < 2_000_000
+
+    fetcher, _, _ = make_fetcher(lambda request: encoded(b"this is not gzip at all", "gzip"))
+    with pytest.raises(FetchError, match=r"^the gzip body could not be decoded \("):
+        fetcher.get("http://news.example/broken")
+
+
+def test_an_unspecified_address_is_named_with_the_right_article() -> None:
+    with pytest.raises(FetchError) as refused:
+        target("http://0.0.0.0:8080/", allow_private=False, resolver=fake_resolver)
+    assert str(refused.value) == (
+        "refused: 0.0.0.0 is an unspecified address (set QA_FETCH_ALLOW_PRIVATE=true to allow)"
+    )
+
+
+def test_a_data_url_is_refused_as_a_url_not_looked_for_on_disk(
+    make_desk: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa.loaders.remote import is_remote
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "about:harbour.md").write_text("A file whose name looks like a URL stays a file.")
+    assert not is_remote(Path("about:harbour.md")) and is_remote(Path("about:quay.md"))
+
+    urls = ["data:text/html,<p>The harbour bridge opens</p>", "javascript:alert(1)", "http:news.example"]
+    assert all(is_remote(url) for url in urls)
+    assert not is_remote("notes/data.txt") and not is_remote("2024-03-01 harbour.md")
+    # `qa ingest` makes a Path of anything without `://`: a Path that looks like a URL is one too.
+    report = make_desk().ingest([urls[0], Path(urls[1]), Path(urls[2])], progress=False)
+    assert [r.reason for r in report.rejected] == [
+        "only http and https URLs are fetched, not data:",
+        "only http and https URLs are fetched, not javascript:",
+        "the URL has no host",
+    ]
