@@ -7,6 +7,7 @@ component through the constructor, or choose the fake backends by settings.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -161,13 +162,18 @@ class NewsDesk:
         return focus.period is not None or focus.latest
 
     # -- the index --------------------------------------------------------------------------------
-    def ingest(self, sources: Iterable[Path | str], *, progress: bool = True) -> IngestReport:
+    def ingest(
+        self, sources: Iterable[Path | str], *, progress: bool = True, cancel: threading.Event | None = None
+    ) -> IngestReport:
         """Index the articles of `sources` (files, folders, article and feed URLs, feed files): added,
-        unchanged, replaced and rejected, with reasons."""
+        unchanged, replaced and rejected, with reasons. Setting `cancel` (from any thread) stops fetching;
+        what was fetched by then is indexed."""
         from qa.indexing import ingest
 
         with self._full_disk_said():
-            return ingest(sources, self.settings, lambda: self._embedding, self._index, progress=progress)
+            return ingest(
+                sources, self.settings, lambda: self._embedding, self._index, progress=progress, cancel=cancel
+            )
 
     @contextmanager
     def _full_disk_said(self) -> Iterator[None]:

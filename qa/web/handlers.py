@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as StillRunning
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -20,6 +22,9 @@ from qa.web.api import AnswerSlots
 from qa.web.feedback import FeedbackLog, feedback_record
 from qa.web.jobs import BackgroundJobs
 from qa.web.state import FileOutcome, Turn, article_choices, file_outcome, filter_articles, plural
+
+if TYPE_CHECKING:
+    from qa.results import IngestReport
 from qa.web.views import (
     chat_messages,
     describe_scope,
@@ -37,7 +42,7 @@ log = logging.getLogger(__name__)
 ChatUpdate = tuple[list[dict[str, str]], str, list[Turn], str]  # messages, sources panel, turns, question box
 UrlUpdate = tuple[Any, Any, Any, Any, Any]  # results, library, picker, header, URL box
 
-FETCH_JOBS = 2  # fetches from the URL box running at once (a cancelled one runs on to its deadline)
+FETCH_JOBS = 2  # fetches from the URL box running at once
 PROGRESS_EVERY_S = 0.5  # how often a running fetch's progress line is refreshed (and can be cancelled)
 
 
@@ -54,6 +59,7 @@ class WebApp:
         self.llm_label = desk.llm_label
         self.feedback = FeedbackLog(desk.settings.feedback_path)
         self.fetches = BackgroundJobs(FETCH_JOBS)
+        self._fetch_stops: dict[str, threading.Event] = {}  # per browser session: its running fetch
 
     # -- header and library
 
@@ -183,29 +189,44 @@ class WebApp:
         *_, last = self.fetch_url(url, query)
         return last
 
-    def fetch_url(self, url: str, query: str) -> Iterator[UrlUpdate]:
+    def fetch_url(self, url: str, query: str, request: gr.Request | None = None) -> Iterator[UrlUpdate]:
         """Fetch an article page or a feed (its entries' pages) into the index, saying how long it has
         been fetching meanwhile; the URL box is emptied when it went in.
 
-        The fetch runs in a thread of its own and this generator only watches it: a Cancel stops the
-        watching at once, and no queue slot (nor any chat question) waits on a slow server."""
+        The fetch runs in a thread of its own and this generator only watches it: no queue slot (nor any
+        chat question) waits on a slow server. Cancel (`fetch_cancelled`, or this watcher closed) stops
+        the fetch itself within a moment; the pages fetched by then are indexed."""
         url = (url or "").strip()
         refusal = _url_refusal(url)
         if refusal is not None:
             yield status_line(refusal), gr.skip(), gr.skip(), gr.skip(), url
             return
-        job = self.fetches.start(lambda: self.desk.ingest([url], progress=False), name="qa-web-fetch")
+        stop = threading.Event()
+        job = self.fetches.start(
+            lambda: self.desk.ingest([url], progress=False, cancel=stop), name="qa-web-fetch"
+        )
         if job is None:
             busy = "Other fetches are still running (each stops at QA_FETCH_TIMEOUT_S); try again shortly."
             yield status_line(busy), gr.skip(), gr.skip(), gr.skip(), url
             return
+        session = _session_of(request)
+        self._fetch_stops[session] = stop
+        try:
+            yield from self._watch_fetch(url, query, job)
+        finally:
+            # Done, failed, or the watcher closed by Gradio's cancel: a fetch nobody watches stops.
+            stop.set()
+            if self._fetch_stops.get(session) is stop:
+                del self._fetch_stops[session]
+
+    def _watch_fetch(self, url: str, query: str, job: Future[IngestReport]) -> Iterator[UrlUpdate]:
         started = time.monotonic()
         while True:
             try:
                 outcome = file_outcome(url, job.result(timeout=PROGRESS_EVERY_S))
                 break
             except StillRunning:
-                waited = f"Fetching {url} … {int(time.monotonic() - started)} s (Cancel stops waiting)"
+                waited = f"Fetching {url} … {int(time.monotonic() - started)} s (Cancel stops it)"
                 yield status_line(waited), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except UserError as exc:  # a busy index, a lost Chroma server: said as is
                 outcome = FileOutcome(url, "rejected", str(exc))
@@ -217,12 +238,12 @@ class WebApp:
         header, table, picker = self.refresh(query)
         yield render_outcomes([outcome]), table, picker, header, url if outcome.outcome == "rejected" else ""
 
-    def fetch_cancelled(self) -> str:
-        """What the results area says after Cancel."""
-        return status_line(
-            "Stopped waiting for the fetch. It ends by itself within QA_FETCH_TIMEOUT_S; "
-            "whatever it fetched by then is still added to the index."
-        )
+    def fetch_cancelled(self, request: gr.Request | None = None) -> str:
+        """Stop this page's running fetch; what the results area says after Cancel."""
+        stop = self._fetch_stops.pop(_session_of(request), None)
+        if stop is not None:
+            stop.set()
+        return status_line("Cancelled: fetching stops now; the pages fetched before the cancel are indexed.")
 
     def delete(self, article_id: str | None, query: str) -> tuple[str, str, Any, str]:
         """Remove the chosen article and every chunk of it."""
@@ -236,6 +257,11 @@ class WebApp:
                 status = f"Deleted “{deleted.title}” ({plural(deleted.chunks, 'chunk')})."
         table, picker = self.library(query)
         return status_line(status), table, picker, self.header()
+
+
+def _session_of(request: gr.Request | None) -> str:
+    """The browser session a request comes from (Gradio's session hash); one key when there is none."""
+    return str(getattr(request, "session_hash", None) or "")
 
 
 def _url_refusal(url: str) -> str | None:

@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 class BackgroundJobs:
     """At most `limit` jobs running at once, each in its own daemon thread; more are refused, not queued
-    (a cancelled fetch keeps its place until its own deadline ends it)."""
+    (a cancelled fetch keeps its place until it has stopped, within a moment)."""
 
     def __init__(self, limit: int) -> None:
         self._free = threading.BoundedSemaphore(limit)

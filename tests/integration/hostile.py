@@ -23,6 +23,7 @@ class DrippingServer:
 
     def __init__(self, every_s: float = 0.5) -> None:
         self.requested = threading.Event()  # set by the first GET: a fetch is under way
+        self.hung_up = threading.Event()  # set when a fetcher closed its connection (gave up, cancelled)
         self.stop = threading.Event()
         server = self
 
@@ -35,6 +36,7 @@ class DrippingServer:
                         self.wfile.write(b"a")
                         self.wfile.flush()
                 except OSError:  # the fetcher gave up: fine
+                    server.hung_up.set()
                     return
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet in tests

@@ -589,28 +589,41 @@ def test_a_fetch_from_the_url_box_has_its_own_queue_slots_and_a_cancel(make_desk
 
 
 class SlowIngestDesk:
-    """A FAKE NewsDesk whose ingest of a URL blocks until the test lets it finish (a slow server)."""
+    """A FAKE NewsDesk whose ingest of a URL runs until it is cancelled (a server that never finishes)."""
 
     def __init__(self, desk: NewsDesk) -> None:
         self._desk = desk
-        self.release = threading.Event()
+        self.stopped = threading.Event()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._desk, name)
 
-    def ingest(self, sources: list[str], *, progress: bool = True) -> IngestReport:
-        self.release.wait(30)
+    def ingest(
+        self, sources: list[str], *, progress: bool = True, cancel: threading.Event | None = None
+    ) -> IngestReport:
+        assert cancel is not None
+        if cancel.wait(30):
+            self.stopped.set()
         return IngestReport()
 
 
-def test_a_fetch_says_how_long_it_has_been_running_and_can_be_abandoned(make_desk: MakeDesk) -> None:
+def test_a_fetch_says_how_long_it_has_been_running_and_cancel_stops_it(make_desk: MakeDesk) -> None:
     slow = SlowIngestDesk(make_desk())
     web = WebApp(slow)  # type: ignore[arg-type]
     watching = web.fetch_url("https://slow.example/feed.xml", "")
     started = time.monotonic()
     first, *_ = next(watching)
-    assert "Fetching https://slow.example/feed.xml … 0 s (Cancel stops waiting)" in str(first)
+    assert "Fetching https://slow.example/feed.xml … 0 s (Cancel stops it)" in str(first)
     assert time.monotonic() - started < 2  # each update comes while the fetch is still running
-    watching.close()  # what a Cancel does: the watcher stops at once, the fetch runs on in its thread
-    slow.release.set()
-    assert "Stopped waiting for the fetch" in web.fetch_cancelled()
+    assert "Cancelled" in web.fetch_cancelled()  # the Cancel button: this session's fetch is told to stop
+    assert slow.stopped.wait(5)
+    watching.close()
+
+
+def test_a_fetch_nobody_watches_any_more_is_stopped(make_desk: MakeDesk) -> None:
+    slow = SlowIngestDesk(make_desk())
+    web = WebApp(slow)  # type: ignore[arg-type]
+    watching = web.fetch_url("https://slow.example/feed.xml", "")
+    next(watching)
+    watching.close()  # Gradio's cancel of the event closes its generator
+    assert slow.stopped.wait(5)
