@@ -17,14 +17,11 @@ from qa.documents import DateRange
 from qa.errors import InvalidDateError, UserError
 from qa.service import NewsDesk
 from qa.settings import Settings
-from qa.text.dates import check_day
+from qa.text.dates import check_as_of, check_day
 from qa.web.api import AnswerSlots
 from qa.web.feedback import FeedbackLog, feedback_record
 from qa.web.jobs import BackgroundJobs
 from qa.web.state import FileOutcome, Turn, article_choices, file_outcome, filter_articles, plural
-
-if TYPE_CHECKING:
-    from qa.results import IngestReport
 from qa.web.views import (
     chat_messages,
     describe_scope,
@@ -36,6 +33,9 @@ from qa.web.views import (
     render_streaming,
     status_line,
 )
+
+if TYPE_CHECKING:
+    from qa.results import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ class WebApp:
         try:
             dates = DateRange.parse(since, until, labels=("Published from", "Published until"))
             asked_on = check_day(as_of.strip(), "Asked as of") if (as_of or "").strip() else None
+            asked_on = check_as_of(asked_on) if asked_on else None
         except InvalidDateError as exc:
             raise gr.Error(str(exc)) from exc
         turns = [*turns, Turn(message, message, k=int(k), dates=dates, as_of=asked_on)]

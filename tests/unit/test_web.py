@@ -334,6 +334,9 @@ def test_the_chat_reads_time_words_as_of_the_day_the_reader_sets(make_desk: Make
     assert turns[-1].result is not None and turns[-1].result.retrieved[0].article.id == "old"
     with pytest.raises(gr.Error, match="Asked as of is not a real date"):
         list(web.respond("Where did it hit?", [], 5, "", "", "2023-02-30"))
+    # The first day of the calendar with "this week" was "The answer failed: OverflowError".
+    with pytest.raises(gr.Error, match="must be from 1900-01-01 to 2999-12-31, not 0001-01-01"):
+        list(web.respond("What happened this week?", [], 5, "", "", "0001-01-01"))
 
 
 # --- feedback ---------------------------------------------------------------------------------------

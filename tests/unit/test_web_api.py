@@ -74,6 +74,8 @@ def test_ask_returns_what_qa_ask_json_prints(make_desk: Callable[..., NewsDesk],
         (b'{"question": "x\\ud800"}', 400, "lone surrogate"),
         (b'{"question": "x", "as_of": "\\udfff"}', 400, "lone surrogate"),
         (b'{"question": "x", "note": {"\\ud800": 1}}', 400, "lone surrogate"),
+        (b'{"question": "What happened this week?", "as_of": "0001-01-01"}', 400, "from 1900-01-01"),
+        (b'{"question": "x", "since": "' + b"2" * 10_000 + b'"}', 400, "(10,000 characters)"),
     ],
 )
 def test_bad_requests_get_a_clear_reason(
