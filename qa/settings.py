@@ -201,7 +201,7 @@ class Settings(BaseSettings):
     web_port: int = 7860
     web_auth_user: str | None = Field(None, description="Web chat login form: the user (and password).")
     web_auth_password: SecretStr | None = Field(None, description="Web chat login form: the password.")
-    web_concurrency_limit: int = Field(1, ge=1, description="Questions and uploads processed at once.")
+    web_concurrency_limit: int = Field(1, ge=1, description="Questions (chat and API) answered at once.")
     web_queue_max_size: int = Field(32, ge=1, description="Requests that may wait; more are refused.")
     web_max_upload_mb: int = Field(50, ge=1, description="Largest file the web chat accepts, in MB.")
 
