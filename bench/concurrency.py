@@ -24,14 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared import free_port, median_and_p95  # noqa: E402  (bench/, beside this script)
+from shared import SAMPLE_QUESTIONS, free_port, median_and_p95  # noqa: E402  (bench/, beside this script)
 
-QUESTIONS = [
-    "How many 5G base stations does Huawei plan to make next year?",
-    "Will Huawei use US components?",
-    "What did Ren Zhengfei say about Huawei's suppliers?",
-    "How many base stations does Huawei make a month?",
-]
+QUESTIONS = SAMPLE_QUESTIONS
 
 
 def _ask(url: str, question: str) -> tuple[float, int]:

@@ -30,15 +30,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from shared import SAMPLE_QUESTIONS  # noqa: E402  (bench/, beside this script)
+
 from tests.integration.hostile import dripping_server, peak_rss_growth_kib, post_huge_body  # noqa: E402
 from tests.integration.served import qa_env, run_qa, served_app  # noqa: E402
 
-QUESTIONS = [
-    "How many 5G base stations does Huawei plan to make next year?",
-    "Will Huawei use US components?",
-    "What did Ren Zhengfei say about Huawei's suppliers?",
-    "How many base stations does Huawei make a month?",
-]
+QUESTIONS = SAMPLE_QUESTIONS
 RSS_LIMIT_MB = 300
 P50_GAP_LIMIT_S = 2.0
 

@@ -1,10 +1,19 @@
-"""What the bench scripts share: a free loopback port, and the median and 95th percentile they print."""
+"""What the bench scripts share: questions about the bundled sample, a free loopback port, and the median and
+95th percentile they print."""
 
 from __future__ import annotations
 
 import socket
 import statistics
 from collections.abc import Sequence
+
+# Questions about the bundled sample article (samples/huawei-5g-licence.txt), asked in turn.
+SAMPLE_QUESTIONS = [
+    "How many 5G base stations does Huawei plan to make next year?",
+    "Will Huawei use US components?",
+    "What did Ren Zhengfei say about Huawei's suppliers?",
+    "How many base stations does Huawei make a month?",
+]
 
 
 def free_port() -> int:
