@@ -197,8 +197,10 @@ class TerminalSafe:
 
 
 def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
+    from qa.service import is_url
+
     # URLs stay text (a Path would fold "https://" into "https:/"); the rest are paths.
-    sources = [p if "://" in p else Path(p) for p in args.paths]
+    sources = [p if is_url(p, file_wins=True) else Path(p) for p in args.paths]
     report = desk.ingest(sources, progress=not (args.quiet or args.json))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))

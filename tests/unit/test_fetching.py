@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from qa.cleaning import canonical_url, without_tracking
-from qa.loaders.urls import FetchError, blocked_kind, check_url, target
-from qa.loaders.web import Fetcher
+from qa.loaders.fetch.config import FetchConfig
+from qa.loaders.fetch.fetcher import Fetcher
+from qa.loaders.fetch.urls import FetchError, blocked_kind, canonical_url, check_url, target, without_tracking
 from qa.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -131,7 +131,7 @@ def make_fetcher(handler: Handler, **settings: Any) -> tuple[Fetcher, Recorder, 
     sleeps: list[float] = []
     values = {"fetch_host_delay_s": 0, "fetch_max_bytes": 10_000, **settings}
     fetcher = Fetcher(
-        Settings(_env_file=None, **values),  # type: ignore[call-arg]
+        FetchConfig.from_settings(Settings(_env_file=None, **values)),  # type: ignore[call-arg]
         resolver=fake_resolver,
         sleep=sleeps.append,
         transport=httpx.MockTransport(recorder),
@@ -350,7 +350,7 @@ def test_an_unspecified_address_is_named_with_the_right_article() -> None:
 def test_a_data_url_is_refused_as_a_url_not_looked_for_on_disk(
     make_desk: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.loaders.remote import is_remote
+    from qa.loaders.fetch.remote import is_remote
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "about:harbour.md").write_text("A file whose name looks like a URL stays a file.")
