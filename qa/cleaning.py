@@ -6,30 +6,25 @@ is what lets re-ingesting an unchanged file be a no-op.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
 from enum import Enum
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from qa.documents import Article, RawArticle, Rejected
+from qa.documents import MIN_TEXT_CHARS, Article, RawArticle, Rejected
+from qa.loaders.fetch.urls import canonical_url
 from qa.text.control import strip_control
+from qa.text.hashing import text_sha
 from qa.text.sentences import split_sentences
 
 __all__ = [
-    "MIN_TEXT_CHARS",
-    "canonical_url",
     "clean_article",
     "clean_text",
     "derive_title",
     "strip_leading_boilerplate",
     "strip_trailing_boilerplate",
-    "text_sha",
-    "without_tracking",
 ]
 
-MIN_TEXT_CHARS = 20
 TITLE_MAX_CHARS = 80
 
 # Invisible characters that split words for search without showing anything to a reader.
@@ -80,11 +75,6 @@ class _Line(Enum):
     STORY = "story"
     BOILERPLATE = "boilerplate"
     TEASER = "teaser"
-
-
-def text_sha(text: str) -> str:
-    """Hex SHA-256 of the UTF-8 text; the one hash helper every id and content hash uses."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def clean_text(text: str) -> str:
@@ -237,52 +227,6 @@ def _lead_sentence(text: str) -> str:
 
 
 # --- ids and hashes ---------------------------------------------------------------------------------
-
-_TRACKING_PARAMS = frozenset({"fbclid", "gclid", "ref"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def canonical_url(url: str) -> str:
-    """Normalise a URL so that links to the same article compare equal (no tracking, no fragment)."""
-    url = url.strip()
-    parts = urlsplit(url)
-    if not parts.netloc:
-        return urlunsplit(parts._replace(fragment=""))
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if host.startswith("www."):
-        host = host[4:]
-    try:
-        port = parts.port
-    except ValueError:  # a malformed port: keep the host only rather than fail on a URL
-        port = None
-    netloc = host
-    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
-        netloc = f"{host}:{port}"
-    if parts.username:
-        userinfo = parts.username + (f":{parts.password}" if parts.password else "")
-        netloc = f"{userinfo}@{netloc}"
-    # Sorted, so `?a=1&b=2` and `?b=2&a=1` are the same article.
-    path = parts.path.rstrip("/")
-    return urlunsplit((scheme, netloc, path, urlencode(sorted(_untracked_query(parts.query))), ""))
-
-
-def without_tracking(url: str) -> str:
-    """The URL without tracking parameters (utm_*, fbclid, ...) and fragment, otherwise as given: the
-    link an article keeps, so that it opens where it was found."""
-    parts = urlsplit(url.strip())
-    query = _untracked_query(parts.query)
-    if len(query) == len(parse_qsl(parts.query, keep_blank_values=True)):
-        return urlunsplit(parts._replace(fragment=""))  # nothing to drop: keep the query as written
-    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
-
-
-def _untracked_query(query: str) -> list[tuple[str, str]]:
-    return [
-        (key, value)
-        for key, value in parse_qsl(query, keep_blank_values=True)
-        if not key.lower().startswith("utm_") and key.lower() not in _TRACKING_PARAMS
-    ]
 
 
 def _content_hash(

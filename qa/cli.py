@@ -197,8 +197,11 @@ class TerminalSafe:
 
 
 def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
-    # URLs stay text (a Path would fold "https://" into "https:/"); the rest are paths.
-    sources = [p if "://" in p else Path(p) for p in args.paths]
+    from qa.service import is_url
+
+    # URLs stay text (a Path would fold "https://" into "https:/"); the rest, and a file named like a
+    # URL (`about:notes.md`), are paths.
+    sources = [p if is_url(p, file_wins=True) else Path(p) for p in args.paths]
     report = desk.ingest(sources, progress=not (args.quiet or args.json))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))

@@ -8,6 +8,10 @@ from datetime import date
 from qa.errors import InvalidDateError
 from qa.text.dates import check_day, parse_date
 
+# The fewest characters of text an article has: cleaning rejects less, and a feed's summary shorter
+# than this does not stand in for its page.
+MIN_TEXT_CHARS = 20
+
 
 @dataclass(frozen=True)
 class RawArticle:

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from qa.chunking import ChunkingConfig, chunk_article
-from qa.cleaning import canonical_url, clean_article
+from qa.cleaning import clean_article
 from qa.documents import Article, Chunk, RawArticle, Rejected
 from qa.embedding import Embedder, embedder_name
 from qa.loaders import iter_raw_articles
-from qa.loaders.remote import Fetched, fetch_sources, is_remote
+from qa.loaders.fetch.config import FetchConfig
+from qa.loaders.fetch.remote import Fetched, fetch_sources, is_remote
+from qa.loaders.fetch.urls import canonical_url, is_url
 from qa.locking import write_lock
 from qa.results import DeletedArticle, IngestReport
 from qa.settings import Settings
@@ -132,7 +134,9 @@ def ingest(
             def indexed(article_id: str) -> bool:
                 return store.get_article(article_id) is not None
 
-            for batch in fetch_sources(remote, settings, indexed, progress=progress, cancel=cancel):
+            for batch in fetch_sources(
+                remote, FetchConfig.from_settings(settings), indexed, progress=progress, cancel=cancel
+            ):
                 with write_lock(settings):
                     origins = run.index(batch.items)
                     _remember_fetched(batch, origins, report, settings, done)
@@ -367,7 +371,7 @@ def delete(settings: Settings, store: Store, id_or_url: str) -> DeletedArticle |
     """Remove an article by id or URL (canonicalised); None when no indexed article has it."""
     with write_lock(settings):
         candidates = [id_or_url]
-        if "://" in id_or_url:
+        if is_url(id_or_url):
             canonical = canonical_url(id_or_url)
             candidates += [a.id for a in store.list_articles() if a.url and canonical_url(a.url) == canonical]
         for article_id in candidates:

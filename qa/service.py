@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from qa.documents import ArticleRecord, Chunk, DateRange, SearchFilter
 from qa.errors import DiskFullError, UserError, is_disk_full
+
+# Re-exported: the presenters tell a URL from a path with the one test, and reach nothing below here.
+from qa.loaders.fetch.urls import is_url as is_url
 from qa.results import (
     AnswerResult,
     DeletedArticle,
@@ -221,7 +224,7 @@ class NewsDesk:
 
     def last_refreshed(self) -> str | None:
         """When pages or feeds were last fetched into the index (ISO time, UTC), if ever."""
-        from qa.sources import FetchState
+        from qa.loaders.fetch.state import FetchState
 
         return FetchState(self.settings.fetch_state_path).last_refreshed
 

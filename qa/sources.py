@@ -1,48 +1,20 @@
-"""Where news comes from besides files: the saved feeds and pages `qa refresh` fetches, and what each
-fetched URL returned last time. Two small JSON files in the data dir, each rewritten whole, atomically.
-"""
+"""Where news comes from besides files: the saved feeds and pages `qa refresh` fetches
+(`DATA_DIR/sources.json`, rewritten whole, atomically). What each URL returned is the fetch state's
+(`qa.loaders.fetch.state`)."""
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import re
-import tempfile
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, datetime
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
-from qa.cleaning import canonical_url
 from qa.errors import InvalidInputError, UserError
-from qa.loaders.urls import FetchError, check_url
+from qa.loaders.fetch.state import now_utc, write_json_atomic
+from qa.loaders.fetch.urls import FetchError, canonical_url, check_url
 from qa.results import Source
 
-log = logging.getLogger(__name__)
-
 _NAME = re.compile(r"^[\w.-]{1,60}$")
-
-
-def now_utc() -> str:
-    """The time now, as the ISO text both files keep (UTC, seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write `value` as JSON through a temporary file in the same directory: readers see the old file or
-    the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(value, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class SourceList:
@@ -95,71 +67,3 @@ class SourceList:
 
     def _save(self, sources: list[Source]) -> None:
         write_json_atomic(self.path, {"sources": [asdict(s) for s in sources]})
-
-
-@dataclass(frozen=True)
-class UrlState:
-    """What a URL gave last time: the article it became, the feed entry's fingerprint, the validators."""
-
-    article_id: str | None = None
-    fingerprint: str | None = None  # of the feed entry that linked to it
-    etag: str | None = None
-    last_modified: str | None = None
-    fetched_at: str | None = None
-    from_summary: bool = False  # the article's text came from the feed's summary, not the page
-    entries: tuple[str, ...] | None = None  # a feed: the links of its entries
-
-    @classmethod
-    def from_json(cls, value: Mapping[str, Any]) -> UrlState:
-        """Read a record, ignoring fields it does not know (a newer version's)."""
-        known = {f.name for f in fields(cls)}
-        record = {k: v for k, v in value.items() if k in known}
-        if record.get("entries") is not None:
-            record["entries"] = tuple(record["entries"])
-        return cls(**record)
-
-
-class FetchState:
-    """The fetch state (`DATA_DIR/fetch-state.json`), keyed by canonical URL; a cache: when it is
-    unreadable, everything is simply fetched again."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.urls: dict[str, UrlState] = {}
-        self.last_refreshed: str | None = None
-        if not path.exists():
-            return
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            self.urls = {k: UrlState.from_json(v) for k, v in saved.get("urls", {}).items()}
-            self.last_refreshed = saved.get("last_refreshed")
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
-            log.warning("%s is unreadable (%s): every URL is fetched again", path, exc)
-
-    def get(self, url: str) -> UrlState | None:
-        """What `url` (any spelling of it) gave last time, if it was fetched."""
-        return self.urls.get(canonical_url(url))
-
-    @classmethod
-    def update(cls, path: Path, updates: Mapping[str, UrlState]) -> None:
-        """Merge `updates` (by URL) into the file as it is now, and note the time of this refresh."""
-        state = cls(path)  # re-read: another refresh may have written since this one started
-        for url, new in updates.items():
-            key = canonical_url(url)
-            old = state.urls.get(key)
-            if old is not None and new.fingerprint is None:
-                # A page ingested by its URL that a feed also links to: the entry is still the same one.
-                new = replace(new, fingerprint=old.fingerprint)
-            state.urls[key] = new
-        state.last_refreshed = now_utc()
-        write_json_atomic(
-            path,
-            {
-                "last_refreshed": state.last_refreshed,
-                "urls": {k: _record(v) for k, v in sorted(state.urls.items())},
-            },
-        )
-
-
-def _record(state: UrlState) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(state).items() if v is not None}

@@ -6,7 +6,7 @@ person can act on, so one bad file never stops a batch. One module per kind of f
 htmldate and pypdf are imported inside the functions that need them, so `import qa.loaders` stays cheap.
 
 To add a format: write `load_<kind>(path, data) -> LoadResult` in its own module and register its
-suffixes in `LOADERS` below.
+suffixes in `LOADERS` below. What comes from the web (pages, feeds, URL checks) is `qa.loaders.fetch`'s.
 """
 
 from __future__ import annotations

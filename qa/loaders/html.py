@@ -10,6 +10,7 @@ from typing import Any
 
 from qa.documents import RawArticle, Rejected
 from qa.loaders.base import LoadResult, clean_str, quiet_library_logs
+from qa.loaders.fetch.urls import is_url
 from qa.loaders.hidden import hidden_elements
 from qa.loaders.records import as_authors
 from qa.text.dates import iso_date
@@ -121,7 +122,7 @@ def _canonical_link(tree: Any, base_url: str | None = None) -> str | None:
             href = "https:" + href
         elif (og_url or base_url) and not re.match(r"^[a-z][a-z0-9+.-]*://", href, re.IGNORECASE):
             href = urljoin(og_url or base_url or "", href)  # a relative canonical link
-        if re.match(r"^https?://", href, re.IGNORECASE):
+        if is_url(href, web=True):
             return href
     return None
 

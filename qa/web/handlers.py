@@ -15,7 +15,7 @@ import gradio as gr
 
 from qa.documents import DateRange
 from qa.errors import InvalidDateError, UserError
-from qa.service import NewsDesk
+from qa.service import NewsDesk, is_url
 from qa.settings import Settings
 from qa.text.dates import check_as_of, check_day
 from qa.web.api import AnswerSlots
@@ -269,6 +269,6 @@ def _url_refusal(url: str) -> str | None:
     """Why `url` cannot be fetched from the URL box, or None when it can be tried."""
     if not url:
         return "Type the URL of an article page or a feed first."
-    if not url.lower().startswith(("http://", "https://")):
+    if not is_url(url, web=True):
         return "Only http:// and https:// URLs can be added."
     return None

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from qa.loaders.urls import FetchError
-from qa.loaders.web import FetchCancelled, Fetcher
+from qa.loaders.fetch.config import FetchConfig
+from qa.loaders.fetch.fetcher import FetchCancelled, Fetcher
+from qa.loaders.fetch.urls import FetchError
 from qa.settings import Settings
 from tests.hostileserver import (
     HostileServer,
@@ -45,7 +46,7 @@ def site() -> Iterator[HostileServer]:
 
 def fetcher(**settings: Any) -> Fetcher:
     values = {"fetch_allow_private": True, "fetch_host_delay_s": 0, "fetch_timeout_s": TIMEOUT_S, **settings}
-    return Fetcher(Settings(_env_file=None, **values))  # type: ignore[call-arg]
+    return Fetcher(FetchConfig.from_settings(Settings(_env_file=None, **values)))  # type: ignore[call-arg]
 
 
 def failure(get: Callable[[], object]) -> tuple[str, float, int]:
@@ -109,7 +110,7 @@ def test_a_fetch_can_be_cancelled_from_another_thread(site: HostileServer) -> No
 def test_a_cancel_event_given_to_the_fetcher_ends_its_request(site: HostileServer) -> None:
     site.routes["/slow-body"] = drip_body(every_s=1.0, max_drip_s=15)
     stop = threading.Event()
-    slow = Fetcher(fetcher(fetch_timeout_s=30).settings, cancel=stop)
+    slow = Fetcher(fetcher(fetch_timeout_s=30).config, cancel=stop)
     threading.Timer(0.5, stop.set).start()
     reason, seconds, _ = failure(lambda: slow.get(site.url("/slow-body")))
     assert reason == "cancelled" and seconds < 2
@@ -132,8 +133,8 @@ def test_a_tls_server_dripping_its_headers_ends_at_the_deadline(tmp_path: Path) 
     trusting = ssl.create_default_context(cafile=str(cert))  # the test's certificate, trusted here only
     with hostile_server(tls=served) as site:
         site.routes["/slow-headers"] = drip_headers(every_s=1.0, max_drip_s=15)
-        settings = fetcher().settings
-        client = Fetcher(settings, transport=httpx.HTTPTransport(verify=trusting))
+        config = fetcher().config
+        client = Fetcher(config, transport=httpx.HTTPTransport(verify=trusting))
         reason, seconds, _ = failure(lambda: client.get(site.url("/slow-headers")))
     assert reason == "timed out after 2s (QA_FETCH_TIMEOUT_S)"
     assert seconds <= TIMEOUT_S + 2

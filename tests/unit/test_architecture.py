@@ -1,4 +1,5 @@
-"""The shape of the code, kept true by tests: small modules and functions, presenters on the facade only."""
+"""The shape of the code, kept true by tests: small modules and functions, presenters on the facade only,
+stages that import only downwards, no import cycle."""
 
 from __future__ import annotations
 
@@ -99,12 +100,115 @@ def test_the_check_sees_a_leak(tmp_path: Path) -> None:
     }
 
 
-def test_the_data_types_and_text_tools_depend_on_no_stage() -> None:
-    stages = ("qa.loaders", "qa.cleaning", "qa.chunking", "qa.embedding", "qa.store", "qa.indexing")
-    stages += ("qa.retrieval", "qa.answer", "qa.llm", "qa.service") + PRESENTERS
-    for name, path in _modules():
-        if _within(name, ("qa.documents", "qa.results", "qa.errors", "qa.text", "qa.settings")):
-            assert not {i for i in _qa_imports(path) if _within(i, stages)}, name
+# The stages, lowest first: a module may import its own stage and those below, never one above. Base
+# is the data types, settings, errors and shared tools every stage uses; `qa.sources` (the saved
+# feeds and pages) sits on the fetch package and under the rest; the presenters are on top.
+STAGES: tuple[tuple[str, ...], ...] = (
+    ("qa.errors", "qa.settings", "qa.documents", "qa.results", "qa.text", "qa.templating", "qa.locking"),
+    ("qa.loaders",),
+    ("qa.sources",),
+    ("qa.cleaning",),
+    ("qa.chunking",),
+    ("qa.embedding",),
+    ("qa.store",),
+    ("qa.indexing",),
+    ("qa.retrieval",),
+    ("qa.llm",),
+    ("qa.answer",),
+    ("qa.service",),
+    (*PRESENTERS, "qa.__main__"),
+)
+BASE_HELPERS = ("qa.files",)  # small helper modules added at the base (one home for atomic writes)
+
+
+def _stage(name: str) -> int | None:
+    """The stage a module belongs to (the package `qa` itself, its version, is base); None if none."""
+    if name == "qa" or _within(name, BASE_HELPERS):
+        return 0
+    return next((n for n, stage in enumerate(STAGES) if _within(name, stage)), None)
+
+
+def _upward_arrows(modules: list[tuple[str, Path]]) -> set[tuple[str, str]]:
+    """Every (module, imported) pair where the imported module is of a higher stage; imports inside
+    functions and under TYPE_CHECKING count too."""
+    arrows = set()
+    for name, path in modules:
+        for imported in _qa_imports(path):
+            low, high = _stage(name), _stage(imported)
+            if low is not None and high is not None and high > low:
+                arrows.add((name, imported))
+    return arrows
+
+
+def test_every_module_has_a_stage() -> None:
+    assert [name for name, _ in _modules() if _stage(name) is None] == []
+
+
+def test_no_stage_imports_a_stage_above_it() -> None:
+    assert _upward_arrows(_modules()) == set(), "data flows one way: move the shared piece down"
+
+
+def test_the_check_sees_an_arrow_up(tmp_path: Path) -> None:
+    path = tmp_path / "remote.py"
+    path.write_text("from qa.cleaning import canonical_url\n\ndef f():\n    import qa.service\n")
+    assert _upward_arrows([("qa.loaders.fetch.remote", path)]) == {
+        ("qa.loaders.fetch.remote", "qa.cleaning"),
+        ("qa.loaders.fetch.remote", "qa.service"),
+    }
+
+
+def _module_level_qa_imports(path: Path) -> set[str]:
+    """The qa modules imported when `path` is imported: its top-level imports (also under a top-level
+    try or if), not those inside functions (imported when called) nor under TYPE_CHECKING."""
+    imported: set[str] = set()
+    pending = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending += node.orelse
+        elif isinstance(node, ast.If | ast.Try):
+            pending += (
+                node.body + node.orelse + getattr(node, "handlers", []) + getattr(node, "finalbody", [])
+            )
+        elif isinstance(node, ast.ExceptHandler):
+            pending += node.body
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module)
+    return {name for name in imported if name == "qa" or name.startswith("qa.")}
+
+
+def _a_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of `graph` (module -> modules it imports), as a path that ends where it starts;
+    [] when there is none."""
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str]:
+        if name in path:
+            return [*path[path.index(name) :], name]
+        if name in done:
+            return []
+        for imported in sorted(graph.get(name, ())):
+            if cycle := visit(imported, [*path, name]):
+                return cycle
+        done.add(name)
+        return []
+
+    return next((cycle for name in sorted(graph) if (cycle := visit(name, []))), [])
+
+
+def test_no_import_cycle() -> None:
+    # Module-level imports only: a lazy import inside a function (a package's factory importing the
+    # backend module that imports the package's protocol) is no cycle at import time.
+    graph = {name: _module_level_qa_imports(path) for name, path in _modules()}
+    assert _a_cycle(graph) == []
+
+
+def test_the_check_sees_a_cycle() -> None:
+    graph = {"qa.a": {"qa.b"}, "qa.b": {"qa.c"}, "qa.c": {"qa.a"}, "qa.d": {"qa.a"}}
+    assert _a_cycle(graph) == ["qa.a", "qa.b", "qa.c", "qa.a"]
+    assert _a_cycle({"qa.a": {"qa.b"}, "qa.b": set()}) == []
 
 
 def _declared_distributions() -> set[str]:

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from qa.cleaning import canonical_url, clean_article, clean_text, derive_title, text_sha
+from qa.cleaning import clean_article, clean_text, derive_title
 from qa.documents import Article, RawArticle, Rejected
 from qa.loaders import iter_raw_articles
+from qa.loaders.fetch.urls import canonical_url
 from qa.service import NewsDesk
+from qa.text.hashing import text_sha
 from tests.conftest import SEED_ARTICLE as SEED  # the brief's article, shipped as the demo in samples/
 
 pytestmark = pytest.mark.unit

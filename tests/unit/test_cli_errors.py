@@ -132,6 +132,21 @@ def test_ingest_exit_code_tells_all_some_and_nothing_apart(
     assert "rejected" in capsys.readouterr().out
 
 
+def test_ingest_reads_a_file_named_like_a_url_and_refuses_other_urls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "about:harbour.md").write_text("The council approved the new harbour bridge on Monday.")
+    assert cli.main(["ingest", "about:harbour.md", "--quiet"]) == 0
+    assert (
+        cli.main(["ingest", "about:quay.md", "data:text/html,<p>a//b</p>", "ftp://news.example/a", "--json"])
+        == 1
+    )
+    out = capsys.readouterr().out
+    assert "not about:" in out and "not data:" in out and "not ftp:" in out
+    assert "data:text/html,<p>a//b</p>" in out  # the URL as typed, not folded like a path
+
+
 def test_the_cli_never_prints_escape_sequences_from_the_index(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

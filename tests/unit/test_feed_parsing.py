@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from qa.errors import InvalidInputError, UserError
-from qa.loaders.feeds import FeedError, fragment_text, looks_like_feed, parse_feed
+from qa.loaders.fetch.feeds import FeedError, fragment_text, looks_like_feed, parse_feed
+from qa.loaders.fetch.state import FetchState, UrlState
 from qa.service import NewsDesk
-from qa.sources import FetchState, UrlState
 from qa.text.durations import parse_interval
 from qa.web.handlers import WebApp
 from qa.web.views import render_header

@@ -7,15 +7,24 @@ httpx's MockTransport, so what is under test is the real `Fetcher` with its real
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import FrozenInstanceError, fields
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from qa.cleaning import canonical_url, without_tracking
-from qa.loaders.urls import FetchError, blocked_kind, check_url, target
-from qa.loaders.web import Fetcher
+from qa.loaders.fetch.config import FetchConfig
+from qa.loaders.fetch.fetcher import Fetcher
+from qa.loaders.fetch.urls import (
+    FetchError,
+    blocked_kind,
+    canonical_url,
+    check_url,
+    is_url,
+    target,
+    without_tracking,
+)
 from qa.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -131,7 +140,7 @@ def make_fetcher(handler: Handler, **settings: Any) -> tuple[Fetcher, Recorder, 
     sleeps: list[float] = []
     values = {"fetch_host_delay_s": 0, "fetch_max_bytes": 10_000, **settings}
     fetcher = Fetcher(
-        Settings(_env_file=None, **values),  # type: ignore[call-arg]
+        FetchConfig.from_settings(Settings(_env_file=None, **values)),  # type: ignore[call-arg]
         resolver=fake_resolver,
         sleep=sleeps.append,
         transport=httpx.MockTransport(recorder),
@@ -350,7 +359,7 @@ def test_an_unspecified_address_is_named_with_the_right_article() -> None:
 def test_a_data_url_is_refused_as_a_url_not_looked_for_on_disk(
     make_desk: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa.loaders.remote import is_remote
+    from qa.loaders.fetch.remote import is_remote
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "about:harbour.md").write_text("A file whose name looks like a URL stays a file.")
@@ -366,3 +375,41 @@ def test_a_data_url_is_refused_as_a_url_not_looked_for_on_disk(
         "only http and https URLs are fetched, not javascript:",
         "the URL has no host",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "a_url", "a_web_url"),
+    [
+        ("https://news.example/story", True, True),
+        ("  HTTP://news.example/  ", True, True),
+        ("ftp://news.example/file", True, False),
+        ("data:text/html,<p>story</p>", True, False),
+        ("http:news.example", True, False),  # a URL (refused: no host), though not one the URL box takes
+        ("notes/data.txt", False, False),
+        ("2024-03-01 harbour.md", False, False),
+        ("dir/a://b", False, False),
+        ("url-1234abcd", False, False),
+    ],
+)
+def test_one_test_says_what_is_a_url(text: str, a_url: bool, a_web_url: bool) -> None:
+    assert is_url(text) is a_url
+    assert is_url(text, web=True) is a_web_url
+
+
+def test_a_file_wins_over_a_url_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "about:harbour.md").write_text("A file whose name looks like a URL.")
+    assert is_url("about:harbour.md") and not is_url("about:harbour.md", file_wins=True)
+    assert is_url("about:quay.md", file_wins=True)
+    assert is_url("https://news.example/" + "x" * 5000, file_wins=True)  # too long a name for a file
+
+
+def test_the_fetch_config_carries_every_fetch_setting(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, fetch_timeout_s=7, fetch_max_feed_items=3)  # type: ignore[call-arg]
+    config = FetchConfig.from_settings(settings)
+    fetch_settings = {name for name in Settings.model_fields if name.startswith("fetch_")}
+    assert {f"fetch_{field.name}" for field in fields(config)} - {"fetch_state_path"} == fetch_settings
+    assert (config.timeout_s, config.max_feed_items) == (7, 3)
+    assert config.state_path == settings.fetch_state_path
+    with pytest.raises(FrozenInstanceError):
+        config.timeout_s = 1  # type: ignore[misc]

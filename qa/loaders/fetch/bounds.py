@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from qa.loaders.urls import FetchError
+from qa.loaders.fetch.urls import FetchError
 
 # Only what is decoded here in bounded steps is asked for: httpx would decode brotli and zstd (when
 # their modules are installed) a whole chunk at once, and 1.6 KB of brotli unpacks into gigabytes.

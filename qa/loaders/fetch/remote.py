@@ -1,13 +1,13 @@
 """Stage 1 for the web: article pages and feeds turned into `RawArticle`s (or `Rejected` ones).
 
-A URL is fetched (`web.Fetcher`), then read as a feed when it is one, else as an article page. Each feed
-entry's link is fetched and extracted like a page, with the entry's title, date and authors; when the
+A URL is fetched (`fetcher.Fetcher`), then read as a feed when it is one, else as an article page. Each
+feed entry's link is fetched and extracted like a page, with the entry's title, date and authors; when the
 page cannot be used, the entry's own summary stands in (its origin says "(feed summary)" and the report
 notes why), unless a full article from that page is already indexed. What each URL gave is remembered
-(`qa.sources.FetchState`) once its article is in the index: an entry the feed has not changed whose
+(`state.FetchState`) once its article is in the index: an entry the feed has not changed whose
 article is still indexed is not fetched again, and a page or feed whose validators still hold is a 304.
 
-A feed gives at most its newest `fetch_max_feed_items` entries (the report says how many it had); a page
+A feed gives at most its newest `max_feed_items` entries (the report says how many it had); a page
 whose meta refresh sends the reader on is followed like a redirect. What is fetched is handed over in
 batches as it arrives, so that ingest indexes each batch before the next is fetched.
 """
@@ -15,7 +15,6 @@ batches as it arrives, so that ingest indexes each batch before the next is fetc
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,14 +22,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qa.cleaning import MIN_TEXT_CHARS, canonical_url, without_tracking
-from qa.documents import Note, RawArticle, Rejected
-from qa.loaders.feeds import FeedEntry, FeedError, looks_like_feed, parse_feed
+from qa.documents import MIN_TEXT_CHARS, Note, RawArticle, Rejected
+from qa.loaders.fetch.config import FetchConfig
+from qa.loaders.fetch.feeds import FeedEntry, FeedError, looks_like_feed, parse_feed
+from qa.loaders.fetch.fetcher import FetchCancelled, Fetcher, Page
+from qa.loaders.fetch.state import FetchState, UrlState, now_utc
+from qa.loaders.fetch.urls import FetchError, canonical_url, is_url, without_tracking
 from qa.loaders.html import extract_html, meta_refresh_target
-from qa.loaders.urls import FetchError, is_web_url
-from qa.loaders.web import FetchCancelled, Fetcher, Page
-from qa.settings import Settings
-from qa.sources import FetchState, UrlState, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +41,6 @@ SUMMARY_ORIGIN = " (feed summary)"
 FETCH_BATCH_ITEMS = 20
 FETCH_BATCH_SECONDS = 30.0
 MAX_META_REFRESHES = 3  # a stub page's meta refresh is followed; a chain of them no further than this
-# Any `scheme://`, and the schemes written without `//` (`data:text/html,…`, `javascript:…`): text that
-# is a URL, so that it is refused as one rather than looked for on disk.
-_SCHEME = re.compile(
-    r"^([a-z][a-z0-9+.-]*://|(data|javascript|vbscript|mailto|about|blob|file|view-source|http|https):)",
-    re.IGNORECASE,
-)
 
 
 def is_remote(source: Path | str) -> bool:
@@ -61,12 +53,7 @@ def is_remote(source: Path | str) -> bool:
 def _is_url(source: Path | str) -> bool:
     """URL-looking text; also a Path, which `qa ingest` makes of anything without `//` (`data:…`),
     unless a file of that name exists."""
-    if _SCHEME.match(str(source).strip()) is None:
-        return False
-    try:
-        return isinstance(source, str) or not source.exists()
-    except OSError:  # a name the file system cannot even look up (too long): not a file
-        return True
+    return is_url(source, file_wins=isinstance(source, Path))
 
 
 @dataclass
@@ -99,7 +86,7 @@ class Fetched:
 
 def fetch_sources(
     sources: Iterable[Path | str],
-    settings: Settings,
+    config: FetchConfig,
     indexed: Callable[[str], bool],
     *,
     progress: bool = True,
@@ -117,7 +104,7 @@ def fetch_sources(
     urls = sum(1 for source in sources if _is_url(source))
     with (
         tqdm(total=urls, desc="Fetching", unit="page", disable=not progress, file=sys.stderr) as bar,
-        _Collector(settings, FetchState(settings.fetch_state_path), indexed, bar, cancel) as collector,
+        _Collector(config, FetchState(config.state_path), indexed, bar, cancel) as collector,
     ):
         for source in sources:
             for _ in collector.read(source):
@@ -146,14 +133,14 @@ def _distinct(sources: Iterable[Path | str]) -> list[Path | str]:
 class _Collector:
     def __init__(
         self,
-        settings: Settings,
+        config: FetchConfig,
         state: FetchState,
         indexed: Callable[[str], bool],
         bar: Any,
         cancel: threading.Event | None,
     ) -> None:
-        self.fetcher = Fetcher(settings, cancel=cancel)
-        self.max_feed_items = settings.fetch_max_feed_items
+        self.fetcher = Fetcher(config, cancel=cancel)
+        self.max_feed_items = config.max_feed_items
         self.state = state
         self.indexed = indexed
         self.bar = bar  # the "Fetching" progress bar: one step per page handled
@@ -388,7 +375,7 @@ def _is_html(page: Page) -> bool:
 def _identity(claimed: str | None, fetched: str) -> str:
     """The article's URL: the page's canonical link when it names a page on the same host (a page may
     not claim another site's article), else the URL it was fetched from; tracking parameters dropped."""
-    if claimed and is_web_url(claimed) and _host(claimed) == _host(fetched):
+    if claimed and is_url(claimed, web=True) and _host(claimed) == _host(fetched):
         return without_tracking(claimed)
     return without_tracking(fetched)
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
-from qa.cleaning import text_sha
 from qa.loaders.base import clean_str, quiet_library_logs
 from qa.loaders.records import as_authors
 from qa.text.dates import iso_date
+from qa.text.hashing import text_sha
 
 FEED_MEDIA_TYPES = frozenset(
     {
