@@ -24,7 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared import free_port, median_and_p95  # noqa: E402  (bench/, beside this script)
+from shared import median_and_p95  # noqa: E402  (bench/, beside this script)
+
+from qa.ports import free_port  # noqa: E402
 
 QUESTIONS = [
     "How many 5G base stations does Huawei plan to make next year?",
