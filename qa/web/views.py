@@ -64,11 +64,6 @@ def answer_segments(text: str, cited: Sequence[int]) -> list[tuple[str, int | No
     return segments
 
 
-def linkify_citations(text: str, turn: int, cited: Sequence[int]) -> str:
-    """Escaped answer text whose [n] markers, for cited sources only, link to their source cards."""
-    return _render("answer_text", answer_segments(text, cited), turn)
-
-
 def render_streaming(text: str) -> str:
     """The answer while it is being written: escaped, with a cursor; citations link once it is done."""
     return _render("streaming", text)
@@ -151,11 +146,6 @@ def mark_quote(passage: str, quote: str) -> dict[str, Any]:
     return {"found": True, "before": passage[:start], "quote": passage[start:end], "after": passage[end:]}
 
 
-def highlight_passage(passage: str, quote: str) -> str:
-    """The escaped passage with the supporting sentence wrapped in <mark>."""
-    return _render("passage", mark_quote(passage, quote))
-
-
 def _meta(source: str | None, published: str | None, url: str | None) -> list[dict[str, str]]:
     """Outlet, date and the link to the original (only a plain web URL becomes a link)."""
     parts = [{"kind": "outlet", "text": source}] if source else []
@@ -181,11 +171,6 @@ def _citation_view(citation: Citation) -> dict[str, Any]:
         "marked": mark_quote(citation.passage, citation.quote),
         "supported": citation.supported,
     }
-
-
-def render_citation_card(citation: Citation, turn: int) -> str:
-    """One cited source: number, title, outlet, date, link to the original, passage with the quote marked."""
-    return _render("citation_card", _citation_view(citation), turn)
 
 
 def _uncited_view(hit: ScoredChunk, threshold: float) -> dict[str, Any]:
