@@ -32,7 +32,7 @@ from qa.answer.stream import AnswerStream
 from qa.answer.support import key_words, supports
 from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
-from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, Generation, Retrieval, Timings
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, Generation, Retrieval, Timings
 
 if TYPE_CHECKING:
     from qa.llm import ChatBackend
@@ -107,7 +107,7 @@ class AnswerEngine:
             timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
             answer = f"{ABSTAIN_TEXT} {uncovered}" if uncovered else ABSTAIN_TEXT
             yield answer
-            reason = "period_not_covered" if uncovered else "no_relevant_passage"
+            reason = AbstainReason.PERIOD_NOT_COVERED if uncovered else AbstainReason.NO_RELEVANT_PASSAGE
             return self._result(question, answer, retrieval, timings, reason=reason)
 
         evidence = gather_evidence(
@@ -157,7 +157,13 @@ class AnswerEngine:
         # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
         stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
         unsupported = not declined and self._settings.answer_support_check and not any(stated)
-        why = "model_declined" if declined else "unsupported_answer" if unsupported else None
+        why = (
+            AbstainReason.MODEL_DECLINED
+            if declined
+            else AbstainReason.UNSUPPORTED_ANSWER
+            if unsupported
+            else None
+        )
         return self._result(
             question,
             ABSTAIN_TEXT if why else answer,
@@ -218,7 +224,7 @@ class AnswerEngine:
         timings: Timings,
         *,
         abstained: bool = True,
-        reason: str | None = None,
+        reason: AbstainReason | None = None,
         citations: tuple[Citation, ...] = (),
         generation: Generation | None = None,
         checked: CitationFilter | None = None,

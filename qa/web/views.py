@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qa.documents import ArticleRecord, ScoredChunk
-from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, SearchScope
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, SearchScope
 from qa.templating import template_environment
 from qa.text.markers import CHECKED_MARKER
 from qa.web.state import FileOutcome, Turn, plural
@@ -89,14 +89,8 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
     where = f"{plural(scope.chunks, 'chunk')} of {plural(scope.articles, 'article')}"
     if scope.dates is not None:
         where += f" (only those published {scope.dates})"
-    if result.abstain_reason == "period_not_covered":
-        # The answer step said which period was asked about and which dates the articles cover.
-        return result.answer.removeprefix(ABSTAIN_TEXT).strip()
-    if result.abstain_reason == "unsupported_answer":
-        return (
-            f"The model answered “{result.withdrawn_answer}”, but no sentence it cited says so: "
-            "the answer was withdrawn."
-        )
+    if result.abstain_reason in (AbstainReason.PERIOD_NOT_COVERED, AbstainReason.UNSUPPORTED_ANSWER):
+        return _sentence(result.abstain_reason.explain(result))
     scores = [hit.score for hit in result.retrieved]
     if not scope.chunks:
         return "The index is empty: upload articles in the Articles tab."
@@ -104,12 +98,15 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
         return f"Searched {where}: no passage matched."
     best = max(scores)
     if result.llm_called:
-        given = result.sources_given or len(scores)
         return (
             f"Searched {where}; the best match ({best:.2f}) reached the threshold ({scope.min_score:.2f}), "
-            f"but the model found no answer in the {plural(given, 'source')} it was given."
+            f"but {AbstainReason.MODEL_DECLINED.explain(result)}."
         )
     return f"Searched {where}; best match {best:.2f} < threshold {scope.min_score:.2f}."
+
+
+def _sentence(clause: str) -> str:
+    return clause[:1].upper() + clause[1:] + "."
 
 
 def render_turn(turn: Turn, index: int) -> str:

@@ -24,7 +24,7 @@ from qa.answer.condense import clean_condensed, condense_question
 from qa.documents import ArticleRecord, Chunk, DateRange, Rejected, ScoredChunk
 from qa.errors import InvalidDateError, StoreError
 from qa.llm.fake import FakeChatModel
-from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, IngestReport, SearchScope, Timings
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, IngestReport, SearchScope, Timings
 from qa.service import NewsDesk
 from qa.web.app import LoginCheck, build_app, listening_line
 from qa.web.feedback import FeedbackLog, feedback_record
@@ -179,7 +179,9 @@ def test_an_abstention_for_a_period_no_article_is_from_says_so() -> None:
         "from 2019-01-03 to 2023-01-04."
     )
     hits = [_hit("text", _record(), score=0.8)]
-    result = _result(f"{ABSTAIN_TEXT} {why}", [], hits, abstained=True, abstain_reason="period_not_covered")
+    result = _result(
+        f"{ABSTAIN_TEXT} {why}", [], hits, abstained=True, abstain_reason=AbstainReason.PERIOD_NOT_COVERED
+    )
     assert describe_scope(result, _scope(chunks=4, articles=2)) == why
 
 
@@ -207,7 +209,7 @@ def test_scope_of_other_abstentions() -> None:
         [_hit("t", _record(), 0.8)],
         abstained=True,
         llm_called=True,
-        abstain_reason="unsupported_answer",
+        abstain_reason=AbstainReason.UNSUPPORTED_ANSWER,
         withdrawn_answer="It hit Boston [1].",
     )
     assert describe_scope(withdrawn, _scope(9, 3)) == (
