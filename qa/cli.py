@@ -307,8 +307,8 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
                 + (f"\n      {c.url}" if c.url else "")
             )
             print(f'      "{c.quote}"')
-        if result.as_of:
-            print(f"\nAs of {result.as_of} (the newest source cited).")
+        if result.newest_source_date:
+            print(f"\nAs of {result.newest_source_date} (the newest source cited).")
     elif result.abstain_reason in (AbstainReason.MODEL_DECLINED, AbstainReason.UNSUPPORTED_ANSWER):
         print(f"({result.abstain_reason.explain(result)})")
     elif result.abstain_reason == AbstainReason.NO_RELEVANT_PASSAGE:

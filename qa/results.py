@@ -148,8 +148,9 @@ class AnswerResult:
         return list(dict.fromkeys(hit.article.id for hit in self.retrieved))[: self.sources_given]
 
     @property
-    def as_of(self) -> str | None:
-        """The publication day of the newest source cited: what the answer is true as of."""
+    def newest_source_date(self) -> str | None:
+        """The publication day of the newest source cited: what the answer is true as of (not the day the
+        question was asked on, which is `as_of` going in)."""
         return max((c.published for c in self.citations if c.published), default=None)
 
     def to_json(self) -> dict[str, Any]:
@@ -160,7 +161,7 @@ class AnswerResult:
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
             "withdrawn_answer": self.withdrawn_answer,
-            "as_of": self.as_of,
+            "newest_source_date": self.newest_source_date,
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [
                 {

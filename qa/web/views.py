@@ -124,8 +124,8 @@ def render_turn(turn: Turn, index: int) -> str:
         notes.append(f"Read as: “{turn.searched_for}”")
     if cited:
         notes.append(f"{plural(len(cited), 'source')} cited — click a [n] to check it")
-    if result.as_of:
-        notes.append(f"as of {result.as_of}, the newest source cited")
+    if result.newest_source_date:
+        notes.append(f"as of {result.newest_source_date}, the newest source cited")
     return _render("answer", answer_segments(result.answer, cited), index, notes)
 
 

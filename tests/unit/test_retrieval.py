@@ -163,7 +163,8 @@ def test_a_period_after_every_article_abstains_and_names_the_covered_dates(
     # The reference date alone is no reason: asked years later without time words, it is answered.
     today = desk.ask("What did Storm Elliott cut power to?", as_of=date(2026, 11, 30))
     assert not today.abstained and today.abstain_reason is None and today.citations
-    assert today.as_of == "2023-01-04" and today.to_json()["as_of"] == "2023-01-04"  # the newest source cited
+    assert today.newest_source_date == "2023-01-04" and today.to_json()["newest_source_date"] == "2023-01-04"
+    assert "as_of" not in today.to_json()  # that name is the day asked on, going in
     # A named period the articles do cover is answered too.
     covered = desk.ask("What did Storm Elliott cut this week?", as_of=date(2023, 1, 6))
     assert not covered.abstained and covered.citations[0].article_id == "storm-2023"
