@@ -91,14 +91,15 @@ class AnswerEngine:
         *,
         k: int | None = None,
         search_filter: SearchFilter | None = None,
-        as_of: date | None = None,
+        as_of: date,
     ) -> AnswerStream:
-        """The answer as a stream of checked text; its `result` has the citations, timings and counts."""
+        """The answer to `question` asked on `as_of`, as a stream of checked text; its `result` has the
+        citations, timings and counts."""
         question = checked_question(question, self._settings.max_question_chars)
         return AnswerStream(self._answer(question, k, search_filter, as_of))
 
     def _answer(
-        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date | None
+        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date
     ) -> Generator[str, None, AnswerResult]:
         started = time.perf_counter()
         retrieval = self._retriever.retrieve(question, k=k, search_filter=search_filter, as_of=as_of)
@@ -116,7 +117,7 @@ class AnswerEngine:
             sentences_per_article=self._settings.evidence_sentences,
             neighbours=self._settings.evidence_next_sentence,
         )
-        today = reference_day(as_of or date.today())
+        today = reference_day(as_of)
         sources, trimmed, prompt_tokens = self._fit_to_context(question, today, evidence)
         citation_filter = CitationFilter(len(sources), SourceMatcher(sources, question))
         inputs = {

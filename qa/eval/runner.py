@@ -108,7 +108,7 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
     questions = load_questions(options.questions, limit=options.limit, prefix=options.prefix)
     if options.asked_later_days is not None:
         later = options.asked_later_days
-        questions = [q.asked_later(later) for q in questions if not desk.names_a_time(q.question)]
+        questions = [q.asked_later(later) for q in questions if not desk.names_a_time(q.question, q.asked_on)]
     if not questions:
         raise EvalError(f"no questions selected from {options.questions}")
     corpus_sha256 = corpus_hash(options.articles, desk.index_config())
