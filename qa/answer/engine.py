@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.condense import condense_question
-from qa.answer.evidence import Source, gather_evidence
+from qa.answer.evidence import EvidenceSource, gather_evidence
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
     HUMAN_TEMPLATE,
@@ -137,7 +137,7 @@ class AnswerEngine:
         question: str,
         answer: str,
         retrieval: Retrieval,
-        sources: Sequence[Source],
+        sources: Sequence[EvidenceSource],
         clock: _GenerationClock,
         citation_filter: CitationFilter,
         trimmed: int,
@@ -182,8 +182,8 @@ class AnswerEngine:
         )
 
     def _fit_to_context(
-        self, question: str, today: str, sources: Sequence[Source]
-    ) -> tuple[list[Source], int, int]:
+        self, question: str, today: str, sources: Sequence[EvidenceSource]
+    ) -> tuple[list[EvidenceSource], int, int]:
         """Drop the lowest-ranked sources until the prompt fits the model's window; warn when it happens.
 
         Returns the sources kept, how many were dropped, and the prompt's length in tokens.
@@ -211,7 +211,7 @@ class AnswerEngine:
             )
         return kept, trimmed, tokens
 
-    def _prompt_tokens(self, question: str, today: str, sources: Sequence[Source]) -> int:
+    def _prompt_tokens(self, question: str, today: str, sources: Sequence[EvidenceSource]) -> int:
         messages = self._prompt.format_messages(
             today=today, sources=format_sources(sources), question=question, instructions=INSTRUCTIONS
         )
@@ -270,7 +270,7 @@ def _checked_pieces(pieces: Iterable[str], citation_filter: CitationFilter) -> G
     return "".join(parts).strip()
 
 
-def _source_stating(answer: str, sources: Sequence[Source], question: str) -> int | None:
+def _source_stating(answer: str, sources: Sequence[EvidenceSource], question: str) -> int | None:
     """The first source with a sentence holding every name and number of `answer` (None: none, or the
     answer has no names or numbers to look for)."""
     if not key_words(answer, question):
