@@ -94,29 +94,39 @@ def test_stats_and_list_on_an_empty_index(capsys: pytest.CaptureFixture[str]) ->
     assert "no articles indexed yet" in capsys.readouterr().out
 
 
+def _abstained(reason: AbstainReason, **fields: Any) -> AnswerResult:
+    """A result the model was asked for and that abstained for `reason`."""
+    return AnswerResult(
+        question="Where did the storm hit?",
+        answer=ABSTAIN_TEXT,
+        abstained=True,
+        citations=(),
+        retrieved=(),
+        timings=Timings(retrieval_ms=1.0, total_ms=2.0),
+        llm_called=True,
+        abstain_reason=reason,
+        **fields,
+    )
+
+
+def _streaming(monkeypatch: pytest.MonkeyPatch, said: str, result: AnswerResult) -> None:
+    """Make `NewsDesk.stream` write `said`, then give `result`."""
+
+    def stream(self: NewsDesk, question: str, **_: Any) -> AnswerStream:
+        def pieces() -> Generator[str, None, AnswerResult]:
+            yield said
+            return result
+
+        return AnswerStream(pieces())
+
+    monkeypatch.setattr(NewsDesk, "stream", stream)
+
+
 def test_ask_says_why_an_answer_was_withdrawn(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     said = "It hit Boston [1]."
-
-    def withdrawn(self: NewsDesk, question: str, **kwargs: object) -> AnswerStream:
-        def pieces() -> Generator[str, None, AnswerResult]:
-            yield said
-            return AnswerResult(
-                question=question,
-                answer=ABSTAIN_TEXT,
-                abstained=True,
-                citations=(),
-                retrieved=(),
-                timings=Timings(retrieval_ms=1.0, total_ms=2.0),
-                llm_called=True,
-                abstain_reason=AbstainReason.UNSUPPORTED_ANSWER,
-                withdrawn_answer=said,
-            )
-
-        return AnswerStream(pieces())
-
-    monkeypatch.setattr(NewsDesk, "stream", withdrawn)
+    _streaming(monkeypatch, said, _abstained(AbstainReason.UNSUPPORTED_ANSWER, withdrawn_answer=said))
     assert cli.main(["ask", "Where did the storm hit?"]) == 0
     out = capsys.readouterr().out
     assert "(the model answered “It hit Boston [1].”, but no sentence it cited says so: " in out
@@ -229,28 +239,11 @@ def test_the_reasons_keep_their_json_values_and_a_decline_reads_the_same_in_cli_
         "model_declined",
         "unsupported_answer",
     ]
-    declined = AnswerResult(
-        question="Where did the storm hit?",
-        answer=ABSTAIN_TEXT,
-        abstained=True,
-        citations=(),
-        retrieved=(),
-        timings=Timings(retrieval_ms=1.0, total_ms=2.0),
-        llm_called=True,
-        sources_given=1,
-        abstain_reason=AbstainReason.MODEL_DECLINED,
-    )
+    declined = _abstained(AbstainReason.MODEL_DECLINED, sources_given=1)
     assert json.loads(json.dumps(declined.to_json()))["abstain_reason"] == "model_declined"
     clause = "the model found no answer in the 1 source it was given"
 
-    def stream(self: NewsDesk, question: str, **_: Any) -> AnswerStream:
-        def pieces() -> Generator[str, None, AnswerResult]:
-            yield ABSTAIN_TEXT
-            return declined
-
-        return AnswerStream(pieces())
-
-    monkeypatch.setattr(NewsDesk, "stream", stream)
+    _streaming(monkeypatch, ABSTAIN_TEXT, declined)
     assert cli.main(["ask", "Where did the storm hit?"]) == 0
     assert f"({clause})" in capsys.readouterr().out
     # The chat says it after what was searched; it needs a retrieved passage to say how close it came.
