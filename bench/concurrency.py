@@ -24,7 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared import SAMPLE_QUESTIONS, free_port, median_and_p95  # noqa: E402  (bench/, beside this script)
+from shared import SAMPLE_QUESTIONS, median_and_p95  # noqa: E402  (bench/, beside this script)
+
+from qa.ports import free_port  # noqa: E402
 
 QUESTIONS = SAMPLE_QUESTIONS
 

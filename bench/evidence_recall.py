@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +40,8 @@ def main() -> None:
     desk = NewsDesk(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
     desk = desk.with_collection(collection_for(corpus_hash(args.articles, desk.index_config())))
     questions = [q for q in load_questions(args.questions) if q.answerable]
-    retrieved = [(q, desk._search.retrieve(q.question, as_of=q.asked_on).hits) for q in questions]
+    today = date.today()  # a question without a date is asked today, as the facade does
+    retrieved = [(q, desk._search.retrieve(q.question, as_of=q.asked_on or today).hits) for q in questions]
 
     def report(label: str, texts: list[str]) -> None:
         pairs = zip(retrieved, texts, strict=True)

@@ -27,7 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared import free_port, median_and_p95  # noqa: E402  (bench/, beside this script)
+from shared import median_and_p95  # noqa: E402  (bench/, beside this script)
+
+from qa.ports import free_port  # noqa: E402
 
 WORDS_PER_CHUNK = (
     150  # the FAKE embedder's word pieces are words: 150 words fill a 200-token chunk less its overlap

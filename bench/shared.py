@@ -1,9 +1,8 @@
-"""What the bench scripts share: questions about the bundled sample, a free loopback port, and the median and
-95th percentile they print."""
+"""What the bench scripts share: questions about the bundled sample, and the median and 95th percentile
+they print."""
 
 from __future__ import annotations
 
-import socket
 import statistics
 from collections.abc import Sequence
 
@@ -14,13 +13,6 @@ SAMPLE_QUESTIONS = [
     "What did Ren Zhengfei say about Huawei's suppliers?",
     "How many base stations does Huawei make a month?",
 ]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now, on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def median_and_p95(values: Sequence[float]) -> tuple[float, float]:

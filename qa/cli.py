@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from qa.documents import DateRange
 from qa.errors import UserError, is_disk_full
-from qa.results import IngestReport
+from qa.results import AbstainReason, IngestReport
 from qa.settings import Settings
 from qa.text.control import strip_control
 from qa.text.dates import check_day
@@ -310,13 +310,11 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
                 + (f"\n      {c.url}" if c.url else "")
             )
             print(f'      "{c.quote}"')
-        if result.as_of:
-            print(f"\nAs of {result.as_of} (the newest source cited).")
-    elif result.abstain_reason == "model_declined":
-        print(f"(the model found no answer in the {result.sources_given} sources it was given)")
-    elif result.abstain_reason == "unsupported_answer":
-        print(f"(withdrawn: no sentence it cited says what the model answered: {result.withdrawn_answer!r})")
-    elif result.abstain_reason == "no_relevant_passage":
+        if result.newest_source_date:
+            print(f"\nAs of {result.newest_source_date} (the newest source cited).")
+    elif result.abstain_reason in (AbstainReason.MODEL_DECLINED, AbstainReason.UNSUPPORTED_ANSWER):
+        print(f"({result.abstain_reason.explain(result)})")
+    elif result.abstain_reason == AbstainReason.NO_RELEVANT_PASSAGE:
         scope = desk.scope(dates)
         best = max((hit.score for hit in result.retrieved), default=None)
         searched = (

@@ -3,12 +3,44 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from qa.documents import DateRange, Note, Rejected, ScoredChunk
 
 ABSTAIN_TEXT = "I can't find that in the indexed articles."
 """What the product says, in so many words, when the articles do not hold the answer."""
+
+
+class AbstainReason(StrEnum):
+    """Why an answer abstained. The values are part of `qa ask --json`, the API and eval results."""
+
+    NO_RELEVANT_PASSAGE = "no_relevant_passage"  # nothing reached the relevance threshold: no LLM call
+    PERIOD_NOT_COVERED = (
+        "period_not_covered"  # its time words point to a time no article is from: no LLM call
+    )
+    MODEL_DECLINED = "model_declined"  # the LLM said its sources do not hold the answer
+    UNSUPPORTED_ANSWER = "unsupported_answer"  # no cited sentence holds the answer's names and numbers
+
+    def explain(self, result: AnswerResult) -> str:
+        """What this reason means for `result`, in one clause (no capital, no stop) every presenter shows."""
+        match self:
+            case AbstainReason.NO_RELEVANT_PASSAGE:
+                return "no passage reached the relevance threshold"
+            case AbstainReason.PERIOD_NOT_COVERED:
+                # The answer step said which period was asked about and which dates the articles cover.
+                said = result.answer.removeprefix(ABSTAIN_TEXT).strip().removesuffix(".")
+                return said[:1].lower() + said[1:]
+            case AbstainReason.MODEL_DECLINED:
+                given = result.sources_given or len(result.retrieved)
+                return (
+                    f"the model found no answer in the {given} source{'' if given == 1 else 's'} it was given"
+                )
+            case AbstainReason.UNSUPPORTED_ANSWER:
+                return (
+                    f"the model answered “{result.withdrawn_answer}”, but no sentence it cited says so: "
+                    "the answer was withdrawn"
+                )
 
 
 @dataclass(frozen=True)
@@ -107,10 +139,7 @@ class AnswerResult:
     llm_called: bool = False
     llm: str = ""
     embedding_model: str = ""
-    # Why it abstained: "no_relevant_passage" (nothing over the threshold), "period_not_covered" (the
-    # question's time words point to a time no article is from), "model_declined" (the LLM said so),
-    # "unsupported_answer" (no cited sentence holds the names and numbers of the model's answer).
-    abstain_reason: str | None = None
+    abstain_reason: AbstainReason | None = None
     withdrawn_answer: str | None = None  # the model's answer that was withdrawn as unsupported
 
     @property
@@ -119,8 +148,9 @@ class AnswerResult:
         return list(dict.fromkeys(hit.article.id for hit in self.retrieved))[: self.sources_given]
 
     @property
-    def as_of(self) -> str | None:
-        """The publication day of the newest source cited: what the answer is true as of."""
+    def newest_source_date(self) -> str | None:
+        """The publication day of the newest source cited: what the answer is true as of (not the day the
+        question was asked on, which is `as_of` going in)."""
         return max((c.published for c in self.citations if c.published), default=None)
 
     def to_json(self) -> dict[str, Any]:
@@ -131,7 +161,7 @@ class AnswerResult:
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
             "withdrawn_answer": self.withdrawn_answer,
-            "as_of": self.as_of,
+            "newest_source_date": self.newest_source_date,
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [
                 {

@@ -126,8 +126,7 @@ class NewsDesk:
 
         # Checked before the engine (and in local mode the LLM) is started: a refusal costs nothing.
         question = checked_question(question, self.settings.max_question_chars)
-        as_of = check_as_of(as_of) if as_of else None
-        return self._answers.stream(question, k=k, search_filter=_filter(dates), as_of=as_of)
+        return self._answers.stream(question, k=k, search_filter=_filter(dates), as_of=_asked_on(as_of))
 
     def ask(
         self,
@@ -151,17 +150,17 @@ class NewsDesk:
         self, question: str, *, chunks: int, dates: DateRange | None = None, as_of: date | None = None
     ) -> Retrieval:
         """The `chunks` best chunks for `question` asked on `as_of`, with no relevance threshold."""
-        as_of = check_as_of(as_of) if as_of else None
         return self._search.retrieve(
-            question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=as_of
+            question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=_asked_on(as_of)
         )
 
     @staticmethod
-    def names_a_time(question: str) -> bool:
-        """Does `question` have time words ("this week", "in 2022", "latest") that its date gives meaning?"""
+    def names_a_time(question: str, as_of: date | None = None) -> bool:
+        """Does `question`, asked on `as_of` (default today), have time words ("this week", "in 2022",
+        "latest") that its date gives meaning?"""
         from qa.retrieval.timewords import time_focus
 
-        focus = time_focus(question, date.today())
+        focus = time_focus(question, _asked_on(as_of))
         return focus.period is not None or focus.latest
 
     # -- the index --------------------------------------------------------------------------------
@@ -353,6 +352,12 @@ class NewsDesk:
             self._backend.close()
             self._backend = None
             self._engine = None
+
+
+def _asked_on(as_of: date | None) -> date:
+    """The day a question is asked on: `as_of` if it may be (else InvalidDateError), or today. The one
+    place "today" is decided: the stages below are always given the day."""
+    return check_as_of(as_of) if as_of else date.today()
 
 
 def _filter(dates: DateRange | None) -> SearchFilter | None:

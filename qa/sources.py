@@ -10,7 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from qa.errors import InvalidInputError, UserError
-from qa.loaders.fetch.state import now_utc, write_json_atomic
+from qa.files import write_json_atomically
+from qa.loaders.fetch.state import now_utc
 from qa.loaders.fetch.urls import FetchError, canonical_url, check_url
 from qa.results import Source
 
@@ -66,4 +67,4 @@ class SourceList:
         return gone
 
     def _save(self, sources: list[Source]) -> None:
-        write_json_atomic(self.path, {"sources": [asdict(s) for s in sources]})
+        write_json_atomically(self.path, {"sources": [asdict(s) for s in sources]})

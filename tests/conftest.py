@@ -31,6 +31,8 @@ ASK_JSON_KEYS = {
     "question",
     "answer",
     "abstained",
+    "abstain_reason",
+    "newest_source_date",
     "citations",
     "retrieved",
     "timings_ms",

@@ -11,6 +11,7 @@ import pytest
 from qa.documents import Article, Chunk, DateRange, SearchFilter
 from qa.errors import IndexMismatchError
 from qa.store import ArticleWrite, Store
+from qa.store.keyword import KeywordIndex
 
 DIM = 8
 CONFIG = {
@@ -66,6 +67,17 @@ def worded(
     return record, chunks, [unit(i) for i in range(len(passages))]
 
 
+def write(store: Store, item: tuple[Article, list[Chunk], list[list[float]]]) -> None:
+    """Write one article (as `article` or `worded` give it) the way ingest does, through `write_articles`."""
+    store.write_articles([ArticleWrite(*item)])
+
+
+def index_words(index: KeywordIndex, item: tuple[Article, list[Chunk], list[list[float]]]) -> None:
+    """Index one article's words (as `article` or `worded` give it) the way a store does when it writes."""
+    article, chunks, _ = item
+    index.replace_many([(article.info(), article.content_hash, chunks)])
+
+
 def published_between(start: str | None, end: str | None) -> SearchFilter:
     """A filter on publication dates (either end open)."""
     return SearchFilter(
@@ -83,7 +95,7 @@ class StoreContract:
         raise NotImplementedError("a store's test module provides a fresh, empty store")
 
     def test_write_then_read_back(self, store: Store) -> None:
-        store.write_article(*article("a1", 3))
+        write(store, article("a1", 3))
         record = store.get_article("a1")
         assert record is not None
         assert (record.title, record.chunks, record.content_hash, record.source, record.origin) == (
@@ -101,7 +113,7 @@ class StoreContract:
         assert store.articles_from_origin("other.txt") == []
 
     def test_search_returns_cosine_scores_best_first_with_the_article(self, store: Store) -> None:
-        store.write_article(*article("a1", 3))
+        write(store, article("a1", 3))
         hits = store.search(unit(1), k=10)
         assert len(hits) == 3  # k larger than the collection is fine
         assert hits[0].chunk.id == "a1#1" and math.isclose(hits[0].score, 1.0, abs_tol=1e-5)
@@ -119,7 +131,7 @@ class StoreContract:
 
     def test_date_filter(self, store: Store) -> None:
         for article_id, published in (("old", "2022-12-01"), ("new", "2023-01-10"), ("undated", None)):
-            store.write_article(*article(article_id, 2, published=published, origin=article_id))
+            write(store, article(article_id, 2, published=published, origin=article_id))
         assert {h.article.id for h in store.search(unit(0), k=10)} == {"old", "new", "undated"}
         hits = store.search(unit(0), k=10, search_filter=published_between("2023-01-01", None))
         assert {h.article.id for h in hits} == {"new"}
@@ -129,15 +141,15 @@ class StoreContract:
         assert {h.article.id for h in hits} == {"old", "new"}  # the bound day counts; undated never does
 
     def test_writing_an_article_again_replaces_all_its_chunks(self, store: Store) -> None:
-        store.write_article(*article("a1", 4))
-        store.write_article(*article("a1", 2))
+        write(store, article("a1", 4))
+        write(store, article("a1", 2))
         assert store.count_chunks() == 2, "a new version must remove the chunks it no longer has"
         assert store.get_article("a1").chunks == 2  # type: ignore[union-attr]
         assert store.count_articles() == 1
 
     def test_delete_leaves_no_chunk_behind(self, store: Store) -> None:
         for article_id in ("a1", "a2"):
-            store.write_article(*article(article_id, 3, origin=article_id))
+            write(store, article(article_id, 3, origin=article_id))
         assert store.delete_article("a1") == 3
         assert store.get_article("a1") is None
         assert store.count_chunks() == 3
@@ -146,19 +158,19 @@ class StoreContract:
         assert store.delete_article("a1") == 0
 
     def test_chunks_read_back_in_article_and_position_order(self, store: Store) -> None:
-        store.write_article(*article("b", 2, origin="b"))
-        store.write_article(*article("a", 3, origin="a"))
+        write(store, article("b", 2, origin="b"))
+        write(store, article("a", 3, origin="a"))
         assert [c.id for c in store.iter_chunks()] == ["a#0", "a#1", "a#2", "b#0", "b#1"]
         assert next(iter(store.iter_chunks())).text == "Sentence 0."
 
     def test_writes_above_the_batch_size_are_split(self, store: Store) -> None:
-        store.write_article(*article("big", 2300))
+        write(store, article("big", 2300))
         assert store.count_chunks() == 2300
         assert len(list(store.iter_chunks())) == 2300
         assert store.delete_article("big") == 2300
 
     def test_a_batch_of_writes_stores_and_replaces_each_article(self, store: Store) -> None:
-        store.write_article(*article("a1", 4, origin="a1"))
+        write(store, article("a1", 4, origin="a1"))
         writes = [ArticleWrite(*article(f"b{i}", 3, origin=f"b{i}")) for i in range(5)]
         store.write_articles([ArticleWrite(*article("a1", 2, origin="a1")), *writes])
         assert store.count_articles() == 6
@@ -179,7 +191,7 @@ class StoreContract:
 
     def test_an_origin_that_is_not_utf8_finds_nothing_and_raises_nothing(self, store: Store) -> None:
         # A file name's undecodable byte as Python keeps it (a lone surrogate): no article can have it.
-        store.write_article(*article("a1", 1))
+        write(store, article("a1", 1))
         assert store.articles_from_origin("caf\udce9.txt") == []
 
     def test_registry_entries_are_looked_up_many_at_once(self, store: Store) -> None:
@@ -196,12 +208,12 @@ class StoreContract:
         store.check_config(CONFIG)  # the same settings are fine
 
     def test_collections_of_one_database_are_apart(self, store: Store) -> None:
-        store.write_article(*article("a1", 2))
+        write(store, article("a1", 2))
         other = store.open_collection(store.collection_name + "-other")
         try:
             assert other.count_chunks() == 0 and other.stored_config() == {}
             other.check_config(CONFIG)
-            other.write_article(*article("b1", 1))
+            write(other, article("b1", 1))
             assert store.count_chunks() == 2 and other.count_chunks() == 1
             again = store.open_collection(store.collection_name + "-other")
             assert [a.id for a in again.list_articles()] == ["b1"]
@@ -209,7 +221,7 @@ class StoreContract:
             other.reset()
 
     def test_reset_drops_everything(self, store: Store) -> None:
-        store.write_article(*article("a1", 2))
+        write(store, article("a1", 2))
         store.reset()
         assert (
             store.count_chunks() == 0
@@ -219,12 +231,8 @@ class StoreContract:
         )
 
     def test_keyword_search_matches_chunk_and_headline_words(self, store: Store) -> None:
-        store.write_article(
-            *worded("w1", ["Huawei builds base stations.", "Rain in Paris."], title="Telecom")
-        )
-        store.write_article(
-            *worded("w2", ["Stations of the metro.", "Paris rain."], title="Huawei's results")
-        )
+        write(store, worded("w1", ["Huawei builds base stations.", "Rain in Paris."], title="Telecom"))
+        write(store, worded("w2", ["Stations of the metro.", "Paris rain."], title="Huawei's results"))
         hits = store.keyword_search("Huawei base stations", k=10)
         assert [h.chunk_id for h in hits][0] == "w1#0"  # three words beat one (headline) or one
         assert {h.chunk_id for h in hits} == {"w1#0", "w2#0", "w2#1"}  # w2's headline says Huawei
@@ -232,10 +240,10 @@ class StoreContract:
         assert store.keyword_search("nothing matches zebra", k=10) == []
 
     def test_keyword_search_sees_rewrites_and_deletes(self, store: Store) -> None:
-        store.write_article(*worded("w1", ["The volcano erupted.", "Ash fell."]))
-        store.write_article(*worded("w2", ["The volcano slept."]))
+        write(store, worded("w1", ["The volcano erupted.", "Ash fell."]))
+        write(store, worded("w2", ["The volcano slept."]))
         assert {h.chunk_id for h in store.keyword_search("volcano", k=10)} == {"w1#0", "w2#0"}
-        store.write_article(*worded("w1", ["A quiet week."]))  # re-ingested with other text
+        write(store, worded("w1", ["A quiet week."]))  # re-ingested with other text
         assert [h.chunk_id for h in store.keyword_search("volcano", k=10)] == ["w2#0"]
         assert [h.chunk_id for h in store.keyword_search("quiet", k=10)] == ["w1#0"]
         store.delete_article("w2")
@@ -245,13 +253,13 @@ class StoreContract:
 
     def test_keyword_search_date_filter(self, store: Store) -> None:
         for article_id, published in (("old", "2022-12-01"), ("new", "2023-01-10"), ("undated", None)):
-            store.write_article(*worded(article_id, ["Election results."], published=published))
+            write(store, worded(article_id, ["Election results."], published=published))
         found = store.keyword_search("election", k=10, search_filter=published_between("2023-01-01", None))
         assert [h.chunk_id for h in found] == ["new#0"]
         assert len(store.keyword_search("election", k=10)) == 3
 
     def test_get_chunks_in_order_with_cosine_skipping_missing(self, store: Store) -> None:
-        store.write_article(*article("a1", 3))
+        write(store, article("a1", 3))
         got = store.get_chunks(["a1#2", "gone#0", "a1#0"], unit(2))
         assert [h.chunk.id for h in got] == ["a1#2", "a1#0"]
         assert math.isclose(got[0].score, 1.0, abs_tol=1e-6) and math.isclose(got[1].score, 0.0, abs_tol=1e-6)
@@ -261,7 +269,7 @@ class StoreContract:
     def test_published_span_of_the_dated_articles(self, store: Store) -> None:
         assert store.published_span() is None
         for article_id, published in (("old", "2022-12-01"), ("new", "2023-01-10"), ("undated", None)):
-            store.write_article(*article(article_id, 2, published=published, origin=article_id))
+            write(store, article(article_id, 2, published=published, origin=article_id))
         span = store.published_span()
         assert span is not None and (span.since, span.until) == ("2022-12-01", "2023-01-10")
         narrowed = store.published_span(published_between("2023-01-01", None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qa.answer.evidence import EvidenceSentence, Source
+from qa.answer.evidence import EvidenceSentence, EvidenceSource
 from qa.answer.support import key_words, supports
 from qa.results import Citation
 from qa.text.markers import WRITTEN_MARKER, marker_numbers, strip_trailing_markers
@@ -19,7 +19,7 @@ _MAX_MARKER_LEN = 32  # an unclosed "[" longer than this is ordinary text, not a
 class SourceMatcher:
     """Scores how well each given source supports a claim: its key words first, then shared content words."""
 
-    def __init__(self, sources: Sequence[Source], question: str = "") -> None:
+    def __init__(self, sources: Sequence[EvidenceSource], question: str = "") -> None:
         self._sources = sources
         self._question = question
         self._sentences = [[content_words(s.text) for s in source.sentences] for source in sources]
@@ -153,7 +153,9 @@ class CitationFilter:
         return "".join(f"[{n}]" for n in dict.fromkeys(valid))
 
 
-def supporting_sentence(claim: str, source: Source, question: str = "") -> tuple[EvidenceSentence, bool]:
+def supporting_sentence(
+    claim: str, source: EvidenceSource, question: str = ""
+) -> tuple[EvidenceSentence, bool]:
     """The sentence of `source` that best supports `claim`, and whether it holds all the claim's key words.
 
     Sentences holding more of the claim's names and numbers come first, then those sharing more words.
@@ -175,7 +177,7 @@ def claims_citing(answer: str, n: int) -> str:
 
 
 def build_citations(
-    answer: str, cited: Sequence[int], sources: Sequence[Source], question: str = ""
+    answer: str, cited: Sequence[int], sources: Sequence[EvidenceSource], question: str = ""
 ) -> tuple[Citation, ...]:
     """One Citation per cited source number, each with the sentence that supports its claims."""
     citations = []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.condense import condense_question
-from qa.answer.evidence import Source, gather_evidence
+from qa.answer.evidence import EvidenceSource, gather_evidence
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
     HUMAN_TEMPLATE,
@@ -32,7 +32,7 @@ from qa.answer.stream import AnswerStream
 from qa.answer.support import key_words, supports
 from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
-from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, Generation, Retrieval, Timings
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, Generation, Retrieval, Timings
 
 if TYPE_CHECKING:
     from qa.llm import ChatBackend
@@ -91,14 +91,15 @@ class AnswerEngine:
         *,
         k: int | None = None,
         search_filter: SearchFilter | None = None,
-        as_of: date | None = None,
+        as_of: date,
     ) -> AnswerStream:
-        """The answer as a stream of checked text; its `result` has the citations, timings and counts."""
+        """The answer to `question` asked on `as_of`, as a stream of checked text; its `result` has the
+        citations, timings and counts."""
         question = checked_question(question, self._settings.max_question_chars)
         return AnswerStream(self._answer(question, k, search_filter, as_of))
 
     def _answer(
-        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date | None
+        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date
     ) -> Generator[str, None, AnswerResult]:
         started = time.perf_counter()
         retrieval = self._retriever.retrieve(question, k=k, search_filter=search_filter, as_of=as_of)
@@ -107,7 +108,7 @@ class AnswerEngine:
             timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
             answer = f"{ABSTAIN_TEXT} {uncovered}" if uncovered else ABSTAIN_TEXT
             yield answer
-            reason = "period_not_covered" if uncovered else "no_relevant_passage"
+            reason = AbstainReason.PERIOD_NOT_COVERED if uncovered else AbstainReason.NO_RELEVANT_PASSAGE
             return self._result(question, answer, retrieval, timings, reason=reason)
 
         evidence = gather_evidence(
@@ -116,7 +117,7 @@ class AnswerEngine:
             sentences_per_article=self._settings.evidence_sentences,
             neighbours=self._settings.evidence_next_sentence,
         )
-        today = reference_day(as_of or date.today())
+        today = reference_day(as_of)
         sources, trimmed, prompt_tokens = self._fit_to_context(question, today, evidence)
         citation_filter = CitationFilter(len(sources), SourceMatcher(sources, question))
         inputs = {
@@ -136,7 +137,7 @@ class AnswerEngine:
         question: str,
         answer: str,
         retrieval: Retrieval,
-        sources: Sequence[Source],
+        sources: Sequence[EvidenceSource],
         clock: _GenerationClock,
         citation_filter: CitationFilter,
         trimmed: int,
@@ -157,7 +158,13 @@ class AnswerEngine:
         # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
         stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
         unsupported = not declined and self._settings.answer_support_check and not any(stated)
-        why = "model_declined" if declined else "unsupported_answer" if unsupported else None
+        why = (
+            AbstainReason.MODEL_DECLINED
+            if declined
+            else AbstainReason.UNSUPPORTED_ANSWER
+            if unsupported
+            else None
+        )
         return self._result(
             question,
             ABSTAIN_TEXT if why else answer,
@@ -175,8 +182,8 @@ class AnswerEngine:
         )
 
     def _fit_to_context(
-        self, question: str, today: str, sources: Sequence[Source]
-    ) -> tuple[list[Source], int, int]:
+        self, question: str, today: str, sources: Sequence[EvidenceSource]
+    ) -> tuple[list[EvidenceSource], int, int]:
         """Drop the lowest-ranked sources until the prompt fits the model's window; warn when it happens.
 
         Returns the sources kept, how many were dropped, and the prompt's length in tokens.
@@ -204,7 +211,7 @@ class AnswerEngine:
             )
         return kept, trimmed, tokens
 
-    def _prompt_tokens(self, question: str, today: str, sources: Sequence[Source]) -> int:
+    def _prompt_tokens(self, question: str, today: str, sources: Sequence[EvidenceSource]) -> int:
         messages = self._prompt.format_messages(
             today=today, sources=format_sources(sources), question=question, instructions=INSTRUCTIONS
         )
@@ -218,7 +225,7 @@ class AnswerEngine:
         timings: Timings,
         *,
         abstained: bool = True,
-        reason: str | None = None,
+        reason: AbstainReason | None = None,
         citations: tuple[Citation, ...] = (),
         generation: Generation | None = None,
         checked: CitationFilter | None = None,
@@ -263,7 +270,7 @@ def _checked_pieces(pieces: Iterable[str], citation_filter: CitationFilter) -> G
     return "".join(parts).strip()
 
 
-def _source_stating(answer: str, sources: Sequence[Source], question: str) -> int | None:
+def _source_stating(answer: str, sources: Sequence[EvidenceSource], question: str) -> int | None:
     """The first source with a sentence holding every name and number of `answer` (None: none, or the
     answer has no names or numbers to look for)."""
     if not key_words(answer, question):

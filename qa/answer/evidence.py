@@ -31,7 +31,7 @@ class EvidenceSentence:
 
 
 @dataclass(frozen=True)
-class Source:
+class EvidenceSource:
     """What the model reads as source [n]: one article, and its sentences that bear on the question."""
 
     n: int
@@ -54,7 +54,7 @@ class Source:
 
 def gather_evidence(
     question: str, hits: Sequence[ScoredChunk], *, sentences_per_article: int, neighbours: bool = True
-) -> list[Source]:
+) -> list[EvidenceSource]:
     """One source per article, in the order retrieval ranked them; `sentences_per_article` 0 keeps every
     sentence of the retrieved chunks (the whole chunks, as v1 did)."""
     by_article: dict[str, list[EvidenceSentence]] = {}
@@ -74,7 +74,7 @@ def gather_evidence(
         known.sort(key=lambda s: s.start)
     weights = _word_weights(question, by_article.values())
     return [
-        Source(n, infos[article_id], _pick(known, weights, sentences_per_article, neighbours))
+        EvidenceSource(n, infos[article_id], _pick(known, weights, sentences_per_article, neighbours))
         for n, (article_id, known) in enumerate(by_article.items(), start=1)
     ]
 

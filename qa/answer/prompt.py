@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from qa.answer.evidence import Source
+from qa.answer.evidence import EvidenceSource
 from qa.results import ABSTAIN_TEXT
 
 INSTRUCTIONS = (
@@ -61,7 +61,7 @@ def reference_day(day: date) -> str:
     return f"{day:%A}, {day.isoformat()}"
 
 
-def format_sources(sources: Sequence[Source]) -> str:
+def format_sources(sources: Sequence[EvidenceSource]) -> str:
     """Wrap each source's evidence in a dated <source> block; its text can't close the block early."""
     blocks = []
     for source in sources:

@@ -13,21 +13,18 @@ import hashlib
 import json
 import logging
 import re
-import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from qa.embedding.onnx_session import META_FILE, MODEL_FILE, TOKENIZER_FILE, Int8Session
 from qa.errors import EmbeddingModelNotAvailable
+from qa.files import directory_atomically
 
 log = logging.getLogger(__name__)
 
-MODEL_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-META_FILE = "export.json"
 # Bump when the recipe below changes: the cache key changes with it, so an old export is not reused.
 EXPORT_FORMAT = 1
 _LOCK_TIMEOUT_S = 600.0  # an export takes ~20 s on two cores; a lock held this long means something is wrong
@@ -112,14 +109,8 @@ def _export_atomically(name: str, location: str, dest: Path) -> None:
     # A warning, not info: the first run pauses for this, and a silent pause looks like a hang.
     log.warning("Exporting embedding model %s to int8 ONNX once, into %s (about 20 s)", name, dest)
     started = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        _export(location, tmp, quantization_recipe())
-        tmp.chmod(0o755)  # mkdtemp makes it private; the export is no secret, and a cache may be shared
-        shutil.rmtree(dest, ignore_errors=True)  # an incomplete directory left by hand or an older version
-        tmp.rename(dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with directory_atomically(dest) as staging:  # an incomplete one left by hand or an older version goes
+        _export(location, staging, quantization_recipe())
     log.warning("Exported %s in %.0f s", dest.name, time.perf_counter() - started)
 
 
@@ -250,8 +241,6 @@ def _root_logger_at(level: int) -> Iterator[None]:
 def _check_against_torch(model: Any, out: Path) -> None:
     """Refuse an export whose vectors stray from the torch model's (a broken graph, a bad kernel)."""
     import numpy as np
-
-    from qa.embedding.onnx_int8 import Int8Session
 
     reference = model.encode(
         list(_CHECK_TEXTS), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qa.documents import Chunk
+from qa.text.bm25 import BM25_PARAMETERS, build_bm25
 from qa.text.words import drop_possessives, tokens
 
 RANKED_ARTICLES = 20  # distinct articles kept per question in results.jsonl
@@ -21,25 +22,14 @@ def bm25_tokens(text: str) -> list[str]:
 
 
 class Bm25Baseline:
-    """BM25 (bm25s, Lucene variant, k1=1.5, b=0.75) over the index's chunks; articles rank by best chunk."""
+    """The product's BM25 (`qa.text.bm25`) over the index's chunks, with Lucene's tokens; articles rank
+    by their best chunk."""
 
-    settings: dict[str, Any] = {
-        "library": "bm25s",
-        "method": "lucene",
-        "k1": 1.5,
-        "b": 0.75,
-        "stop_words": "lucene-en",
-    }
+    settings: dict[str, Any] = {**BM25_PARAMETERS, "stop_words": "lucene-en"}
 
     def __init__(self, chunks: Sequence[Chunk]) -> None:
-        import logging
-
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
         self._article_ids = [c.article_id for c in chunks]
-        self._model = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
-        self._model.index([bm25_tokens(c.text) for c in chunks], show_progress=False)
+        self._model = build_bm25([bm25_tokens(c.text) for c in chunks])
 
     def rank(self, query: str, n: int = RANKED_ARTICLES) -> list[tuple[str, float]]:
         """The `n` best articles for `query`, with the BM25 score of their best chunk."""

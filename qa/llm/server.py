@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import socket
 import threading
 import time
 import urllib.request
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import LocalServerError
+from qa.ports import free_port
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -24,12 +24,6 @@ log = logging.getLogger(__name__)
 # are noise to a reader of `qa ask`), 2 warnings, 3 info (its default), 4 debug.
 LLAMA_LOG_ERRORS = 1
 _TOKENIZE_TIMEOUT_S = 30.0
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LocalLlamaServer:
@@ -101,7 +95,7 @@ class LocalLlamaServer:
             for attempt in range(1, self._START_ATTEMPTS + 1):
                 try:
                     # Returns once the model is loaded and the port is listening.
-                    server = xlc.Server(self._params(_free_loopback_port()))
+                    server = xlc.Server(self._params(free_port()))
                     break
                 except RuntimeError as exc:
                     if attempt == self._START_ATTEMPTS:

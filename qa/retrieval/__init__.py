@@ -73,16 +73,15 @@ class Retriever:
         k: int | None = None,
         min_score: float | None = None,
         search_filter: SearchFilter | None = None,
-        as_of: date | None = None,
+        as_of: date,
     ) -> Retrieval:
-        """The best `k` chunks for `query` asked on `as_of` (default today); those under `min_score`
+        """The best `k` chunks for `query` asked on `as_of`; those under `min_score`
         (cosine similarity) are kept apart in `nearest` only."""
         started = time.perf_counter()
         settings = self._settings
         k = k or settings.k
         threshold = settings.min_score if min_score is None else min_score
-        reference = as_of or date.today()
-        focus = time_focus(query, reference) if settings.time_awareness else TimeFocus()
+        focus = time_focus(query, as_of) if settings.time_awareness else TimeFocus()
         wanted = max(k, settings.retrieval_candidates)
         candidates, rankings = self._candidates(query, focus.strip(query), wanted, search_filter)
         weights = [1.0, settings.fusion_keyword_weight][: len(rankings)]
@@ -90,11 +89,11 @@ class Retriever:
         if settings.time_awareness:
             # "latest" with no other time word means about the last month's news.
             period = focus.period or (
-                DateRange(reference - timedelta(days=LATEST_DAYS), reference) if focus.latest else None
+                DateRange(as_of - timedelta(days=LATEST_DAYS), as_of) if focus.latest else None
             )
             for chunk_id, score in fused.items():
                 published = candidates[chunk_id].article.published
-                fused[chunk_id] = score * self._time_weight(published, period, reference)
+                fused[chunk_id] = score * self._time_weight(published, period, as_of)
         ranked = sorted(candidates.values(), key=lambda hit: -fused[hit.chunk.id])
         if settings.dedup_containment < 1.0:
             ranked = drop_near_duplicates(ranked, lambda hit: hit.chunk.text, settings.dedup_containment)

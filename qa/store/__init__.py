@@ -70,15 +70,9 @@ class Store(Protocol):
         """Number of chunks stored."""
         ...
 
-    def write_article(
-        self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
-    ) -> None:
-        """Replace whatever is stored under the article's id by these chunks, then register it."""
-        ...
-
     def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
-        """`write_article` for many articles in one step: each is registered only once all its chunks
-        are stored, so a crash leaves none of them half-indexed."""
+        """Replace whatever is stored under each article's id by its chunks, then register it: each is
+        registered only once all its chunks are stored, so a crash leaves none of them half-indexed."""
         ...
 
     def delete_article(self, article_id: str) -> int:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
+from qa.documents import ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.store import ArticleWrite, check_writes, config_to_record, title_order
 from qa.store.chroma_client import ChromaClient, server_errors
 from qa.store.chroma_rows import (
@@ -226,15 +226,9 @@ class ChromaStore:
             offset += self._batch_size
 
     # -- writes ---------------------------------------------------------------------------------
-    def write_article(
-        self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
-    ) -> None:
-        """Replace whatever is stored under the article's id by these chunks, then register it."""
-        self.write_articles([ArticleWrite(article, chunks, embeddings)])
-
     def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
-        """`write_article` for many articles in a few Chroma calls (one call per article made ingest
-        at 100k chunks bound by round trips, not by embedding)."""
+        """Replace what is stored under each article's id, then register it, in a few Chroma calls (one
+        call per article made ingest at 100k chunks bound by round trips, not by embedding)."""
         check_writes(writes)
         if not writes:
             return
@@ -386,7 +380,6 @@ for _name in (
     "list_articles",
     "count_articles",
     "count_chunks",
-    "write_article",
     "write_articles",
     "delete_article",
     "reset",

@@ -12,7 +12,6 @@ the store when they are missing or stale.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, DateRange, SearchFilter
+from qa.documents import ArticleInfo, ArticleRecord, Chunk, DateRange, SearchFilter
+from qa.files import directory_atomically
+from qa.text.bm25 import build_bm25
 from qa.text.dates import day_number, from_day_number, parse_date
 from qa.text.words import keyword_tokens
-
-BM25_PARAMETERS: dict[str, Any] = {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (
@@ -72,12 +71,8 @@ class KeywordIndex:
         self._days: np.ndarray = np.zeros(0)
 
     # -- writes (called by the store, in the same step as its own) -------------------------------
-    def replace_article(self, article: Article, chunks: Sequence[Chunk]) -> None:
-        """Forget what was indexed under the article's id, then index these chunks."""
-        self.replace_many([(article.info(), article.content_hash, chunks)])
-
     def replace_many(self, items: Iterable[tuple[ArticleInfo, str, Sequence[Chunk]]]) -> None:
-        """`replace_article` for many articles in one transaction (rebuilding from a store)."""
+        """Forget what was indexed under each article's id, then index its chunks: one transaction."""
         with self._lock, self._db:
             for info, content_hash, chunks in items:
                 self._forget(info.id)
@@ -152,7 +147,7 @@ class KeywordIndex:
             model = self._load(generation) if rows else None
             if rows and model is None:
                 words = self._db.execute("SELECT words FROM chunks ORDER BY chunk_id").fetchall()
-                model = _bm25([row[0].split() for row in words])
+                model = build_bm25([row[0].split() for row in words])
                 self._save(model, generation)
         finally:
             self._db.execute("COMMIT")
@@ -184,18 +179,11 @@ class KeywordIndex:
     def _save(self, model: Any, generation: str) -> None:
         if self._saved is None:
             return
-        import shutil
-        import tempfile
-
-        # Written aside and renamed into place: a reader never sees a half-saved matrix.
-        staging = Path(tempfile.mkdtemp(dir=self._saved.parent, prefix=".bm25-"))
-        model.save(str(staging), show_progress=False)
-        (staging / f"generation-{generation}").touch()
-        shutil.rmtree(self._saved, ignore_errors=True)
-        try:
-            staging.rename(self._saved)
-        except OSError:  # another process saved it at the same moment: theirs is as good
-            shutil.rmtree(staging, ignore_errors=True)
+        # Written aside and renamed into place: a reader never sees a half-saved matrix; when another
+        # process saves it at the same moment, theirs is as good.
+        with directory_atomically(self._saved) as staging:
+            model.save(str(staging), show_progress=False)
+            (staging / f"generation-{generation}").touch()
 
 
 def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:
@@ -217,16 +205,6 @@ def _day_bounds(search_filter: SearchFilter | None) -> tuple[int, int]:
     low = day_number(dates.start) if dates and dates.start else day_number(date.min)
     high = day_number(dates.end) if dates and dates.end else day_number(date.max)
     return low, high
-
-
-def _bm25(corpus: list[list[str]]) -> Any:
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
-    parameters = {key: value for key, value in BM25_PARAMETERS.items() if key != "library"}
-    model = bm25s.BM25(**parameters)
-    model.index(corpus, show_progress=False)
-    return model
 
 
 def sync(

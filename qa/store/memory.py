@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.documents import Article, ArticleInfo, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
+from qa.documents import ArticleInfo, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.store import ArticleWrite, check_writes, config_to_record, title_order
 from qa.store.keyword import KeywordHit, KeywordIndex
 
@@ -99,14 +99,9 @@ class InMemoryStore:
             records = self._data.records
             return {i: records[i] for i in article_ids if i in records}
 
-    def write_article(
-        self, article: Article, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]
-    ) -> None:
-        """Replace whatever is stored under the article's id by these chunks, then register it."""
-        self.write_articles([ArticleWrite(article, chunks, embeddings)])
-
     def write_articles(self, writes: Sequence[ArticleWrite]) -> None:
-        """`write_article` for many articles in one step (under the lock: all or none are seen)."""
+        """Replace what is stored under each article's id, then register it (under the lock: all or none
+        are seen)."""
         check_writes(writes)
         with self._lock:
             for article, chunks, embeddings in writes:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qa.documents import ArticleRecord, ScoredChunk
-from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, SearchScope
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, SearchScope
 from qa.templating import template_environment
 from qa.text.markers import CHECKED_MARKER
 from qa.web.state import FileOutcome, Turn, plural
@@ -64,11 +64,6 @@ def answer_segments(text: str, cited: Sequence[int]) -> list[tuple[str, int | No
     return segments
 
 
-def linkify_citations(text: str, turn: int, cited: Sequence[int]) -> str:
-    """Escaped answer text whose [n] markers, for cited sources only, link to their source cards."""
-    return _render("answer_text", answer_segments(text, cited), turn)
-
-
 def render_streaming(text: str) -> str:
     """The answer while it is being written: escaped, with a cursor; citations link once it is done."""
     return _render("streaming", text)
@@ -94,14 +89,8 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
     where = f"{plural(scope.chunks, 'chunk')} of {plural(scope.articles, 'article')}"
     if scope.dates is not None:
         where += f" (only those published {scope.dates})"
-    if result.abstain_reason == "period_not_covered":
-        # The answer step said which period was asked about and which dates the articles cover.
-        return result.answer.removeprefix(ABSTAIN_TEXT).strip()
-    if result.abstain_reason == "unsupported_answer":
-        return (
-            f"The model answered “{result.withdrawn_answer}”, but no sentence it cited says so: "
-            "the answer was withdrawn."
-        )
+    if result.abstain_reason in (AbstainReason.PERIOD_NOT_COVERED, AbstainReason.UNSUPPORTED_ANSWER):
+        return _sentence(result.abstain_reason.explain(result))
     scores = [hit.score for hit in result.retrieved]
     if not scope.chunks:
         return "The index is empty: upload articles in the Articles tab."
@@ -109,12 +98,15 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
         return f"Searched {where}: no passage matched."
     best = max(scores)
     if result.llm_called:
-        given = result.sources_given or len(scores)
         return (
             f"Searched {where}; the best match ({best:.2f}) reached the threshold ({scope.min_score:.2f}), "
-            f"but the model found no answer in the {plural(given, 'source')} it was given."
+            f"but {AbstainReason.MODEL_DECLINED.explain(result)}."
         )
     return f"Searched {where}; best match {best:.2f} < threshold {scope.min_score:.2f}."
+
+
+def _sentence(clause: str) -> str:
+    return clause[:1].upper() + clause[1:] + "."
 
 
 def render_turn(turn: Turn, index: int) -> str:
@@ -132,8 +124,8 @@ def render_turn(turn: Turn, index: int) -> str:
         notes.append(f"Read as: “{turn.searched_for}”")
     if cited:
         notes.append(f"{plural(len(cited), 'source')} cited — click a [n] to check it")
-    if result.as_of:
-        notes.append(f"as of {result.as_of}, the newest source cited")
+    if result.newest_source_date:
+        notes.append(f"as of {result.newest_source_date}, the newest source cited")
     return _render("answer", answer_segments(result.answer, cited), index, notes)
 
 
@@ -149,11 +141,6 @@ def mark_quote(passage: str, quote: str) -> dict[str, Any]:
     if start < 0:
         return {"found": False, "quote": quote, "before": passage, "after": ""}
     return {"found": True, "before": passage[:start], "quote": passage[start:end], "after": passage[end:]}
-
-
-def highlight_passage(passage: str, quote: str) -> str:
-    """The escaped passage with the supporting sentence wrapped in <mark>."""
-    return _render("passage", mark_quote(passage, quote))
 
 
 def _meta(source: str | None, published: str | None, url: str | None) -> list[dict[str, str]]:
@@ -181,11 +168,6 @@ def _citation_view(citation: Citation) -> dict[str, Any]:
         "marked": mark_quote(citation.passage, citation.quote),
         "supported": citation.supported,
     }
-
-
-def render_citation_card(citation: Citation, turn: int) -> str:
-    """One cited source: number, title, outlet, date, link to the original, passage with the quote marked."""
-    return _render("citation_card", _citation_view(citation), turn)
 
 
 def _uncited_view(hit: ScoredChunk, threshold: float) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.integration.conftest import free_port
+from qa.ports import free_port
 
 START_TIMEOUT_S = 180  # the embedding model loads before the app listens; a busy 2-core box is slow
 

@@ -34,13 +34,13 @@ class TestChromaStore(StoreContract):
 
 
 def test_the_keyword_index_is_rebuilt_from_chroma_when_missing_or_stale(tmp_path: Path) -> None:
-    from tests.store_contract import worded
+    from tests.store_contract import index_words, worded, write
 
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", collection="words")  # type: ignore[call-arg]
     store = create_store(settings)
     store.check_config(CONFIG)
-    store.write_article(*worded("w1", ["The volcano erupted."]))
-    store.write_article(*worded("w2", ["Ash fell on the town."]))
+    write(store, worded("w1", ["The volcano erupted."]))
+    write(store, worded("w2", ["Ash fell on the town."]))
     sidecar = tmp_path / "data" / "keyword" / "words.sqlite"
     assert sidecar.exists()
 
@@ -53,7 +53,7 @@ def test_the_keyword_index_is_rebuilt_from_chroma_when_missing_or_stale(tmp_path
 
     words = KeywordIndex(sidecar)
     words.delete_article("w2")
-    words.replace_article(*worded("ghost", ["The volcano of ghosts."])[:2])
+    index_words(words, worded("ghost", ["The volcano of ghosts."]))
     again = create_store(settings)
     assert [h.chunk_id for h in again.keyword_search("volcano ash", k=5)] == ["w1#0", "w2#0"]
 
@@ -64,7 +64,7 @@ def _in_another_process(data_dir: Path, code: str) -> None:
         "from pathlib import Path\n"
         "from qa.settings import Settings\n"
         "from qa.store import create_store\n"
-        "from tests.store_contract import CONFIG, worded\n"
+        "from tests.store_contract import CONFIG, worded, write\n"
         f"settings = Settings(_env_file=None, data_dir=Path({str(data_dir)!r}), collection='shared')\n"
         "store = create_store(settings)\n"
         "store.check_config(CONFIG)\n" + code
@@ -73,16 +73,16 @@ def _in_another_process(data_dir: Path, code: str) -> None:
 
 
 def test_a_long_running_reader_sees_what_another_process_writes_and_deletes(tmp_path: Path) -> None:
-    from tests.store_contract import unit, worded
+    from tests.store_contract import unit, worded, write
 
     data_dir = tmp_path / "data"
     reader = create_store(Settings(_env_file=None, data_dir=data_dir, collection="shared"))  # type: ignore[call-arg]
     reader.check_config(CONFIG)
-    reader.write_article(*worded("first", ["The volcano erupted."]))
+    write(reader, worded("first", ["The volcano erupted."]))
     assert [h.chunk.id for h in reader.search(unit(0), k=5)] == ["first#0"]
 
     # `qa ingest` from cron while `qa serve` runs: the running reader finds the new article at once.
-    _in_another_process(data_dir, "store.write_article(*worded('second', ['Ash fell.', 'Roads closed.']))")
+    _in_another_process(data_dir, "write(store, worded('second', ['Ash fell.', 'Roads closed.']))")
     assert {h.chunk.id for h in reader.search(unit(1), k=5)} == {"first#0", "second#0", "second#1"}
     assert reader.search(unit(1), k=1)[0].chunk.id == "second#1"
 
@@ -93,8 +93,9 @@ def test_a_long_running_reader_sees_what_another_process_writes_and_deletes(tmp_
 
 
 def test_a_lost_chroma_server_is_a_clear_error_and_its_return_needs_no_restart(tmp_path: Path) -> None:
-    from tests.integration.conftest import ChromaServer, free_port
-    from tests.store_contract import unit, worded
+    from qa.ports import free_port
+    from tests.integration.conftest import ChromaServer
+    from tests.store_contract import unit, worded, write
 
     server = ChromaServer(tmp_path, free_port())
     server.start()
@@ -104,7 +105,7 @@ def test_a_lost_chroma_server_is_a_clear_error_and_its_return_needs_no_restart(t
         )
         store = create_store(settings)
         store.check_config(CONFIG)
-        store.write_article(*worded("kept", ["The volcano erupted."]))
+        write(store, worded("kept", ["The volcano erupted."]))
 
         server.stop()
         expected = f"cannot reach the chroma server {server.host}:{server.port}"

@@ -24,11 +24,11 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
+from qa.ports import free_port
 from qa.service import NewsDesk
 from qa.settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_LOCAL_LLM, Settings
 from qa.web.app import launch
 from tests.conftest import ASK_JSON_KEYS, REPO_ROOT, SEED_ARTICLE
-from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
 

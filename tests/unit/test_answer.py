@@ -12,7 +12,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from qa.answer.citations import CitationFilter, SourceMatcher
-from qa.answer.evidence import Source, gather_evidence
+from qa.answer.evidence import EvidenceSource, gather_evidence
 from qa.answer.prompt import format_sources, is_abstention
 from qa.answer.support import key_words, supports
 from qa.documents import ArticleInfo, Chunk, ScoredChunk
@@ -147,7 +147,7 @@ def _hits(*texts: str) -> list[ScoredChunk]:
     ]
 
 
-def _sources(hits: list[ScoredChunk], question: str = "") -> list[Source]:
+def _sources(hits: list[ScoredChunk], question: str = "") -> list[EvidenceSource]:
     return gather_evidence(question, hits, sentences_per_article=0)
 
 

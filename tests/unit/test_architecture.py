@@ -21,7 +21,8 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 PRESENTERS = ("qa.cli", "qa.web", "qa.eval")
 # What a presenter may import from the product: the facade, settings, the data types and errors it
-# hands around, the shared text tools and the HTML templating. Never a store, embedder, engine or LLM.
+# hands around, the shared text tools, the HTML templating and atomic file writes. Never a store, embedder,
+# engine or LLM.
 FACADE_AND_DATA = (
     "qa.service",
     "qa.settings",
@@ -30,6 +31,7 @@ FACADE_AND_DATA = (
     "qa.errors",
     "qa.text",
     "qa.templating",
+    "qa.files",
 )
 
 
@@ -118,7 +120,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("qa.service",),
     (*PRESENTERS, "qa.__main__"),
 )
-BASE_HELPERS = ("qa.files",)  # small helper modules added at the base (one home for atomic writes)
+BASE_HELPERS = ("qa.files", "qa.ports")  # small helpers at the base: atomic writes, a free port
 
 
 def _stage(name: str) -> int | None:

@@ -6,17 +6,20 @@ Settings choose the in-memory store and the FAKE embedder, so nothing heavy load
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from qa import cli
 from qa.answer.stream import AnswerStream
-from qa.documents import ArticleRecord
+from qa.documents import ArticleRecord, Chunk, ScoredChunk
 from qa.errors import IndexBusyError
-from qa.results import ABSTAIN_TEXT, AnswerResult, Timings
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Timings
 from qa.service import NewsDesk
 from qa.store.memory import InMemoryStore
 
@@ -91,32 +94,43 @@ def test_stats_and_list_on_an_empty_index(capsys: pytest.CaptureFixture[str]) ->
     assert "no articles indexed yet" in capsys.readouterr().out
 
 
+def _abstained(reason: AbstainReason, **fields: Any) -> AnswerResult:
+    """A result the model was asked for and that abstained for `reason`."""
+    return AnswerResult(
+        question="Where did the storm hit?",
+        answer=ABSTAIN_TEXT,
+        abstained=True,
+        citations=(),
+        retrieved=(),
+        timings=Timings(retrieval_ms=1.0, total_ms=2.0),
+        llm_called=True,
+        abstain_reason=reason,
+        **fields,
+    )
+
+
+def _streaming(monkeypatch: pytest.MonkeyPatch, said: str, result: AnswerResult) -> None:
+    """Make `NewsDesk.stream` write `said`, then give `result`."""
+
+    def stream(self: NewsDesk, question: str, **_: Any) -> AnswerStream:
+        def pieces() -> Generator[str, None, AnswerResult]:
+            yield said
+            return result
+
+        return AnswerStream(pieces())
+
+    monkeypatch.setattr(NewsDesk, "stream", stream)
+
+
 def test_ask_says_why_an_answer_was_withdrawn(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     said = "It hit Boston [1]."
-
-    def withdrawn(self: NewsDesk, question: str, **kwargs: object) -> AnswerStream:
-        def pieces() -> Generator[str, None, AnswerResult]:
-            yield said
-            return AnswerResult(
-                question=question,
-                answer=ABSTAIN_TEXT,
-                abstained=True,
-                citations=(),
-                retrieved=(),
-                timings=Timings(retrieval_ms=1.0, total_ms=2.0),
-                llm_called=True,
-                abstain_reason="unsupported_answer",
-                withdrawn_answer=said,
-            )
-
-        return AnswerStream(pieces())
-
-    monkeypatch.setattr(NewsDesk, "stream", withdrawn)
+    _streaming(monkeypatch, said, _abstained(AbstainReason.UNSUPPORTED_ANSWER, withdrawn_answer=said))
     assert cli.main(["ask", "Where did the storm hit?"]) == 0
     out = capsys.readouterr().out
-    assert "(withdrawn: no sentence it cited says what the model answered: 'It hit Boston [1].')" in out
+    assert "(the model answered “It hit Boston [1].”, but no sentence it cited says so: " in out
+    assert "the answer was withdrawn)" in out
 
 
 def test_ingest_exit_code_tells_all_some_and_nothing_apart(
@@ -226,3 +240,30 @@ def test_a_full_disk_or_quota_in_any_command_is_one_line(
     assert (
         err == "error: no space left on the device (/data/sources.json): free space and run the command again"
     )
+
+
+def test_the_reasons_keep_their_json_values_and_a_decline_reads_the_same_in_cli_and_chat(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa.results import SearchScope
+    from qa.web.views import describe_scope
+
+    assert [str(r) for r in AbstainReason] == [
+        "no_relevant_passage",
+        "period_not_covered",
+        "model_declined",
+        "unsupported_answer",
+    ]
+    declined = _abstained(AbstainReason.MODEL_DECLINED, sources_given=1)
+    assert json.loads(json.dumps(declined.to_json()))["abstain_reason"] == "model_declined"
+    clause = "the model found no answer in the 1 source it was given"
+
+    _streaming(monkeypatch, ABSTAIN_TEXT, declined)
+    assert cli.main(["ask", "Where did the storm hit?"]) == 0
+    assert f"({clause})" in capsys.readouterr().out
+    # The chat says it after what was searched; it needs a retrieved passage to say how close it came.
+    record = ArticleRecord(id="a1", title="Storm", origin="o", content_hash="h", chunks=1)
+    hit = ScoredChunk(chunk=Chunk("a1#0", "a1", 0, "text", 0, 4), article=record, score=0.6)
+    shown = replace(declined, retrieved=(hit,))
+    scope = SearchScope(collection="c", articles=1, chunks=4, min_score=0.3)
+    assert describe_scope(shown, scope).endswith(f"but {clause}.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qa.store.keyword import KeywordIndex, _top_positive, sync
-from tests.store_contract import worded
+from tests.store_contract import index_words, worded, write
 
 pytestmark = pytest.mark.unit
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.unit
 def test_a_second_connection_sees_committed_writes(tmp_path: Path) -> None:
     path = tmp_path / "keyword" / "articles.sqlite"
     writer, reader = KeywordIndex(path), KeywordIndex(path)  # e.g. `qa ingest` and a running `qa serve`
-    writer.replace_article(*worded("w1", ["The volcano erupted."])[:2])
+    index_words(writer, worded("w1", ["The volcano erupted."]))
     assert [h.chunk_id for h in reader.search("volcano", 5)] == ["w1#0"]
     writer.delete_article("w1")
     assert reader.search("volcano", 5) == []
@@ -26,10 +26,10 @@ def test_sync_repairs_missing_stale_and_ghost_articles() -> None:
 
     store = InMemoryStore()
     for item in (worded("a", ["Volcano news."]), worded("b", ["Rain news."])):
-        store.write_article(*item)
+        write(store, item)
     index = KeywordIndex()
-    index.replace_article(*worded("ghost", ["Volcano ghost."])[:2])
-    index.replace_article(*worded("b", ["Old text about snow."])[:2])  # indexed at an older version
+    index_words(index, worded("ghost", ["Volcano ghost."]))
+    index_words(index, worded("b", ["Old text about snow."]))  # indexed at an older version
     read = []
 
     def chunks():  # the store's chunks are read only when something must be redone
@@ -50,23 +50,25 @@ def test_the_bm25_matrix_is_saved_and_reused_until_the_words_change(
     import qa.store.keyword as keyword
 
     builds: list[int] = []
-    real_build = keyword._bm25
-    monkeypatch.setattr(keyword, "_bm25", lambda corpus: builds.append(len(corpus)) or real_build(corpus))
+    real_build = keyword.build_bm25
+    monkeypatch.setattr(
+        keyword, "build_bm25", lambda corpus: builds.append(len(corpus)) or real_build(corpus)
+    )
     path = tmp_path / "articles.sqlite"
     first = KeywordIndex(path)
-    first.replace_article(*worded("w1", ["The volcano erupted.", "Ash fell."])[:2])
+    index_words(first, worded("w1", ["The volcano erupted.", "Ash fell."]))
     assert [h.chunk_id for h in first.search("volcano", 5)] == ["w1#0"] and builds == [2]
     assert first.search("ash", 5) and builds == [2]  # not rebuilt per query
 
     second = KeywordIndex(path)  # the next `qa ask`: loads what the first saved
     assert [h.chunk_id for h in second.search("volcano", 5)] == ["w1#0"] and builds == [2]
 
-    second.replace_article(*worded("w2", ["Another volcano."])[:2])
+    index_words(second, worded("w2", ["Another volcano."]))
     assert {h.chunk_id for h in first.search("volcano", 5)} == {"w1#0", "w2#0"} and builds == [2, 3]
 
     path.unlink()  # a new file starts its generations anew: the old matrix must not be taken for it
     third = KeywordIndex(path)
-    third.replace_article(*worded("w3", ["Rain."])[:2])
+    index_words(third, worded("w3", ["Rain."]))
     assert third.search("volcano", 5) == [] and [h.chunk_id for h in third.search("rain", 5)] == ["w3#0"]
 
 

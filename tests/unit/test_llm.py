@@ -50,27 +50,14 @@ def parts(tmp_path: Path) -> list[Path]:
 # --- assemble_parts -----------------------------------------------------------------------------------
 
 
-def test_assemble_parts_concatenates_verifies_and_renames_a_temp_file(
-    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_assemble_parts_concatenates_verifies_and_leaves_only_the_model(
+    parts: list[Path], tmp_path: Path
 ) -> None:
     dest = tmp_path / "cache" / "model.gguf"
-    renames: list[tuple[Path, Path]] = []
-    real_replace = os.replace
-
-    def recording_replace(src: Any, dst: Any) -> None:
-        renames.append((Path(src), Path(dst)))
-        real_replace(src, dst)
-
-    monkeypatch.setattr(packaged_models.os, "replace", recording_replace)
-
+    # Written through qa.files.open_atomically (a temporary beside it, renamed: tests/unit/test_files.py).
     assert assemble_parts(parts, dest, len(WHOLE), WHOLE_SHA) == dest
 
     assert dest.read_bytes() == WHOLE
-    assert [dst for _, dst in renames] == [dest]
-    tmp = renames[0][0]
-    assert tmp.parent == dest.parent  # same directory, so the rename is atomic
-    assert tmp.name != dest.name
-    assert not tmp.exists()
     assert (dest.parent / "model.gguf.sha256").read_text().split() == [WHOLE_SHA, "model.gguf"]
     assert sorted(p.name for p in dest.parent.iterdir()) == ["model.gguf", "model.gguf.sha256", "model.lock"]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from qa.documents import DateRange
 from qa.service import NewsDesk
 from tests.conftest import write_jsonl
 
@@ -163,10 +164,33 @@ def test_a_period_after_every_article_abstains_and_names_the_covered_dates(
     # The reference date alone is no reason: asked years later without time words, it is answered.
     today = desk.ask("What did Storm Elliott cut power to?", as_of=date(2026, 11, 30))
     assert not today.abstained and today.abstain_reason is None and today.citations
-    assert today.as_of == "2023-01-04" and today.to_json()["as_of"] == "2023-01-04"  # the newest source cited
+    assert today.newest_source_date == "2023-01-04" and today.to_json()["newest_source_date"] == "2023-01-04"
+    assert "as_of" not in today.to_json()  # that name is the day asked on, going in
     # A named period the articles do cover is answered too.
     covered = desk.ask("What did Storm Elliott cut this week?", as_of=date(2023, 1, 6))
     assert not covered.abstained and covered.citations[0].article_id == "storm-2023"
+
+
+def test_today_is_decided_once_by_the_facade_and_the_stages_read_the_day_they_are_given(
+    make_desk: MakeDesk, storms: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.service
+
+    class Clock(date):
+        @classmethod
+        def today(cls) -> date:  # the facade's "today", and nothing below it asks the system clock
+            return date(2023, 2, 10)
+
+    monkeypatch.setattr(qa.service, "date", Clock)
+    desk = make_desk()
+    desk.ingest([storms], progress=False)
+    later = desk.ask("What did Storm Elliott do this week?")
+    assert later.abstain_reason == "period_not_covered" and "2023-02-04 – 2023-02-10" in later.answer
+    assert desk.rank("What did Storm Elliott do this week?", chunks=5).period == DateRange(
+        date(2023, 2, 4), date(2023, 2, 10)
+    )
+    assert desk.names_a_time("What did Storm Elliott do this week?", date(2023, 1, 6))
+    assert not desk.names_a_time("What did Storm Elliott cut power to?", date(2023, 1, 6))
 
 
 def test_the_abstain_reason_says_which_rule_declined(make_desk: MakeDesk, storms: Path) -> None:

@@ -104,6 +104,8 @@ def test_a_day_near_the_ends_of_the_calendar_is_refused_not_a_crash(
         desk.ask(question, as_of=as_of)
     with pytest.raises(InvalidInputError, match=re.escape(message)):
         desk.rank(question, chunks=3, as_of=as_of)
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        desk.names_a_time(question, as_of)
 
 
 def test_a_question_with_a_lone_surrogate_is_refused_before_any_work(make_desk: MakeDesk) -> None:

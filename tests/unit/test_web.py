@@ -24,7 +24,7 @@ from qa.answer.condense import clean_condensed, condense_question
 from qa.documents import ArticleRecord, Chunk, DateRange, Rejected, ScoredChunk
 from qa.errors import InvalidDateError, StoreError
 from qa.llm.fake import FakeChatModel
-from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, IngestReport, SearchScope, Timings
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, IngestReport, SearchScope, Timings
 from qa.service import NewsDesk
 from qa.web.app import LoginCheck, build_app, listening_line
 from qa.web.feedback import FeedbackLog, feedback_record
@@ -33,9 +33,6 @@ from qa.web.login import LoginThrottle
 from qa.web.state import Turn, file_outcome, filter_articles
 from qa.web.views import (
     describe_scope,
-    highlight_passage,
-    linkify_citations,
-    render_citation_card,
     render_library,
     render_sources_panel,
     render_turn,
@@ -133,8 +130,30 @@ def _tags(html_text: str) -> set[str]:
 # --- rendering and sanitising ---------------------------------------------------------------------
 
 
+def _answer_text(answer: str, index: int) -> str:
+    """The answer's own text as the chat shows it for turn `index` (notes left out)."""
+    turn = Turn("q?", "q?", k=5, result=_result(answer, [_citation()], []))
+    found = re.search(r'<div class="nd-answer">(.*?)</div>', render_turn(turn, index), re.DOTALL)
+    assert found
+    return found.group(1)
+
+
+def _card(citation: Citation) -> str:
+    """The source card of `citation`, as the sources panel shows it for the first answer."""
+    turn = Turn("q?", "q?", k=5, result=_result("A [1].", [citation], []))
+    panel = render_sources_panel([turn], threshold=0.3)
+    return panel[panel.index('<article class="nd-card"') : panel.index("</article>") + len("</article>")]
+
+
+def _passage(passage: str, quote: str) -> str:
+    """The passage shown on a source card, with its supporting sentence marked."""
+    card = _card(_citation(passage=passage, quote=quote))
+    opening = '<blockquote class="nd-passage">'
+    return card[card.index(opening) + len(opening) : card.index("</blockquote>")]
+
+
 def test_cited_markers_become_links_to_their_source_cards_and_text_is_escaped() -> None:
-    out = linkify_citations(f"Huawei makes 5,000 a month [1]. {PAYLOAD} Also [3].\nNext", turn=2, cited=[1])
+    out = _answer_text(f"Huawei makes 5,000 a month [1]. {PAYLOAD} Also [3].\nNext", 2)
     assert '<a class="nd-cite" href="#nd-src-2-1"' in out and ">[1]</a>" in out
     assert "Also [3]." in out  # a marker for a source that is not cited stays text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in out
@@ -160,7 +179,9 @@ def test_an_abstention_for_a_period_no_article_is_from_says_so() -> None:
         "from 2019-01-03 to 2023-01-04."
     )
     hits = [_hit("text", _record(), score=0.8)]
-    result = _result(f"{ABSTAIN_TEXT} {why}", [], hits, abstained=True, abstain_reason="period_not_covered")
+    result = _result(
+        f"{ABSTAIN_TEXT} {why}", [], hits, abstained=True, abstain_reason=AbstainReason.PERIOD_NOT_COVERED
+    )
     assert describe_scope(result, _scope(chunks=4, articles=2)) == why
 
 
@@ -188,7 +209,7 @@ def test_scope_of_other_abstentions() -> None:
         [_hit("t", _record(), 0.8)],
         abstained=True,
         llm_called=True,
-        abstain_reason="unsupported_answer",
+        abstain_reason=AbstainReason.UNSUPPORTED_ANSWER,
         withdrawn_answer="It hit Boston [1].",
     )
     assert describe_scope(withdrawn, _scope(9, 3)) == (
@@ -199,17 +220,17 @@ def test_scope_of_other_abstentions() -> None:
 
 
 def test_the_supporting_sentence_is_marked_inside_the_escaped_passage() -> None:
-    out = highlight_passage(PASSAGE, QUOTE)
+    out = _passage(PASSAGE, QUOTE)
     assert out.count("<mark>") == 1 and f"<mark>{QUOTE}</mark>" in out
     assert out.startswith("Ren Zhengfei was quoted by Reuters. ")
     # Whitespace that differs (a joined line break) still finds the sentence.
-    out = highlight_passage(PASSAGE.replace("5,000 base", "5,000\nbase"), QUOTE)
+    out = _passage(PASSAGE.replace("5,000 base", "5,000\nbase"), QUOTE)
     assert re.search(r"<mark>From October.*1\.5 million stations\.</mark>", out)
     # Markup inside the passage or the quote is text.
-    out = highlight_passage(f"Before. {PAYLOAD} After.", PAYLOAD)
+    out = _passage(f"Before. {PAYLOAD} After.", PAYLOAD)
     assert _tags(out) == {"mark"}
     # A quote not found in the passage is still shown, marked, above it.
-    out = highlight_passage("Something else entirely.", "A sentence from elsewhere.")
+    out = _passage("Something else entirely.", "A sentence from elsewhere.")
     assert '<div class="nd-quote-alone"><mark>A sentence from elsewhere.</mark></div>' in out
 
 
@@ -233,15 +254,15 @@ def test_only_plain_web_urls_become_links(url: str | None, expected: str | None)
 
 
 def test_a_source_card_shows_title_outlet_date_link_and_passage_all_escaped() -> None:
-    card = render_citation_card(_citation(title=PAYLOAD, source=f"Outlet {PAYLOAD}"), turn=3)
-    assert card.startswith('<article class="nd-card" id="nd-src-3-1">')
+    card = _card(_citation(title=PAYLOAD, source=f"Outlet {PAYLOAD}"))
+    assert card.startswith('<article class="nd-card" id="nd-src-0-1">')
     assert 'href="https://example.com/huawei" target="_blank" rel="noopener noreferrer"' in card
     assert "2019-09-27" in card and "example.com/huawei ↗" in card
     assert "<script" not in card and "<img" not in card and "&lt;script&gt;" in card
-    bad = render_citation_card(_citation(url="javascript:alert(1)"), turn=0)
+    bad = _card(_citation(url="javascript:alert(1)"))
     assert "<a " not in bad and "javascript:alert(1)" in bad  # shown as text, never a link
     assert "nd-unsupported" not in card
-    unsupported = render_citation_card(_citation(supported=False), turn=0)
+    unsupported = _card(_citation(supported=False))
     assert 'class="nd-unsupported"' in unsupported and "does not name everything" in unsupported
 
 

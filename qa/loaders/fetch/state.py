@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from qa.files import write_json_atomically
 from qa.loaders.fetch.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -21,21 +20,6 @@ log = logging.getLogger(__name__)
 def now_utc() -> str:
     """The time now, as the ISO text the fetch state and the saved sources keep (UTC, seconds)."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Write `value` as JSON through a temporary file in the same directory: readers see the old file or
-    the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(value, out, indent=2, ensure_ascii=False)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -93,7 +77,7 @@ class FetchState:
                 new = replace(new, fingerprint=old.fingerprint)
             state.urls[key] = new
         state.last_refreshed = now_utc()
-        write_json_atomic(
+        write_json_atomically(
             path,
             {
                 "last_refreshed": state.last_refreshed,
