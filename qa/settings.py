@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -264,22 +264,25 @@ class Settings(BaseSettings):
         return self.data_dir / "feedback.jsonl"
 
 
-class StageConfig(Protocol):
-    """A stage's config: a frozen dataclass."""
+class Dataclass(Protocol):
+    """Any dataclass (what `config_record` serialises)."""
 
     __dataclass_fields__: ClassVar[dict[str, Any]]
 
 
-Config = TypeVar("Config", bound=StageConfig)
+class StageConfig:
+    """Base of a stage's frozen config (a dataclass whose fields are the settings of the same names)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """This stage's config: each field the setting of the same name, as `settings` has it."""
+        names = [field.name for field in dataclasses.fields(cls)]
+        return cls(**{name: getattr(settings, name) for name in names})
 
 
-def stage_config(config_class: type[Config], settings: Settings, **derived: Any) -> Config:
-    """A stage's frozen config: each field is the setting of the same name, unless given in `derived`."""
-    names = [f.name for f in dataclasses.fields(config_class) if f.name not in derived]
-    return config_class(**{name: getattr(settings, name) for name in names}, **derived)
-
-
-def config_record(config: StageConfig) -> dict[str, Any]:
+def config_record(config: Dataclass) -> dict[str, Any]:
     """A stage config as recorded (a run's config, an index's fingerprint): every field, JSON-ready;
     a secret only as whether it is set."""
     record: dict[str, Any] = {}

@@ -34,7 +34,7 @@ from qa.answer.support import key_words, supports
 from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
 from qa.results import ABSTAIN_TEXT, AnswerResult, Citation, Generation, Retrieval, Timings
-from qa.settings import Settings, stage_config
+from qa.settings import StageConfig
 
 if TYPE_CHECKING:
     from qa.llm import ChatBackend, LlmConfig
@@ -46,18 +46,13 @@ _ROLES = {"human": "user", "ai": "assistant", "system": "system"}  # LangChain's
 
 
 @dataclass(frozen=True)
-class AnswerConfig:
+class AnswerConfig(StageConfig):
     """What an answer depends on beyond retrieval and the LLM; each field is the setting of the same name."""
 
     max_question_chars: int
     evidence_sentences: int
     evidence_next_sentence: bool
     answer_support_check: bool
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AnswerConfig:
-        """The answer settings of `settings`."""
-        return stage_config(cls, settings)
 
 
 class AnswerEngine:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from qa.backends import LLM_BACKENDS, backend_module
-from qa.settings import Settings, stage_config
+from qa.settings import StageConfig
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -49,7 +49,7 @@ class ChatBackend:
 
 
 @dataclass(frozen=True)
-class LlmConfig:
+class LlmConfig(StageConfig):
     """The language model and how it is run; each field is the setting of the same name."""
 
     llm_mode: str
@@ -64,11 +64,6 @@ class LlmConfig:
     llm_log_level: int
     llm_fake_reply: str | None
     model_cache_dir: Path
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> LlmConfig:
-        """The LLM settings of `settings`."""
-        return stage_config(cls, settings)
 
 
 def _module(config: LlmConfig) -> ModuleType:

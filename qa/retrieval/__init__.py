@@ -22,7 +22,7 @@ from qa.results import Retrieval
 from qa.retrieval.duplicates import drop_near_duplicates
 from qa.retrieval.fusion import article_scores, order_by_article, reciprocal_rank_fusion
 from qa.retrieval.timewords import TimeFocus, time_focus
-from qa.settings import Settings, stage_config
+from qa.settings import StageConfig
 from qa.store import Store
 from qa.text.dates import parse_date
 
@@ -31,7 +31,7 @@ FUTURE_GRACE_DAYS = 1  # time zones: a story dated the day after the reference d
 
 
 @dataclass(frozen=True)
-class RetrievalConfig:
+class RetrievalConfig(StageConfig):
     """What retrieval results depend on beyond the index; each field is the setting of the same name."""
 
     k: int
@@ -49,11 +49,6 @@ class RetrievalConfig:
     recency_floor: float
     dedup_containment: float
     max_chunks_per_article: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetrievalConfig:
-        """The retrieval settings of `settings`."""
-        return stage_config(cls, settings)
 
     @property
     def decline_below(self) -> float:

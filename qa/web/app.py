@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from qa.errors import InvalidInputError
 from qa.service import NewsDesk
-from qa.settings import Settings, stage_config
+from qa.settings import Settings, StageConfig
 from qa.web.api import AnswerSlots, install_api
 from qa.web.handlers import FETCH_JOBS, WebApp
 from qa.web.login import LoginCheck, LoginThrottle, install_login_throttle
@@ -28,7 +28,7 @@ _FETCHES = "fetch"
 
 
 @dataclass(frozen=True)
-class WebConfig:
+class WebConfig(StageConfig):
     """How the web chat is served; each field is the setting of the same name."""
 
     web_host: str
@@ -39,11 +39,6 @@ class WebConfig:
     web_queue_max_size: int
     web_max_upload_mb: int
     data_dir: Path  # never served: the index and the feedback log
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WebConfig:
-        """The web settings of `settings`."""
-        return stage_config(cls, settings)
 
 
 @dataclass
