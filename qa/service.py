@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +32,11 @@ from qa.text.dates import check_as_of
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from qa.answer.engine import AnswerEngine
+    from qa.answer.engine import AnswerConfig, AnswerEngine
     from qa.answer.stream import AnswerStream
     from qa.embedding import Embedder
-    from qa.llm import ChatBackend
-    from qa.retrieval import Retriever
+    from qa.llm import ChatBackend, LlmConfig
+    from qa.retrieval import RetrievalConfig, Retriever
     from qa.store import Store
 
 
@@ -50,21 +51,32 @@ class NewsDesk:
         store: Store | None = None,
         chat_model: BaseChatModel | None = None,
     ) -> None:
-        from qa.answer.engine import AnswerConfig
-        from qa.llm import LlmConfig
-        from qa.retrieval import RetrievalConfig
-
         self.settings = settings
-        # Each stage's own config, built once: what it runs with is what an evaluation records.
-        self._retrieval_config = RetrievalConfig.from_settings(settings)
-        self._answer_config = AnswerConfig.from_settings(settings)
-        self._llm_config = LlmConfig.from_settings(settings)
         self._embedder = embedder
         self._store = store
         self._chat_model = chat_model
         self._backend: ChatBackend | None = None
         self._engine: AnswerEngine | None = None
         self._retriever: Retriever | None = None
+
+    # -- each stage's own config, built once from the settings (what it runs with is what is recorded)
+    @cached_property
+    def _retrieval_config(self) -> RetrievalConfig:
+        from qa.retrieval import RetrievalConfig
+
+        return RetrievalConfig.from_settings(self.settings)
+
+    @cached_property
+    def _answer_config(self) -> AnswerConfig:
+        from qa.answer.engine import AnswerConfig
+
+        return AnswerConfig.from_settings(self.settings)
+
+    @cached_property
+    def _llm_config(self) -> LlmConfig:
+        from qa.llm import LlmConfig
+
+        return LlmConfig.from_settings(self.settings)
 
     # -- components (private: presenters never reach past the facade) ---------------------------
     @property
