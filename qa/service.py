@@ -274,7 +274,7 @@ class NewsDesk:
             collection=self.settings.collection,
             articles=self._index.count_articles(),
             chunks=self._index.count_chunks(),
-            min_score=self.settings.decline_below,
+            min_score=self._retrieval_config.decline_below,
             dates=dates,
         )
 

@@ -234,11 +234,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def decline_below(self) -> float:
-        """The best passage's similarity under which a question is declined: either threshold decides."""
-        return max(self.min_score, self.min_best_score)
-
-    @property
     def chroma_path(self) -> Path:
         """Directory of the embedded Chroma database."""
         return self.data_dir / "chroma"
