@@ -104,8 +104,9 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
         questions = [q.asked_later(later) for q in questions if not Evaluation.names_a_time(q.question)]
     if not questions:
         raise EvalError(f"no questions selected from {options.questions}")
-    corpus_sha256 = corpus_hash(options.articles, desk.evaluation().index_config())
-    evaluation = desk.evaluation().on_collection(collection_for(corpus_sha256))
+    users = desk.evaluation()  # the user's collection: only its settings are read
+    corpus_sha256 = corpus_hash(options.articles, users.index_config())
+    evaluation = users.on_collection(collection_for(corpus_sha256))
     config = run_config(options, evaluation, corpus_sha256)
     out = prepare_run_dir(options.out, options.runs_root, config)
     results_path = out / RESULTS_FILE
