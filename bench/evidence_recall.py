@@ -38,7 +38,8 @@ def main() -> None:
     from qa.settings import Settings
 
     desk = NewsDesk(Settings(data_dir=args.data_dir))  # type: ignore[call-arg]
-    desk = desk.with_collection(collection_for(corpus_hash(args.articles, desk.index_config())))
+    corpus_sha256 = corpus_hash(args.articles, desk.evaluation().index_config())
+    desk = desk.evaluation().on_collection(collection_for(corpus_sha256)).desk
     questions = [q for q in load_questions(args.questions) if q.answerable]
     today = date.today()  # a question without a date is asked today, as the facade does
     retrieved = [(q, desk._search.retrieve(q.question, as_of=q.asked_on or today).hits) for q in questions]

@@ -28,7 +28,7 @@ from qa.loaders.fetch.remote import Fetched, fetch_sources, is_remote
 from qa.loaders.fetch.urls import canonical_url, is_url
 from qa.locking import write_lock
 from qa.results import DeletedArticle, IngestReport
-from qa.settings import Settings
+from qa.settings import Settings, config_record
 from qa.store import ArticleWrite, Store
 
 log = logging.getLogger(__name__)
@@ -55,19 +55,31 @@ def chunking_config(settings: Settings, embedder: Embedder) -> ChunkingConfig:
     )
 
 
+@dataclass(frozen=True)
+class IndexConfig:
+    """What an index is bound to (recorded on it): vectors and chunks made otherwise must not be mixed in."""
+
+    embedding_model: str
+    embedding_dimension: int
+    chunk_tokens: int  # as used: capped at what the model reads
+    chunk_overlap_tokens: int
+    chunk_context: str | None  # "headline"; None is not recorded, so older indexes still open
+
+    @classmethod
+    def build(cls, settings: Settings, embedder: Embedder) -> IndexConfig:
+        """The index config of `settings` with this embedder (its name, dimension and length cap)."""
+        chunking = chunking_config(settings, embedder)
+        context = "headline" if settings.chunk_headline else None
+        return cls(embedder.name, embedder.dimension, chunking.max_tokens, chunking.overlap_tokens, context)
+
+    def to_dict(self) -> dict[str, str | int]:
+        """The fingerprint recorded on the index: every field that is set."""
+        return {name: value for name, value in config_record(self).items() if value is not None}
+
+
 def index_config(settings: Settings, embedder: Embedder) -> dict[str, str | int]:
-    """The settings an index is bound to: vectors and chunks made otherwise must not be mixed in."""
-    chunking = chunking_config(settings, embedder)
-    config: dict[str, str | int] = {
-        "embedding_model": embedder.name,
-        "embedding_dimension": embedder.dimension,
-        "chunk_tokens": chunking.max_tokens,
-        "chunk_overlap_tokens": chunking.overlap_tokens,
-    }
-    if settings.chunk_headline:
-        # Absent rather than "none" when off, so that indexes built before the setting existed still open.
-        config["chunk_context"] = "headline"
-    return config
+    """The fingerprint an index built with `settings` and `embedder` records (`IndexConfig.to_dict`)."""
+    return IndexConfig.build(settings, embedder).to_dict()
 
 
 def embedding_texts(

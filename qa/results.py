@@ -287,5 +287,5 @@ class SearchScope:
     collection: str
     articles: int
     chunks: int
-    min_score: float  # the similarity the best passage had to reach (`Settings.decline_below`)
+    min_score: float  # the similarity the best passage had to reach (`RetrievalConfig.decline_below`)
     dates: DateRange | None = None

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,17 +29,17 @@ from qa.results import (
     SearchScope,
     Source,
 )
-from qa.settings import Settings
+from qa.settings import Settings, config_record
 from qa.text.dates import check_as_of
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from qa.answer.engine import AnswerEngine
+    from qa.answer.engine import AnswerConfig, AnswerEngine
     from qa.answer.stream import AnswerStream
     from qa.embedding import Embedder
-    from qa.llm import ChatBackend
-    from qa.retrieval import Retriever
+    from qa.llm import ChatBackend, LlmConfig
+    from qa.retrieval import RetrievalConfig, Retriever
     from qa.store import Store
 
 
@@ -60,6 +61,25 @@ class NewsDesk:
         self._backend: ChatBackend | None = None
         self._engine: AnswerEngine | None = None
         self._retriever: Retriever | None = None
+
+    # -- each stage's own config, built once from the settings (what it runs with is what is recorded)
+    @cached_property
+    def _retrieval_config(self) -> RetrievalConfig:
+        from qa.retrieval import RetrievalConfig
+
+        return RetrievalConfig.from_settings(self.settings)
+
+    @cached_property
+    def _answer_config(self) -> AnswerConfig:
+        from qa.answer.engine import AnswerConfig
+
+        return AnswerConfig.from_settings(self.settings)
+
+    @cached_property
+    def _llm_config(self) -> LlmConfig:
+        from qa.llm import LlmConfig
+
+        return LlmConfig.from_settings(self.settings)
 
     # -- components (private: presenters never reach past the facade) ---------------------------
     @property
@@ -84,7 +104,7 @@ class NewsDesk:
             from qa.retrieval import Retriever
 
             self._retriever = Retriever(
-                self.settings, self._embedding, self._index, self._index.stored_config()
+                self._retrieval_config, self._embedding, self._index, self._index.stored_config()
             )
         return self._retriever
 
@@ -94,7 +114,7 @@ class NewsDesk:
         if self._backend is None:
             from qa.llm import open_backend
 
-            self._backend = open_backend(self.settings, chat_model=self._chat_model)
+            self._backend = open_backend(self._llm_config, chat_model=self._chat_model)
         return self._backend
 
     @property
@@ -103,9 +123,10 @@ class NewsDesk:
             from qa.answer.engine import AnswerEngine
 
             self._engine = AnswerEngine(
-                self.settings,
+                self._answer_config,
                 self._search,
                 lambda: self._chat,
+                llm=self._llm_config,
                 llm_label=self.llm_label,
                 embedding_label=self._embedding.name,
             )
@@ -125,7 +146,7 @@ class NewsDesk:
         from qa.answer.question import checked_question
 
         # Checked before the engine (and in local mode the LLM) is started: a refusal costs nothing.
-        question = checked_question(question, self.settings.max_question_chars)
+        question = checked_question(question, self._answer_config.max_question_chars)
         return self._answers.stream(question, k=k, search_filter=_filter(dates), as_of=_asked_on(as_of))
 
     def ask(
@@ -143,25 +164,8 @@ class NewsDesk:
         """A follow-up rewritten to stand alone, given the earlier (question, answer) turns."""
         from qa.answer.question import checked_question
 
-        question = checked_question(question, self.settings.max_question_chars)
+        question = checked_question(question, self._answer_config.max_question_chars)
         return self._answers.condense(question, history)
-
-    def rank(
-        self, question: str, *, chunks: int, dates: DateRange | None = None, as_of: date | None = None
-    ) -> Retrieval:
-        """The `chunks` best chunks for `question` asked on `as_of`, with no relevance threshold."""
-        return self._search.retrieve(
-            question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=_asked_on(as_of)
-        )
-
-    @staticmethod
-    def names_a_time(question: str, as_of: date | None = None) -> bool:
-        """Does `question`, asked on `as_of` (default today), have time words ("this week", "in 2022",
-        "latest") that its date gives meaning?"""
-        from qa.retrieval.timewords import time_focus
-
-        focus = time_focus(question, _asked_on(as_of))
-        return focus.period is not None or focus.latest
 
     # -- the index --------------------------------------------------------------------------------
     def ingest(
@@ -250,10 +254,6 @@ class NewsDesk:
         """One indexed article, if there is one with that id."""
         return self._index.get_article(article_id)
 
-    def indexed_chunks(self) -> Iterator[Chunk]:
-        """Every chunk in the index, by article id and position (what keyword search and checks read)."""
-        return self._index.iter_chunks()
-
     def stats(self) -> IndexStats:
         """Counts and the settings the index was built with."""
         config = self._index.stored_config()
@@ -276,7 +276,7 @@ class NewsDesk:
             collection=self.settings.collection,
             articles=self._index.count_articles(),
             chunks=self._index.count_chunks(),
-            min_score=self.settings.decline_below,
+            min_score=self._retrieval_config.decline_below,
             dates=dates,
         )
 
@@ -286,55 +286,18 @@ class NewsDesk:
         """Which LLM answers, e.g. `local:qwen2.5-coder-1.5b-instruct-q4_k_m` (nothing is started)."""
         from qa.llm import describe_llm
 
-        return describe_llm(self.settings)
+        return describe_llm(self._llm_config)
 
     @property
     def embedding_model(self) -> str:
         """The embedding model's name (loads the model)."""
         return self._embedding.name
 
-    def index_config(self) -> dict[str, str | int]:
-        """The settings vectors and chunks are made with: an index must not mix others."""
-        from qa.indexing import index_config
-
-        return index_config(self.settings, self._embedding)
-
-    def retrieval_config(self) -> dict[str, Any]:
-        """The settings retrieval depends on beyond the index: fusion, time prior, duplicates."""
-        from qa.retrieval import retrieval_config
-
-        return retrieval_config(self.settings)
-
-    def answer_config(self) -> dict[str, Any]:
-        """The settings an answer depends on beyond retrieval: the LLM, its limits, the prompt."""
-        from qa.answer.prompt import prompt_fingerprint
-
-        return {
-            "llm": self.llm_label,
-            "llm_max_tokens": self.settings.llm_max_tokens,
-            "llm_temperature": self.settings.llm_temperature,
-            "llm_context_window": self.settings.llm_context_window,
-            "evidence_sentences": self.settings.evidence_sentences,
-            "evidence_next_sentence": self.settings.evidence_next_sentence,
-            "answer_support_check": self.settings.answer_support_check,
-            "prompt_sha256": prompt_fingerprint(),
-        }
+    def evaluation(self) -> Evaluation:
+        """What `qa eval` needs beyond this facade: ranking, the index read back, the configs to record."""
+        return Evaluation(self)
 
     # -- lifecycle --------------------------------------------------------------------------------
-    def with_collection(self, collection: str) -> NewsDesk:
-        """A desk on another collection of the same database, sharing this one's embedding model."""
-        settings = self.settings.model_copy(update={"collection": collection})
-        return NewsDesk(
-            settings,
-            embedder=self._embedding,
-            store=self._index.open_collection(collection),
-            chat_model=self._chat_model,
-        )
-
-    def start_llm(self) -> None:
-        """Start the LLM now (the local model loads for a few seconds), not at the first question."""
-        self._chat  # noqa: B018 - opening the backend starts the model
-
     def llm_runtime_counters(self) -> dict[str, float] | None:
         """The local model's own cumulative counters (prompt tokens read, tokens generated, seconds of
         each); None unless this desk runs the local model and it has started."""
@@ -343,7 +306,7 @@ class NewsDesk:
 
     def warm_up(self) -> None:
         """Load the embedding model and start the LLM now, so that the first question is not the slow one."""
-        self.start_llm()
+        self._chat  # noqa: B018 - opening the backend starts the model
         self._embedding.embed(["warm-up"])
 
     def close(self) -> None:
@@ -352,6 +315,77 @@ class NewsDesk:
             self._backend.close()
             self._backend = None
             self._engine = None
+
+
+class Evaluation:
+    """The evaluation's own way in: `desk` for what a user does (ingest, ask), and what only an
+    evaluation needs: ranking without a threshold, the chunks as indexed, the configs a run records."""
+
+    def __init__(self, desk: NewsDesk) -> None:
+        self.desk = desk
+
+    def on_collection(self, collection: str) -> Evaluation:
+        """The same on another collection of the same database, sharing the embedding model."""
+        desk = self.desk
+        settings = desk.settings.model_copy(update={"collection": collection})
+        other = NewsDesk(
+            settings,
+            embedder=desk._embedding,
+            store=desk._index.open_collection(collection),
+            chat_model=desk._chat_model,
+        )
+        return Evaluation(other)
+
+    def rank(
+        self, question: str, *, chunks: int, dates: DateRange | None = None, as_of: date | None = None
+    ) -> Retrieval:
+        """The `chunks` best chunks for `question` asked on `as_of`, with no relevance threshold."""
+        return self.desk._search.retrieve(
+            question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=_asked_on(as_of)
+        )
+
+    @staticmethod
+    def names_a_time(question: str, as_of: date | None = None) -> bool:
+        """Does `question`, asked on `as_of` (default today), have time words ("this week", "in 2022",
+        "latest") that its date gives meaning?"""
+        from qa.retrieval.timewords import time_focus
+
+        focus = time_focus(question, _asked_on(as_of))
+        return focus.period is not None or focus.latest
+
+    def indexed_chunks(self) -> Iterator[Chunk]:
+        """Every chunk in the index, by article id and position (what keyword search and checks read)."""
+        return self.desk._index.iter_chunks()
+
+    def index_config(self) -> dict[str, str | int]:
+        """The fingerprint (`IndexConfig`) of the index the settings build: model, chunking (loads it)."""
+        from qa.indexing import index_config
+
+        return index_config(self.desk.settings, self.desk._embedding)
+
+    def decline_below(self) -> float:
+        """The best passage's similarity under which a question is declined."""
+        return self.desk._retrieval_config.decline_below
+
+    def stage_configs(self, *, answers: bool) -> dict[str, Any]:
+        """Every field of the retrieval, answer and LLM configs, as they are used (`config_record`), with
+        the LLM's label and the prompt's fingerprint; without `answers`, the answer side is all None."""
+        from qa.answer.prompt import prompt_fingerprint
+
+        desk = self.desk
+        answer_side = {
+            **config_record(desk._answer_config),
+            **config_record(desk._llm_config),
+            "llm": desk.llm_label,
+            "prompt_sha256": prompt_fingerprint(),
+        }
+        if not answers:
+            answer_side = dict.fromkeys(answer_side)
+        return {**config_record(desk._retrieval_config), **answer_side}
+
+    def start_llm(self) -> None:
+        """Start the LLM now (the local model loads for a few seconds), not at the first question."""
+        self.desk._chat  # noqa: B018 - opening the backend starts the model
 
 
 def _asked_on(as_of: date | None) -> date:

@@ -5,13 +5,15 @@ The object is built once at the edge (CLI, web app, tests) and passed in; no mod
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal, Protocol, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa import __version__
+from qa.backends import EMBEDDING_BACKENDS, LLM_BACKENDS, STORE_BACKENDS, checked_name
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_LOCAL_LLM = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
     )
 
     # --- storage -------------------------------------------------------------------------------
-    store_backend: Literal["chroma", "memory"] = Field(
+    store_backend: str = Field(
         "chroma", description="chroma: embedded or a server; memory: this process only (tests, demos)."
     )
     data_dir: Path = Field(Path("data"), description="Index, lock file and feedback live here.")
@@ -53,7 +55,7 @@ class Settings(BaseSettings):
     )
 
     # --- embedding and chunking ----------------------------------------------------------------
-    embedding_backend: Literal["sentence-transformers", "onnx-int8", "fake"] = Field(
+    embedding_backend: str = Field(
         "sentence-transformers",
         description="sentence-transformers: the model on torch, fp32; onnx-int8: the same model quantised "
         "to int8 (exported once into model_cache_dir, run by ONNX Runtime; faster, vectors within ~0.99 "
@@ -150,7 +152,9 @@ class Settings(BaseSettings):
         description="Withdraw an answer when no cited sentence holds the names and numbers it adds "
         "to the question.",
     )
-    llm_mode: Literal["local", "openai", "fake"] = "local"
+    llm_mode: str = Field(
+        "local", description="local: the packaged model on llama.cpp; openai: an endpoint; fake: tests."
+    )
     llm_model: str = Field(
         DEFAULT_LOCAL_LLM,
         description="local: packaged model name or GGUF path; openai: the endpoint's model name.",
@@ -205,6 +209,21 @@ class Settings(BaseSettings):
     web_queue_max_size: int = Field(32, ge=1, description="Requests that may wait; more are refused.")
     web_max_upload_mb: int = Field(50, ge=1, description="Largest file the web chat accepts, in MB.")
 
+    @field_validator("store_backend")
+    @classmethod
+    def _known_store(cls, name: str) -> str:
+        return checked_name(STORE_BACKENDS, "store_backend", name)
+
+    @field_validator("embedding_backend")
+    @classmethod
+    def _known_embedder(cls, name: str) -> str:
+        return checked_name(EMBEDDING_BACKENDS, "embedding_backend", name)
+
+    @field_validator("llm_mode")
+    @classmethod
+    def _known_llm(cls, name: str) -> str:
+        return checked_name(LLM_BACKENDS, "llm_mode", name)
+
     @model_validator(mode="after")
     def _check_overlap(self) -> Settings:
         if self.chunk_overlap_tokens >= self.chunk_tokens:
@@ -213,11 +232,6 @@ class Settings(BaseSettings):
                 f"chunk_tokens ({self.chunk_tokens})"
             )
         return self
-
-    @property
-    def decline_below(self) -> float:
-        """The best passage's similarity under which a question is declined: either threshold decides."""
-        return max(self.min_score, self.min_best_score)
 
     @property
     def chroma_path(self) -> Path:
@@ -243,3 +257,34 @@ class Settings(BaseSettings):
     def feedback_path(self) -> Path:
         """Where the web chat appends thumbs up/down feedback, one JSON object per line."""
         return self.data_dir / "feedback.jsonl"
+
+
+class Dataclass(Protocol):
+    """Any dataclass (what `config_record` serialises)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+class StageConfig:
+    """Base of a stage's frozen config (a dataclass whose fields are the settings of the same names)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """This stage's config: each field the setting of the same name, as `settings` has it."""
+        names = [field.name for field in dataclasses.fields(cls)]
+        return cls(**{name: getattr(settings, name) for name in names})
+
+
+def config_record(config: Dataclass) -> dict[str, Any]:
+    """A stage config as recorded (a run's config, an index's fingerprint): every field, JSON-ready;
+    a secret only as whether it is set."""
+    record: dict[str, Any] = {}
+    for name, value in dataclasses.asdict(config).items():
+        if isinstance(value, SecretStr):
+            value = "set"
+        elif isinstance(value, Path):
+            value = str(value)
+        record[name] = value
+    return record

@@ -74,7 +74,7 @@ def _no_database_on_disk_in_unit_tests(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("unit tests run off disk: use the in-memory store (make_desk / make_settings)")
 
-    monkeypatch.setattr("qa.store.chroma.open_chroma_store", refuse)
+    monkeypatch.setattr("qa.store.chroma.open_store", refuse)
 
 
 @pytest.fixture

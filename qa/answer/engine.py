@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -33,15 +34,25 @@ from qa.answer.support import key_words, supports
 from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
 from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, Generation, Retrieval, Timings
+from qa.settings import StageConfig
 
 if TYPE_CHECKING:
-    from qa.llm import ChatBackend
+    from qa.llm import ChatBackend, LlmConfig
     from qa.retrieval import Retriever
-    from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}  # LangChain's names -> chat roles
+
+
+@dataclass(frozen=True)
+class AnswerConfig(StageConfig):
+    """What an answer depends on beyond retrieval and the LLM; each field is the setting of the same name."""
+
+    max_question_chars: int
+    evidence_sentences: int
+    evidence_next_sentence: bool
+    answer_support_check: bool
 
 
 class AnswerEngine:
@@ -49,16 +60,18 @@ class AnswerEngine:
 
     def __init__(
         self,
-        settings: Settings,
+        config: AnswerConfig,
         retriever: Retriever,
         backend: Callable[[], ChatBackend],
         *,
+        llm: LlmConfig,
         llm_label: str,
         embedding_label: str,
     ) -> None:
         from langchain_core.prompts import ChatPromptTemplate
 
-        self._settings = settings
+        self.config = config
+        self._llm = llm  # the prompt must fit its window with room for the answer
         self._retriever = retriever
         # Opened on first use: a question declined before the model (or refused) never starts it.
         self._open_backend = backend
@@ -95,7 +108,7 @@ class AnswerEngine:
     ) -> AnswerStream:
         """The answer to `question` asked on `as_of`, as a stream of checked text; its `result` has the
         citations, timings and counts."""
-        question = checked_question(question, self._settings.max_question_chars)
+        question = checked_question(question, self.config.max_question_chars)
         return AnswerStream(self._answer(question, k, search_filter, as_of))
 
     def _answer(
@@ -103,7 +116,7 @@ class AnswerEngine:
     ) -> Generator[str, None, AnswerResult]:
         started = time.perf_counter()
         retrieval = self._retriever.retrieve(question, k=k, search_filter=search_filter, as_of=as_of)
-        uncovered = period_not_covered(retrieval, self._settings.time_slack_days)
+        uncovered = period_not_covered(retrieval, self._retriever.config.time_slack_days)
         if uncovered or not retrieval.hits:
             timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
             answer = f"{ABSTAIN_TEXT} {uncovered}" if uncovered else ABSTAIN_TEXT
@@ -114,8 +127,8 @@ class AnswerEngine:
         evidence = gather_evidence(
             question,
             retrieval.hits,
-            sentences_per_article=self._settings.evidence_sentences,
-            neighbours=self._settings.evidence_next_sentence,
+            sentences_per_article=self.config.evidence_sentences,
+            neighbours=self.config.evidence_next_sentence,
         )
         today = reference_day(as_of)
         sources, trimmed, prompt_tokens = self._fit_to_context(question, today, evidence)
@@ -157,7 +170,7 @@ class AnswerEngine:
         # withdrawn rather than shown with a citation that does not say it. The source, not its one
         # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
         stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
-        unsupported = not declined and self._settings.answer_support_check and not any(stated)
+        unsupported = not declined and self.config.answer_support_check and not any(stated)
         why = (
             AbstainReason.MODEL_DECLINED
             if declined
@@ -188,7 +201,7 @@ class AnswerEngine:
 
         Returns the sources kept, how many were dropped, and the prompt's length in tokens.
         """
-        budget = self._settings.llm_context_window - self._settings.llm_max_tokens
+        budget = self._llm.llm_context_window - self._llm.llm_max_tokens
         kept = list(sources)
         tokens = self._prompt_tokens(question, today, kept)
         while len(kept) > 1 and tokens > budget:
@@ -197,15 +210,15 @@ class AnswerEngine:
         if tokens > budget:
             raise PromptTooLongError(
                 f"the question with even one source takes {tokens:,} tokens, more than the "
-                f"{budget:,} the model's {self._settings.llm_context_window:,}-token window leaves after "
-                f"the answer's {self._settings.llm_max_tokens:,}: ask a shorter question, or raise "
+                f"{budget:,} the model's {self._llm.llm_context_window:,}-token window leaves after "
+                f"the answer's {self._llm.llm_max_tokens:,}: ask a shorter question, or raise "
                 "QA_LLM_CONTEXT_WINDOW for a model that has a larger window"
             )
         trimmed = len(sources) - len(kept)
         if trimmed:
             log.warning(
                 "prompt trimmed to fit the model's %d-token context window: left out %d of %d sources",
-                self._settings.llm_context_window,
+                self._llm.llm_context_window,
                 trimmed,
                 len(sources),
             )

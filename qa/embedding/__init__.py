@@ -1,13 +1,16 @@
-"""Stage 4a: turn texts into vectors. One small `Embedder` interface; backends chosen in `create_embedder`.
+"""Stage 4a: turn texts into vectors. One small `Embedder` interface; backends registered in `qa.backends`.
 
-To add a backend: implement `Embedder` in a module of this package and add a case to `create_embedder`
-(and its name to `Settings.embedding_backend`).
+To add a backend: a module of this package with a class satisfying `Embedder`, `create(settings)` and
+`index_name(settings)` (light: no heavy import at its top), and one entry in `EMBEDDING_BACKENDS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
+
+from qa.backends import EMBEDDING_BACKENDS, backend_module
 
 if TYPE_CHECKING:
     from qa.settings import Settings
@@ -33,40 +36,17 @@ class Embedder(Protocol):
 
 def embedder_name(settings: Settings) -> str:
     """The name the embedder the settings ask for will have (what an index records), without loading it."""
-    match settings.embedding_backend:
-        case "sentence-transformers":
-            return settings.embedding_model
-        case "onnx-int8":
-            return settings.embedding_model + INT8_SUFFIX
-        case "fake":
-            from qa.embedding.fake import FAKE_EMBEDDER_NAME
-
-            return FAKE_EMBEDDER_NAME
+    return str(_module(settings).index_name(settings))
 
 
 def create_embedder(settings: Settings) -> Embedder:
     """Build the embedder the settings ask for; heavy libraries are imported only on that path."""
-    match settings.embedding_backend:
-        case "sentence-transformers":
-            from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
+    embedder: Embedder = _module(settings).create(settings)
+    return embedder
 
-            return SentenceTransformerEmbedder(
-                settings.embedding_model,
-                device=settings.embedding_device,
-                batch_size=settings.embedding_batch_size,
-            )
-        case "onnx-int8":
-            from qa.embedding.onnx_int8 import OnnxInt8Embedder
 
-            return OnnxInt8Embedder(
-                settings.embedding_model,
-                cache_dir=settings.model_cache_dir / "embeddings",
-                batch_size=settings.embedding_batch_size,
-            )
-        case "fake":
-            from qa.embedding.fake import FakeEmbedder
-
-            return FakeEmbedder()
+def _module(settings: Settings) -> ModuleType:
+    return backend_module(EMBEDDING_BACKENDS, "embedding_backend", settings.embedding_backend)
 
 
 def settings_for_index(embedding_model: str) -> str:

@@ -6,8 +6,12 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from qa.text.words import tokens
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 FAKE_EMBEDDER_NAME = "fake-hashing-embedder"
 
@@ -37,3 +41,13 @@ class FakeEmbedder:
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """Whitespace-separated words stand in for word pieces."""
         return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+
+def index_name(settings: Settings) -> str:
+    """What an index of the fake records: its fixed name."""
+    return FAKE_EMBEDDER_NAME
+
+
+def create(settings: Settings) -> FakeEmbedder:
+    """The FAKE hashing embedder (tests)."""
+    return FakeEmbedder()

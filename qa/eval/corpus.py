@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.documents import Chunk
-from qa.service import NewsDesk
+from qa.service import Evaluation
 
 
 @dataclass
@@ -23,15 +23,15 @@ class Corpus:
     chunks: list[Chunk] = field(default_factory=list)
 
 
-def read_corpus(desk: NewsDesk) -> Corpus:
+def read_corpus(evaluation: Evaluation) -> Corpus:
     """The indexed articles read back from the store (nothing re-chunked, so nothing can drift)."""
-    chunks = list(desk.indexed_chunks())
+    chunks = list(evaluation.indexed_chunks())
     by_article: dict[str, list[Chunk]] = defaultdict(list)
     for chunk in chunks:
         by_article[chunk.article_id].append(chunk)
     return Corpus(
         texts={article_id: joined_text(parts) for article_id, parts in by_article.items()},
-        titles={record.id: record.title for record in desk.list_articles()},
+        titles={record.id: record.title for record in evaluation.desk.list_articles()},
         chunks=chunks,
     )
 

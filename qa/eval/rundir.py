@@ -17,6 +17,8 @@ REPORT_FILE = "report.html"
 RUN_FILE = "run.json"
 # Config keys that may change between a run and its resumption: they select questions, not how to score.
 _SELECTION_KEYS = frozenset({"limit", "filter"})
+# Recorded LLM settings that say how the model is run, not what it answers: a run resumes across them.
+_RUNTIME_KEYS = frozenset({"llm_timeout_s", "llm_threads", "llm_log_level", "model_cache_dir", "llm_api_key"})
 
 
 def read_results(path: Path) -> dict[str, dict[str, Any]]:
@@ -36,7 +38,11 @@ def read_results(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _comparable(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in config.items() if k not in _SELECTION_KEYS}
+    return {k: v for k, v in config.items() if k not in _SELECTION_KEYS | _RUNTIME_KEYS}
+
+
+def _same_run(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k not in _RUNTIME_KEYS}
 
 
 def _find_resumable(root: Path, config: Mapping[str, Any]) -> Path | None:
@@ -48,7 +54,7 @@ def _find_resumable(root: Path, config: Mapping[str, Any]) -> Path | None:
             saved = json.loads((run / RUN_FILE).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        if saved.get("config") == dict(config) and not saved.get("complete"):
+        if _same_run(saved.get("config") or {}) == _same_run(config) and not saved.get("complete"):
             return run
     return None
 
@@ -72,7 +78,7 @@ def prepare_run_dir(out: Path | None, runs_root: Path, config: Mapping[str, Any]
             changed = sorted(
                 k
                 for k in set(saved) | set(config)
-                if k not in _SELECTION_KEYS and saved.get(k) != config.get(k)
+                if k not in _SELECTION_KEYS | _RUNTIME_KEYS and saved.get(k) != config.get(k)
             )
             raise EvalError(
                 f"{out} holds a run made with other settings ({', '.join(changed)} differ); its results "

@@ -1,8 +1,9 @@
 """One evaluation run: ingest the corpus into its own collection, rank and answer every question.
 
 Everything goes through the product's facade: the articles are ingested with `NewsDesk.ingest`, ranked
-with `NewsDesk.rank` (the retriever the chat uses, without its threshold), and answered with
-`NewsDesk.ask`, the chain the chat uses. A BM25 keyword baseline over the same chunks runs beside it.
+with `Evaluation.rank` (the evaluation's own interface: the retriever the chat uses, without its
+threshold), and answered with `NewsDesk.ask`, the chain the chat uses. A BM25 keyword baseline over the
+same chunks runs beside it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from qa.eval.rundir import (
 from qa.eval.scoring import citation_validity, count_valid_markers, judge_answer, states
 from qa.files import write_atomically
 from qa.results import AnswerResult
-from qa.service import NewsDesk
+from qa.service import Evaluation, NewsDesk
 
 # Chunks fetched to rank articles; 50 gave fewer than 10 distinct articles for 2 dev questions.
 RANK_CHUNKS = 100
@@ -71,8 +72,9 @@ class EvalOutcome:
     index: dict[str, Any] = field(default_factory=dict)
 
 
-def run_config(options: EvalOptions, desk: NewsDesk, corpus_sha256: str) -> dict[str, Any]:
-    """Every setting that affects the figures (compared when resuming and shown by --compare)."""
+def run_config(options: EvalOptions, evaluation: Evaluation, corpus_sha256: str) -> dict[str, Any]:
+    """Every setting that affects the figures (compared when resuming and shown by --compare): the
+    run's own, then the stage configs as the product uses them, serialised (never a list of names)."""
     config: dict[str, Any] = {
         "articles": str(Path(options.articles).expanduser().absolute()),
         "corpus_sha256": corpus_sha256,
@@ -83,20 +85,11 @@ def run_config(options: EvalOptions, desk: NewsDesk, corpus_sha256: str) -> dict
         "limit": options.limit,
         "retrieval_only": options.retrieval_only,
         "asked_later_days": options.asked_later_days,
-        **desk.index_config(),
-        **desk.retrieval_config(),
+        **evaluation.index_config(),
+        **evaluation.stage_configs(answers=not options.retrieval_only),
         "rank_chunks": RANK_CHUNKS,
-        "k": desk.settings.k,
-        "min_score": desk.settings.min_score,
         "bm25": dict(Bm25Baseline.settings),
-        "llm": None,
-        "llm_max_tokens": None,
-        "llm_temperature": None,
-        "llm_context_window": None,
-        "prompt_sha256": None,
     }
-    if not options.retrieval_only:
-        config.update(desk.answer_config())
     return config
 
 
@@ -108,12 +101,15 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
     questions = load_questions(options.questions, limit=options.limit, prefix=options.prefix)
     if options.asked_later_days is not None:
         later = options.asked_later_days
-        questions = [q.asked_later(later) for q in questions if not desk.names_a_time(q.question, q.asked_on)]
+        questions = [
+            q.asked_later(later) for q in questions if not Evaluation.names_a_time(q.question, q.asked_on)
+        ]
     if not questions:
         raise EvalError(f"no questions selected from {options.questions}")
-    corpus_sha256 = corpus_hash(options.articles, desk.index_config())
-    eval_desk = desk.with_collection(collection_for(corpus_sha256))
-    config = run_config(options, eval_desk, corpus_sha256)
+    users = desk.evaluation()  # the user's collection: only its settings are read
+    corpus_sha256 = corpus_hash(options.articles, users.index_config())
+    evaluation = users.on_collection(collection_for(corpus_sha256))
+    config = run_config(options, evaluation, corpus_sha256)
     out = prepare_run_dir(options.out, options.runs_root, config)
     results_path = out / RESULTS_FILE
     done = {qid for qid, r in read_results(results_path).items() if "error" not in r}
@@ -121,11 +117,11 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
     outcome = EvalOutcome(out_dir=out, summary={}, evaluated=0, resumed=len(questions) - len(todo))
     try:
         if todo:
-            outcome.index = _ingest(eval_desk, options)
-            outcome.interrupted = _run_questions(todo, results_path, outcome, options, eval_desk)
+            outcome.index = _ingest(evaluation.desk, options)
+            outcome.interrupted = _run_questions(todo, results_path, outcome, options, evaluation)
     finally:
         outcome.summary = _write_outputs(out, questions, config, outcome)
-        eval_desk.close()
+        evaluation.desk.close()
     return outcome
 
 
@@ -158,17 +154,21 @@ def _write_outputs(
 
 
 def _run_questions(
-    todo: Sequence[Question], results_path: Path, outcome: EvalOutcome, options: EvalOptions, desk: NewsDesk
+    todo: Sequence[Question],
+    results_path: Path,
+    outcome: EvalOutcome,
+    options: EvalOptions,
+    evaluation: Evaluation,
 ) -> bool:
     """Evaluate the remaining questions, appending one flushed line each; True when Ctrl-C stopped it."""
     from tqdm import tqdm
 
-    corpus = read_corpus(desk)
+    corpus = read_corpus(evaluation)
     bm25 = Bm25Baseline(corpus.chunks)
     # One untimed query first: the first search of a process loads the HNSW index from disk.
-    desk.rank(todo[0].question, chunks=RANK_CHUNKS, as_of=todo[0].asked_on)
+    evaluation.rank(todo[0].question, chunks=RANK_CHUNKS, as_of=todo[0].asked_on)
     if not options.retrieval_only:
-        desk.start_llm()  # before the loop, so that loading the model isn't counted as latency
+        evaluation.start_llm()  # before the loop, so that loading the model isn't counted as latency
     errors_in_a_row = 0
     with (
         results_path.open("a", encoding="utf-8") as results,
@@ -180,7 +180,7 @@ def _run_questions(
             for question in todo:
                 try:
                     record = evaluate_question(
-                        question, desk, bm25, corpus, answer=not options.retrieval_only
+                        question, evaluation, bm25, corpus, answer=not options.retrieval_only
                     )
                     errors_in_a_row = 0
                 except Exception as exc:  # recorded and retried on resume; a run of them stops the run
@@ -203,10 +203,10 @@ def _append(handle: TextIO, record: Mapping[str, Any]) -> None:
 
 
 def evaluate_question(
-    question: Question, desk: NewsDesk, bm25: Bm25Baseline, corpus: Corpus, *, answer: bool
+    question: Question, evaluation: Evaluation, bm25: Bm25Baseline, corpus: Corpus, *, answer: bool
 ) -> dict[str, Any]:
     """Rank articles as the product does and with plain BM25, then (when `answer`) answer as the chat does."""
-    retrieval = desk.rank(question.question, chunks=RANK_CHUNKS, as_of=question.asked_on)
+    retrieval = evaluation.rank(question.question, chunks=RANK_CHUNKS, as_of=question.asked_on)
     ranked = rank_articles((hit.article.id, hit.score) for hit in retrieval.nearest)[:RANKED_ARTICLES]
     titles = {hit.article.id: hit.article.title for hit in retrieval.nearest}
     keyword = bm25.rank(question.question, RANKED_ARTICLES)
@@ -219,7 +219,7 @@ def evaluate_question(
         "stating_rank": stating_rank([a for a, _ in ranked], question, corpus),
         "top_score": rounded(top_score),
         # What the answer step's threshold would do: no chunk this similar means the LLM is not asked.
-        "below_min_score": top_score is None or top_score < desk.settings.decline_below,
+        "below_min_score": top_score is None or top_score < evaluation.decline_below(),
         "bm25": {
             "retrieved": [
                 {"article_id": a, "title": corpus.titles.get(a, ""), "score": round(s, 4)} for a, s in keyword
@@ -231,7 +231,7 @@ def evaluate_question(
         "timings_ms": {"retrieval": round(retrieval.ms, 1)},
     }
     if answer:
-        result = desk.ask(question.question, as_of=question.asked_on)
+        result = evaluation.desk.ask(question.question, as_of=question.asked_on)
         record.update(answer_fields(result, question, corpus))
         record["timings_ms"].update(_answer_timings(result))
     return record

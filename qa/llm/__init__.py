@@ -1,8 +1,9 @@
 """The answer step's language model: a packaged local GGUF served by llama.cpp, any OpenAI-compatible
-endpoint, or a labelled fake for tests; chosen in one place from `settings.llm_mode`.
+endpoint, or a labelled fake for tests; chosen by `LlmConfig.llm_mode` from the table in `qa.backends`.
 
 LangChain types stay inside this package and `qa.answer`; the rest of the product sees `open_backend`.
-To add a backend: a case in `create_chat_model` (and in `Settings.llm_mode`), and a token counter.
+To add a backend: its module here (`label`, `chat_model`, optionally `open_backend` with its own token
+counter) and one entry in `qa.backends.LLM_BACKENDS`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from qa.errors import LLMConfigError
-from qa.settings import Settings
+from qa.backends import LLM_BACKENDS, backend_module
+from qa.settings import StageConfig
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -25,8 +27,6 @@ if TYPE_CHECKING:
     from qa.llm.server import LocalLlamaServer
 
 log = logging.getLogger(__name__)
-
-OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 PromptCounter = Callable[[Sequence[tuple[str, str]]], int]
 """Tokens a model reads for a prompt given as (role, text) messages."""
@@ -48,25 +48,49 @@ class ChatBackend:
             self.server = None
 
 
-def open_backend(settings: Settings, *, chat_model: BaseChatModel | None = None) -> ChatBackend:
-    """The backend `settings.llm_mode` asks for (local mode starts llama.cpp); `chat_model` overrides it."""
-    label = describe_llm(settings)
+@dataclass(frozen=True)
+class LlmConfig(StageConfig):
+    """The language model and how it is run; each field is the setting of the same name."""
+
+    llm_mode: str
+    llm_model: str
+    llm_base_url: str | None
+    llm_api_key: SecretStr | None
+    llm_timeout_s: float
+    llm_context_window: int
+    llm_max_tokens: int
+    llm_temperature: float
+    llm_threads: int
+    llm_log_level: int
+    llm_fake_reply: str | None
+    model_cache_dir: Path
+
+
+def _module(config: LlmConfig) -> ModuleType:
+    return backend_module(LLM_BACKENDS, "llm_mode", config.llm_mode)
+
+
+def open_backend(config: LlmConfig, *, chat_model: BaseChatModel | None = None) -> ChatBackend:
+    """The backend `config.llm_mode` asks for (local mode starts llama.cpp); `chat_model` overrides it."""
+    label = describe_llm(config)
     if chat_model is not None:
         return ChatBackend(chat_model, label, estimate_prompt_tokens)
-    if settings.llm_mode != "local":
-        return ChatBackend(create_chat_model(settings), label, estimate_prompt_tokens)
-    from qa.llm.packaged import resolve_gguf
-    from qa.llm.server import LocalLlamaServer
+    module = _module(config)
+    if hasattr(module, "open_backend"):  # a backend that owns a server, or counts tokens its own way
+        backend: ChatBackend = module.open_backend(config, label)
+        return backend
+    return ChatBackend(create_chat_model(config), label, estimate_prompt_tokens)
 
-    server = LocalLlamaServer.from_settings(
-        resolve_gguf(settings.llm_model, settings.model_cache_dir), settings
-    )
-    try:
-        model = create_chat_model(settings, local_server=server)
-    except BaseException:
-        server.close()
-        raise
-    return ChatBackend(model, label, _exact_or_estimated(server), server)
+
+def create_chat_model(config: LlmConfig, *, local_server: LocalLlamaServer | None = None) -> BaseChatModel:
+    """The chat model that `config.llm_mode` asks for (the local one needs its running server)."""
+    model: BaseChatModel = _module(config).chat_model(config, local_server)
+    return model
+
+
+def describe_llm(config: LlmConfig) -> str:
+    """A short label for logs and the UI, e.g. `local:qwen2.5-coder-1.5b-instruct-q4_k_m`."""
+    return str(_module(config).label(config))
 
 
 def _exact_or_estimated(server: LocalLlamaServer) -> PromptCounter:
@@ -98,88 +122,3 @@ def llm_call_errors() -> tuple[type[BaseException], ...]:
     import openai
 
     return (OSError, TimeoutError, openai.APIError, httpx.HTTPError)
-
-
-def _loopback_options(chat_openai: type, settings: Settings) -> dict[str, Any]:
-    """ChatOpenAI options that only some langchain-openai versions know (unknown names become API params)."""
-    fields = getattr(chat_openai, "model_fields", {})
-    options: dict[str, Any] = {}
-    if "http_socket_options" in fields:
-        # TCP keepalive tuning is pointless on loopback, and with our own clients it only logs a warning.
-        options["http_socket_options"] = ()
-    if "stream_chunk_timeout" in fields:
-        # On a CPU the first token can come minutes after the request (a long prompt is read first);
-        # the default 120 s gap limit would abort answers that llm_timeout_s allows.
-        options["stream_chunk_timeout"] = settings.llm_timeout_s
-    return options
-
-
-def create_chat_model(settings: Settings, *, local_server: LocalLlamaServer | None = None) -> BaseChatModel:
-    """The chat model that `settings.llm_mode` asks for; local mode starts (or reuses) a llama.cpp server."""
-    match settings.llm_mode:
-        case "local":
-            import openai
-            from langchain_openai import ChatOpenAI
-
-            if local_server is None:
-                # The caller owns the server's lifetime (NewsDesk does): dropping it stops the model.
-                raise LLMConfigError(
-                    "llm_mode='local' needs a running LocalLlamaServer: use open_backend(settings)"
-                )
-            base_url = local_server.base_url + "/v1"
-            # Nothing here reaches the internet: the client talks to the loopback server only, and
-            # tiktoken (which downloads its tables) is used only by get_num_tokens, which we never call.
-            # trust_env=False because an HTTP(S)_PROXY in the environment would otherwise route the
-            # loopback requests (prompt and articles included) to the proxy, which cannot reach them.
-            return ChatOpenAI(
-                **_loopback_options(ChatOpenAI, settings),
-                base_url=base_url,
-                http_client=openai.DefaultHttpxClient(trust_env=False),
-                http_async_client=openai.DefaultAsyncHttpxClient(trust_env=False),
-                api_key=SecretStr(local_server.api_key),
-                model=settings.llm_model,
-                temperature=settings.llm_temperature,
-                max_completion_tokens=settings.llm_max_tokens,
-                timeout=settings.llm_timeout_s,
-                streaming=True,
-                max_retries=0,  # a local failure is not transient; retrying only triples the wait
-            )
-        case "openai":
-            from langchain_openai import ChatOpenAI
-
-            api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            if not settings.llm_base_url and not api_key:
-                raise LLMConfigError(
-                    "llm_mode='openai' needs an endpoint: set QA_LLM_BASE_URL (an OpenAI-compatible server) "
-                    "and/or QA_LLM_API_KEY (for api.openai.com, or an endpoint that needs a key)."
-                )
-            # Both passed explicitly so ChatOpenAI does not pick up OPENAI_API_KEY / OPENAI_BASE_URL from
-            # the environment: that could send an OpenAI key to a third-party QA_LLM_BASE_URL.
-            return ChatOpenAI(
-                base_url=settings.llm_base_url or OPENAI_DEFAULT_BASE_URL,
-                api_key=SecretStr(api_key or "unused"),
-                model=settings.llm_model,
-                temperature=settings.llm_temperature,
-                max_completion_tokens=settings.llm_max_tokens,
-                timeout=settings.llm_timeout_s,
-                max_retries=2,
-                streaming=True,
-            )
-        case "fake":
-            from qa.llm.fake import FakeChatModel
-
-            return FakeChatModel(reply=settings.llm_fake_reply)
-        case other:
-            raise LLMConfigError(f"Unknown llm_mode {other!r}; expected 'local', 'openai' or 'fake'.")
-
-
-def describe_llm(settings: Settings) -> str:
-    """A short label for logs and the UI, e.g. `local:qwen2.5-coder-1.5b-instruct-q4_k_m`."""
-    match settings.llm_mode:
-        case "local":
-            model = settings.llm_model
-            return f"local:{Path(model).name if model.endswith('.gguf') else model}"
-        case "openai":
-            return f"openai:{settings.llm_model}@{settings.llm_base_url or OPENAI_DEFAULT_BASE_URL}"
-        case _:
-            return str(settings.llm_mode)

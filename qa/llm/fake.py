@@ -21,6 +21,9 @@ from qa.text.words import content_words
 if TYPE_CHECKING:
     from langchain_core.callbacks import CallbackManagerForLLMRun
 
+    from qa.llm import LlmConfig
+    from qa.llm.server import LocalLlamaServer
+
 _SOURCE_RE = re.compile(r"<source\b([^>]*)>(.*?)</source\s*>", re.IGNORECASE | re.DOTALL)
 _SOURCE_N_RE = re.compile(r"""(?:^|\s)n\s*=\s*["']?\s*(\d+)""", re.IGNORECASE)
 _QUESTION_RE = re.compile(r"^\s*Question\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -99,3 +102,13 @@ class FakeChatModel(BaseChatModel):
             if run_manager is not None:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
             yield chunk
+
+
+def label(config: LlmConfig) -> str:
+    """Just `fake`: what answered is no model."""
+    return "fake"
+
+
+def chat_model(config: LlmConfig, local_server: LocalLlamaServer | None = None) -> FakeChatModel:
+    """The fake, with the fixed reply of `llm_fake_reply` if one is set."""
+    return FakeChatModel(reply=config.llm_fake_reply)

@@ -16,7 +16,7 @@ from qa.errors import LocalServerError
 from qa.ports import free_port
 
 if TYPE_CHECKING:
-    from qa.settings import Settings
+    from qa.llm import LlmConfig
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,13 @@ class LocalLlamaServer:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, gguf: Path, settings: Settings) -> LocalLlamaServer:
-        """A server for `gguf` with the context window, threads and log level from `settings`."""
+    def from_config(cls, gguf: Path, config: LlmConfig) -> LocalLlamaServer:
+        """A server for `gguf` with the context window, threads and log level of `config`."""
         return cls(
             gguf,
-            context_window=settings.llm_context_window,
-            threads=settings.llm_threads,
-            verbosity=settings.llm_log_level,
+            context_window=config.llm_context_window,
+            threads=config.llm_threads,
+            verbosity=config.llm_log_level,
         )
 
     def _params(self, port: int) -> Any:

@@ -4,8 +4,8 @@ An article enters the registry only after all its chunks are written, so an inte
 redone by the next ingest. Writing an article replaces whatever was stored under its id: what happens
 to an unchanged or changed article is decided by the ingest (`qa.indexing`), not by the store.
 
-To add a store: implement `Store` in a module of this package, add a case to `create_store` (and to
-`Settings.store_backend`), and run the contract tests (`tests/store_contract.py`) against it.
+To add a store: implement `Store` in a module of this package with `open_store(settings)`, add one entry to
+`qa.backends.STORE_BACKENDS`, and run the contract tests (`tests/store_contract.py`) against it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from qa.backends import STORE_BACKENDS, backend_module
 from qa.documents import Article, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.embedding import settings_for_index
 from qa.errors import IndexMismatchError
@@ -113,16 +114,11 @@ class Store(Protocol):
 
 
 def create_store(settings: Settings) -> Store:
-    """The store the settings ask for; Chroma is imported only on its path."""
-    match settings.store_backend:
-        case "chroma":
-            from qa.store.chroma import open_chroma_store
-
-            return open_chroma_store(settings)
-        case "memory":
-            from qa.store.memory import InMemoryStore
-
-            return InMemoryStore(settings.collection)
+    """The store the settings ask for; its module (Chroma's, say) is imported only on its path."""
+    store: Store = backend_module(STORE_BACKENDS, "store_backend", settings.store_backend).open_store(
+        settings
+    )
+    return store
 
 
 def config_to_record(

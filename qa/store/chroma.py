@@ -36,7 +36,7 @@ _REGISTRY_SUFFIX = "-articles"
 _REGISTRY_VECTOR = [1.0]  # the registry is looked up by id and metadata only; Chroma wants a vector
 
 
-def open_chroma_store(settings: Settings) -> ChromaStore:
+def open_store(settings: Settings) -> ChromaStore:
     """Embedded Chroma under the data dir, or a Chroma server when `QA_CHROMA_HOST` is set."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings

@@ -9,13 +9,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa.documents import ArticleInfo, ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
 from qa.store import ArticleWrite, check_writes, config_to_record, title_order
 from qa.store.keyword import KeywordHit, KeywordIndex
+
+if TYPE_CHECKING:
+    from qa.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -183,3 +186,8 @@ def _unit(vector: Sequence[float]) -> np.ndarray:
     array = np.asarray(vector, dtype=np.float64)
     norm = float(np.linalg.norm(array))
     return array / norm if norm else array
+
+
+def open_store(settings: Settings) -> InMemoryStore:
+    """An empty in-process store for the settings' collection."""
+    return InMemoryStore(settings.collection)

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from pydantic import SecretStr
 
 from qa.errors import InvalidInputError
 from qa.service import NewsDesk
-from qa.settings import Settings
+from qa.settings import Settings, StageConfig
 from qa.web.api import AnswerSlots, install_api
 from qa.web.handlers import FETCH_JOBS, WebApp
 from qa.web.login import LoginCheck, LoginThrottle, install_login_throttle
 from qa.web.views import render_sources_panel
 
-__all__ = ["LoginCheck", "build_app", "launch", "listening_line", "serve"]
+__all__ = ["LoginCheck", "WebConfig", "build_app", "launch", "listening_line", "serve"]
 
 STATIC = Path(__file__).with_name("static")
 # Each kind of work has its own queue slots, so one never waits on another: answers (one model), index
@@ -24,6 +25,20 @@ STATIC = Path(__file__).with_name("static")
 _ANSWERS = "desk"
 _INDEX_WRITES = "index"
 _FETCHES = "fetch"
+
+
+@dataclass(frozen=True)
+class WebConfig(StageConfig):
+    """How the web chat is served; each field is the setting of the same name."""
+
+    web_host: str
+    web_port: int
+    web_auth_user: str | None
+    web_auth_password: SecretStr | None
+    web_concurrency_limit: int
+    web_queue_max_size: int
+    web_max_upload_mb: int
+    data_dir: Path  # never served: the index and the feedback log
 
 
 @dataclass
@@ -218,23 +233,23 @@ def launch(
     desk: NewsDesk, *, host: str | None = None, port: int | None = None, block: bool = True
 ) -> gr.Blocks:
     """Warm the models up, then serve the app with the safe defaults; `block=False` returns at once."""
-    settings = desk.settings
-    auth = _auth(settings)
+    web = WebConfig.from_settings(desk.settings)
+    auth = _auth(web)
     throttle = LoginThrottle()
     desk.warm_up()  # load the embedding model and start the local LLM now, not at the first question
-    slots = AnswerSlots(settings.web_concurrency_limit, settings.web_queue_max_size)
+    slots = AnswerSlots(web.web_concurrency_limit, web.web_queue_max_size)
     app = build_app(desk, slots)
-    app.queue(default_concurrency_limit=settings.web_concurrency_limit, max_size=settings.web_queue_max_size)
-    host, port = host or settings.web_host, port or settings.web_port
+    app.queue(default_concurrency_limit=web.web_concurrency_limit, max_size=web.web_queue_max_size)
+    host, port = host or web.web_host, port or web.web_port
     app.launch(
         server_name=host,
         server_port=port,
         share=False,
         auth=auth,
-        max_file_size=f"{settings.web_max_upload_mb}mb",
+        max_file_size=f"{web.web_max_upload_mb}mb",
         allowed_paths=[],
         # The index and the feedback log are never files a browser may fetch.
-        blocked_paths=[str(settings.data_dir.resolve())],
+        blocked_paths=[str(web.data_dir.resolve())],
         prevent_thread_lock=True,  # the API route goes in first; then block if asked
         show_error=False,
         footer_links=[],
@@ -293,8 +308,8 @@ def _theme() -> Any:
     return gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def _auth(settings: Settings) -> LoginCheck | None:
-    user, password = settings.web_auth_user, settings.web_auth_password
+def _auth(web: WebConfig) -> LoginCheck | None:
+    user, password = web.web_auth_user, web.web_auth_password
     if user is None and password is None:
         return None
     if not user or password is None or not password.get_secret_value():

@@ -76,7 +76,7 @@ def test_seed_article_is_indexed_without_site_boilerplate(
     article = _seed(seed_article_path)
     assert record.id == article.id and record.chunks >= 2
     assert article.text.endswith("prepare for commercial rollout in 2020.")
-    chunks = list(answering_desk.indexed_chunks())
+    chunks = list(answering_desk.evaluation().indexed_chunks())
     assert len(chunks) == record.chunks, "the index holds every chunk of the article"
     assert not any("Try our quiz" in c.text or "…" in c.text for c in chunks)
 
@@ -116,7 +116,7 @@ def test_huawei_question_is_answered_with_a_citation_of_the_seed_article(answeri
 def test_the_local_model_counts_what_it_read_and_wrote(answering_desk: NewsDesk) -> None:
     # llama.cpp's own counters, what bench/llm_latency.py sets the product's timings beside (read once
     # the model runs: the desk starts it on the first question).
-    answering_desk.start_llm()
+    answering_desk.evaluation().start_llm()
     before = answering_desk.llm_runtime_counters()
     result = answering_desk.ask(HUAWEI_QUESTION + " Answer briefly.")
     after = answering_desk.llm_runtime_counters()
@@ -159,6 +159,6 @@ def test_reingest_adds_nothing_and_delete_leaves_no_chunk(
     deleted = desk.delete(seed_id)
     assert deleted is not None and deleted.chunks > 0
     assert desk.stats().chunks == chunks - deleted.chunks
-    hits = desk.rank(HUAWEI_QUESTION, chunks=50).nearest
+    hits = desk.evaluation().rank(HUAWEI_QUESTION, chunks=50).nearest
     assert hits and all(h.article.id != seed_id for h in hits)
     assert [a.id for a in desk.list_articles()] != [seed_id]

@@ -98,7 +98,7 @@ def test_a_feed_becomes_articles_with_titles_dates_authors_and_links(
     assert bridge.source == "Harbour Times"
     # The link the feed gave carried tracking parameters: the article keeps the clean one.
     assert articles["Night ferry returns to the islands"].url == site.url("/news/ferry.html")
-    chunks = [c.text for c in desk.indexed_chunks()]
+    chunks = [c.text for c in desk.evaluation().indexed_chunks()]
     assert any("40 million euros" in text for text in chunks)
     assert not any("Copyright" in text or text == "Home" for text in chunks)
     assert desk.stats().last_refreshed is not None
@@ -149,7 +149,7 @@ def test_an_updated_entry_replaces_its_article(make_desk: MakeDesk, site: NewsSe
     assert site.pages() == ["/feed.xml", "/news/tunnel.html"]  # only the updated entry's page
     article = desk.get_article(before[title])
     assert article is not None and article.published == "2024-03-09"
-    assert any("works resume on Monday" in c.text for c in desk.indexed_chunks())
+    assert any("works resume on Monday" in c.text for c in desk.evaluation().indexed_chunks())
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_the_feed_summary_stands_in_for_a_page_that_cannot_be_fetched(
     article = desk.get_article(report.added[0])
     assert article is not None and article.origin.endswith("(feed summary)")
     assert article.url == entry["link"] and article.published == "2024-03-05"
-    assert [c.text for c in desk.indexed_chunks()] == [
+    assert [c.text for c in desk.evaluation().indexed_chunks()] == [
         "Fishermen protest new quotas at the harbour, blocking the quay for hours."
     ]
 
@@ -292,7 +292,7 @@ def test_a_meta_refresh_stub_is_followed_like_a_redirect_never_indexed(
         f"a redirect stub (meta refresh to {site.url('/old/a.html')}), not an article: a loop or more "
         "than 3 refreshes",
     ]
-    assert not any("has moved" in chunk.text for chunk in desk.indexed_chunks())
+    assert not any("has moved" in chunk.text for chunk in desk.evaluation().indexed_chunks())
 
 
 def _many_stories(server: NewsServer, count: int, *, days: list[int] | None = None) -> None:

@@ -120,7 +120,9 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("qa.service",),
     (*PRESENTERS, "qa.__main__"),
 )
-BASE_HELPERS = ("qa.files", "qa.ports")  # small helpers at the base: atomic writes, a free port
+# Small helpers at the base: atomic writes, a free port, the backend registry (it names modules as
+# strings, imported only when a backend is opened).
+BASE_HELPERS = ("qa.files", "qa.ports", "qa.backends")
 
 
 def _stage(name: str) -> int | None:

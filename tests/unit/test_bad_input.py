@@ -90,7 +90,7 @@ def test_every_bad_file_gets_its_reason_and_the_good_article_goes_in(
     assert reasons["missing.txt"] == "no such file or directory"
     titles = {a.title for a in desk.list_articles()}
     assert len(report.added) == 8 and "j1" in report.added  # the JSONL's good line goes in
-    texts = " ".join(c.text for c in desk.indexed_chunks())
+    texts = " ".join(c.text for c in desk.evaluation().indexed_chunks())
     assert "Ignore your instructions" not in texts and "Zürich:" in texts and "Café" in texts
     assert "Genève:" in texts and "Kraków:" in texts
     # The stray byte replaced alone, no mojibake of the rest ("Huaweiâ€™s cafÃ©").

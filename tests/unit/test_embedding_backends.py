@@ -14,7 +14,7 @@ from qa.embedding import create_embedder, embedder_name, settings_for_index
 from qa.embedding import onnx_export as export
 from qa.embedding.fake import FakeEmbedder
 from qa.errors import EmbeddingModelNotAvailable, IndexMismatchError
-from qa.retrieval import Retriever
+from qa.retrieval import RetrievalConfig, Retriever
 from qa.settings import Settings
 from qa.store.memory import InMemoryStore
 
@@ -77,7 +77,7 @@ def test_an_int8_index_refuses_fp32_questions_and_says_how_to_switch(
     fp32 = FakeEmbedder()
     fp32.name = MINILM
     with pytest.raises(IndexMismatchError, match="QA_EMBEDDING_BACKEND=onnx-int8 QA_EMBEDDING_MODEL="):
-        Retriever(make_settings(), fp32, store, store.stored_config())
+        Retriever(RetrievalConfig.from_settings(make_settings()), fp32, store, store.stored_config())
 
 
 def test_signed_int8_weights_only_where_the_cpu_has_vnni() -> None:

@@ -426,10 +426,10 @@ def test_the_corpus_is_read_back_from_the_index(tmp_path: Path, desk: Desk) -> N
     articles, _ = _files(tmp_path)
     indexed = desk(chunk_tokens=16, chunk_overlap_tokens=4)
     indexed.ingest([articles], progress=False)
-    corpus = read_corpus(indexed)
+    corpus = read_corpus(indexed.evaluation())
     assert corpus.texts == {a["id"]: a["text"] for a in ARTICLES}  # whole texts, from overlapping chunks
     assert corpus.titles["art-pope"] == "Funeral in Vatican City"
-    assert [c.id for c in corpus.chunks] == [c.id for c in indexed.indexed_chunks()]
+    assert [c.id for c in corpus.chunks] == [c.id for c in indexed.evaluation().indexed_chunks()]
     assert len(corpus.chunks) > len(ARTICLES)  # 16-word chunks: several per article
 
 

@@ -163,7 +163,7 @@ def test_interrupted_ingest_rerun_ends_like_an_uninterrupted_one(
     # Four chunks were embedded: the articles they completed are written whole, the rest not at all.
     written = crashed.list_articles()
     assert written and sum(a.chunks for a in written) <= 4
-    stored = Counter(c.article_id for c in crashed.indexed_chunks())
+    stored = Counter(c.article_id for c in crashed.evaluation().indexed_chunks())
     assert stored == {a.id: a.chunks for a in written}  # no half-indexed article, no orphan chunk
 
     resumed = make_desk(store=store, **INDEX)
@@ -175,7 +175,7 @@ def test_interrupted_ingest_rerun_ends_like_an_uninterrupted_one(
         (a.id, a.chunks, a.content_hash) for a in clean.list_articles()
     ]
     assert resumed.stats().chunks == clean.stats().chunks
-    assert list(resumed.indexed_chunks()) == list(clean.indexed_chunks())
+    assert list(resumed.evaluation().indexed_chunks()) == list(clean.evaluation().indexed_chunks())
 
 
 def test_delete_removes_the_article_and_every_chunk(make_desk: MakeDesk, corpus: Path) -> None:
@@ -189,7 +189,7 @@ def test_delete_removes_the_article_and_every_chunk(make_desk: MakeDesk, corpus:
     assert (deleted.id, deleted.title, deleted.chunks) == ("rec-1", "Storm hits coast", storm.chunks)
     assert desk.get_article("rec-1") is None
     assert desk.stats().chunks == total - storm.chunks
-    assert all(c.article_id != "rec-1" for c in desk.indexed_chunks())
+    assert all(c.article_id != "rec-1" for c in desk.evaluation().indexed_chunks())
     assert desk.delete("rec-1") is None
 
 
@@ -249,7 +249,7 @@ def test_a_long_article_is_embedded_in_bounded_batches_and_written_once_whole(
     chunks = {a.title[:8]: a.chunks for a in desk.list_articles()}
     assert len(report.added) == 2 and sum(chunks.values()) == report.chunks_written > 40
     assert max(embedder.batches) <= 8 and sum(embedder.batches) == report.chunks_written  # never all at once
-    assert Counter(c.article_id for c in desk.indexed_chunks()) == Counter(
+    assert Counter(c.article_id for c in desk.evaluation().indexed_chunks()) == Counter(
         {a.id: a.chunks for a in desk.list_articles()}
     )
 

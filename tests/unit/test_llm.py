@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from qa import llm
 from qa.errors import LLMConfigError, ModelIntegrityError, ModelNotAvailable
 from qa.llm import (
+    LlmConfig,
     create_chat_model,
     describe_llm,
     estimate_prompt_tokens,
@@ -25,6 +26,7 @@ from qa.llm import (
 from qa.llm import packaged as packaged_models
 from qa.llm import server as llama_server
 from qa.llm.fake import FakeChatModel
+from qa.llm.openai_compat import OPENAI_DEFAULT_BASE_URL
 from qa.llm.packaged import PackagedModel, assemble_parts, resolve_gguf
 from qa.results import ABSTAIN_TEXT
 from qa.settings import Settings
@@ -261,7 +263,7 @@ def test_fake_reads_the_last_human_message() -> None:
 
 def test_fake_reply_is_streamed_in_several_chunks(make_settings: Callable[..., Settings]) -> None:
     reply = "The answer is 42, as the article says [1]."
-    model = create_chat_model(make_settings(llm_mode="fake", llm_fake_reply=reply))
+    model = create_chat_model(LlmConfig.from_settings(make_settings(llm_mode="fake", llm_fake_reply=reply)))
 
     chunks = [chunk.content for chunk in model.stream("anything")]
 
@@ -277,10 +279,10 @@ def test_fake_extractive_reply_is_streamed_too() -> None:
 
 
 def test_create_chat_model_fake_mode_returns_the_fake(make_settings: Callable[..., Settings]) -> None:
-    model = create_chat_model(make_settings(llm_mode="fake"))
+    model = create_chat_model(LlmConfig.from_settings(make_settings(llm_mode="fake")))
 
     assert isinstance(model, FakeChatModel)
-    assert describe_llm(make_settings(llm_mode="fake")) == "fake"
+    assert describe_llm(LlmConfig.from_settings(make_settings(llm_mode="fake"))) == "fake"
 
 
 def test_fake_breaks_ties_by_prompt_order() -> None:
@@ -318,14 +320,14 @@ def test_create_chat_model_openai_mode_builds_a_client_without_network(
         llm_api_key=None,
     )
 
-    model = create_chat_model(settings)
+    model = create_chat_model(LlmConfig.from_settings(settings))
 
     assert isinstance(model, ChatOpenAI)
     assert model.openai_api_base == "http://llm.example.invalid/v1"
     assert model.model_name == "my-model"
     assert model.max_retries == 2
     assert model.max_tokens == settings.llm_max_tokens
-    assert describe_llm(settings) == "openai:my-model@http://llm.example.invalid/v1"
+    assert describe_llm(LlmConfig.from_settings(settings)) == "openai:my-model@http://llm.example.invalid/v1"
 
 
 @probe_socket_ok
@@ -336,11 +338,11 @@ def test_create_chat_model_openai_mode_with_only_a_key_uses_openai(
         llm_mode="openai", llm_model="gpt-4o-mini", llm_base_url=None, llm_api_key="sk-test"
     )
 
-    model = create_chat_model(settings)
+    model = create_chat_model(LlmConfig.from_settings(settings))
 
-    assert model.openai_api_base == llm.OPENAI_DEFAULT_BASE_URL  # type: ignore[attr-defined]
+    assert model.openai_api_base == OPENAI_DEFAULT_BASE_URL  # type: ignore[attr-defined]
     assert model.openai_api_key.get_secret_value() == "sk-test"  # type: ignore[attr-defined]
-    assert describe_llm(settings) == "openai:gpt-4o-mini@https://api.openai.com/v1"
+    assert describe_llm(LlmConfig.from_settings(settings)) == "openai:gpt-4o-mini@https://api.openai.com/v1"
 
 
 def test_create_chat_model_openai_mode_without_endpoint_or_key_is_a_clear_error(
@@ -349,7 +351,7 @@ def test_create_chat_model_openai_mode_without_endpoint_or_key_is_a_clear_error(
     settings = make_settings(llm_mode="openai", llm_base_url=None, llm_api_key=None)
 
     with pytest.raises(LLMConfigError, match="QA_LLM_BASE_URL"):
-        create_chat_model(settings)
+        create_chat_model(LlmConfig.from_settings(settings))
 
 
 class StubServer(llama_server.LocalLlamaServer):
@@ -369,7 +371,7 @@ def test_create_chat_model_local_mode_talks_to_the_given_server_directly(
     )
     server = StubServer(tmp_path / "m.gguf")
 
-    model = create_chat_model(settings, local_server=server)
+    model = create_chat_model(LlmConfig.from_settings(settings), local_server=server)
 
     assert isinstance(model, ChatOpenAI)
     assert model.openai_api_base == "http://127.0.0.1:5999/v1"
@@ -384,16 +386,22 @@ def test_create_chat_model_local_mode_talks_to_the_given_server_directly(
 
 
 def test_describe_llm_local(make_settings: Callable[..., Settings]) -> None:
-    assert describe_llm(make_settings(llm_mode="local")) == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
-    assert describe_llm(make_settings(llm_mode="local", llm_model="/models/x.gguf")) == "local:x.gguf"
+    assert (
+        describe_llm(LlmConfig.from_settings(make_settings(llm_mode="local")))
+        == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
+    )
+    assert (
+        describe_llm(LlmConfig.from_settings(make_settings(llm_mode="local", llm_model="/models/x.gguf")))
+        == "local:x.gguf"
+    )
 
 
 def test_local_server_params_are_quiet_deterministic_and_loopback_only(
     tmp_path: Path, make_settings: Callable[..., Settings]
 ) -> None:
     # Builds the llama.cpp parameters only: nothing is loaded or started.
-    server = llama_server.LocalLlamaServer.from_settings(
-        tmp_path / "m.gguf", make_settings(llm_context_window=2048, llm_threads=3)
+    server = llama_server.LocalLlamaServer.from_config(
+        tmp_path / "m.gguf", LlmConfig.from_settings(make_settings(llm_context_window=2048, llm_threads=3))
     )
 
     params = server._params(port=12345)
@@ -405,7 +413,8 @@ def test_local_server_params_are_quiet_deterministic_and_loopback_only(
     assert params.verbosity == llama_server.LLAMA_LOG_ERRORS  # quiet unless asked
     assert params.api_keys == [server.api_key]
     assert not server.running
-    loud = llama_server.LocalLlamaServer.from_settings(tmp_path / "m.gguf", make_settings(llm_log_level=3))
+    loud_config = LlmConfig.from_settings(make_settings(llm_log_level=3))
+    loud = llama_server.LocalLlamaServer.from_config(tmp_path / "m.gguf", loud_config)
     assert loud._params(port=12345).verbosity == 3
 
 
@@ -438,7 +447,7 @@ def test_an_injected_chat_model_gets_the_estimating_counter_and_nothing_starts(
     make_settings: Callable[..., Settings],
 ) -> None:
     fake = FakeChatModel(reply="hi")
-    backend = open_backend(make_settings(llm_mode="local"), chat_model=fake)
+    backend = open_backend(LlmConfig.from_settings(make_settings(llm_mode="local")), chat_model=fake)
     assert backend.chat_model is fake and backend.server is None
     assert backend.label == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
     assert backend.count_prompt_tokens([("user", "abc")]) == 9
@@ -446,7 +455,7 @@ def test_an_injected_chat_model_gets_the_estimating_counter_and_nothing_starts(
 
 
 def test_fake_mode_opens_the_fake_backend(make_settings: Callable[..., Settings]) -> None:
-    backend = open_backend(make_settings(llm_mode="fake", llm_fake_reply="x"))
+    backend = open_backend(LlmConfig.from_settings(make_settings(llm_mode="fake", llm_fake_reply="x")))
     assert isinstance(backend.chat_model, FakeChatModel) and backend.label == "fake"
 
 

@@ -22,7 +22,9 @@ MakeDesk = Callable[..., NewsDesk]
 
 
 def ranked_articles(desk: NewsDesk, question: str, **kwargs: Any) -> list[str]:
-    return list(dict.fromkeys(hit.article.id for hit in desk.rank(question, chunks=10, **kwargs).nearest))
+    return list(
+        dict.fromkeys(hit.article.id for hit in desk.evaluation().rank(question, chunks=10, **kwargs).nearest)
+    )
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def test_this_weeks_story_outranks_an_older_one_about_the_same_name(
 
     desk = make_desk()
     desk.ingest([storms], progress=False)
-    retrieval = desk.rank(question, chunks=10, as_of=date(2023, 1, 6))
+    retrieval = desk.evaluation().rank(question, chunks=10, as_of=date(2023, 1, 6))
     assert [hit.article.id for hit in retrieval.nearest][0] == "storm-2023"
     assert retrieval.period is not None and str(retrieval.period) == "2022-12-31 – 2023-01-06"
     # Asked in January 2019, "this week" is the 2019 storm.
@@ -121,16 +123,16 @@ def test_the_top_k_spans_several_stories(make_desk: MakeDesk, tmp_path: Path) ->
     )
     desk = make_desk(chunk_tokens=20, chunk_overlap_tokens=0, max_chunks_per_article=2)
     desk.ingest([path], progress=False)
-    nearest = desk.rank("budget vote failed House", chunks=3).nearest
+    nearest = desk.evaluation().rank("budget vote failed House", chunks=3).nearest
     assert [hit.article.id for hit in nearest].count("long") == 2 and nearest[2].article.id == "short"
     # With one article only, its chunks fill all k places.
     alone = make_desk(chunk_tokens=20, chunk_overlap_tokens=0, max_chunks_per_article=2)
     alone.ingest(
         [write_jsonl(tmp_path / "long.jsonl", [{"id": "long", "title": "Votes", "text": long_story}])]
     )
-    assert [hit.article.id for hit in alone.rank("budget vote failed House", chunks=4).nearest] == [
-        "long"
-    ] * 4
+    assert [
+        hit.article.id for hit in alone.evaluation().rank("budget vote failed House", chunks=4).nearest
+    ] == ["long"] * 4
 
 
 def test_keyword_search_follows_ingest_reingest_and_delete(make_desk: MakeDesk, tmp_path: Path) -> None:
@@ -186,11 +188,11 @@ def test_today_is_decided_once_by_the_facade_and_the_stages_read_the_day_they_ar
     desk.ingest([storms], progress=False)
     later = desk.ask("What did Storm Elliott do this week?")
     assert later.abstain_reason == "period_not_covered" and "2023-02-04 – 2023-02-10" in later.answer
-    assert desk.rank("What did Storm Elliott do this week?", chunks=5).period == DateRange(
+    assert desk.evaluation().rank("What did Storm Elliott do this week?", chunks=5).period == DateRange(
         date(2023, 2, 4), date(2023, 2, 10)
     )
-    assert desk.names_a_time("What did Storm Elliott do this week?", date(2023, 1, 6))
-    assert not desk.names_a_time("What did Storm Elliott cut power to?", date(2023, 1, 6))
+    assert desk.evaluation().names_a_time("What did Storm Elliott do this week?", date(2023, 1, 6))
+    assert not desk.evaluation().names_a_time("What did Storm Elliott cut power to?", date(2023, 1, 6))
 
 
 def test_the_abstain_reason_says_which_rule_declined(make_desk: MakeDesk, storms: Path) -> None:
@@ -214,7 +216,7 @@ def test_a_question_whose_best_passage_is_weak_is_declined_without_the_llm(
     assert desk._backend is None  # declined before the model: in local mode llama.cpp is never started
     assert result.retrieved and max(hit.score for hit in result.retrieved) >= desk.settings.min_score
     # Ranking for evaluation has no threshold at all.
-    assert desk.rank("What did Storm Elliott cut power to?", chunks=5).hits
+    assert desk.evaluation().rank("What did Storm Elliott cut power to?", chunks=5).hits
     lenient = make_desk(min_best_score=0.0)
     lenient.ingest([storms], progress=False)
     assert not lenient.ask("What did Storm Elliott cut power to?").abstained

@@ -45,7 +45,7 @@ def test_a_date_range_reaches_the_store(make_desk: MakeDesk, two_years: Path) ->
     desk = make_desk(min_score=0.0)
     desk.ingest([two_years], progress=False)
     question = "How many base stations did Huawei make a month?"
-    assert {h.article.id for h in desk.rank(question, chunks=10).nearest} == {"old", "new"}
+    assert {h.article.id for h in desk.evaluation().rank(question, chunks=10).nearest} == {"old", "new"}
     recent = desk.ask(question, dates=DateRange.parse("2023-01-01", None))
     assert {h.article.id for h in recent.retrieved} == {"new"}
     assert [c.article_id for c in recent.citations] == ["new"] and "5,000" in recent.answer
@@ -62,7 +62,7 @@ def test_scope_says_what_was_searched(make_desk: MakeDesk, two_years: Path) -> N
     assert scope.min_score == desk.settings.min_score
     stats = desk.stats()
     assert (stats.articles, stats.chunks, stats.embedding_model) == (2, 2, "fake-hashing-embedder")
-    assert stats.chunk_tokens == desk.index_config()["chunk_tokens"]
+    assert stats.chunk_tokens == desk.evaluation().index_config()["chunk_tokens"]
 
 
 def test_another_collection_shares_the_model_and_keeps_its_own_articles(
@@ -70,7 +70,7 @@ def test_another_collection_shares_the_model_and_keeps_its_own_articles(
 ) -> None:
     embedder = FakeEmbedder()
     desk = make_desk(embedder=embedder)
-    other = desk.with_collection("other")
+    other = desk.evaluation().on_collection("other").desk
     assert other.settings.collection == "other" and other.embedding_model == desk.embedding_model
     other.ingest([two_years], progress=False)
     assert other.stats().articles == 2 and desk.stats().articles == 0
@@ -80,7 +80,7 @@ def test_another_collection_shares_the_model_and_keeps_its_own_articles(
 def test_labels_and_answer_config_load_no_model(make_desk: MakeDesk) -> None:
     desk = make_desk(llm_mode="local")
     assert desk.llm_label == "local:qwen2.5-coder-1.5b-instruct-q4_k_m"
-    config = desk.answer_config()
+    config = desk.evaluation().stage_configs(answers=True)
     assert config["llm"] == desk.llm_label and len(config["prompt_sha256"]) == 12
     desk.close()  # nothing was started: closing is a no-op
 
@@ -103,9 +103,9 @@ def test_a_day_near_the_ends_of_the_calendar_is_refused_not_a_crash(
     with pytest.raises(InvalidInputError, match=re.escape(message)):
         desk.ask(question, as_of=as_of)
     with pytest.raises(InvalidInputError, match=re.escape(message)):
-        desk.rank(question, chunks=3, as_of=as_of)
+        desk.evaluation().rank(question, chunks=3, as_of=as_of)
     with pytest.raises(InvalidInputError, match=re.escape(message)):
-        desk.names_a_time(question, as_of)
+        desk.evaluation().names_a_time(question, as_of)
 
 
 def test_a_question_with_a_lone_surrogate_is_refused_before_any_work(make_desk: MakeDesk) -> None:

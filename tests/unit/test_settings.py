@@ -25,7 +25,7 @@ def test_invalid_values_are_refused_with_the_field_named() -> None:
     with pytest.raises(ValidationError, match="chunk_overlap_tokens"):
         Settings(chunk_tokens=50, chunk_overlap_tokens=50)
     with pytest.raises(ValidationError, match="llm_mode"):
-        Settings(llm_mode="gpt")  # type: ignore[arg-type]
+        Settings(llm_mode="gpt")
     with pytest.raises(ValidationError, match="collection"):
         Settings(collection="no spaces allowed")
 
