@@ -408,8 +408,8 @@ def test_the_fetch_config_carries_every_fetch_setting(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, fetch_timeout_s=7, fetch_max_feed_items=3)  # type: ignore[call-arg]
     config = FetchConfig.from_settings(settings)
     fetch_settings = {name for name in Settings.model_fields if name.startswith("fetch_")}
-    assert {f"fetch_{field.name}" for field in fields(config)} - {"fetch_state_path"} == fetch_settings
-    assert (config.timeout_s, config.max_feed_items) == (7, 3)
-    assert config.state_path == settings.fetch_state_path
+    assert {field.name for field in fields(config)} - {"fetch_state_path"} == fetch_settings
+    assert (config.fetch_timeout_s, config.fetch_max_feed_items) == (7, 3)
+    assert config.fetch_state_path == settings.fetch_state_path
     with pytest.raises(FrozenInstanceError):
-        config.timeout_s = 1  # type: ignore[misc]
+        config.fetch_timeout_s = 1  # type: ignore[misc]

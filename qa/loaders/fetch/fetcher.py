@@ -76,13 +76,13 @@ class Fetcher:
         self._sleep = sleep if sleep is not None else self._cancelled.wait
         self._clock = clock
         self._client = httpx.Client(
-            timeout=httpx.Timeout(config.timeout_s),
+            timeout=httpx.Timeout(config.fetch_timeout_s),
             follow_redirects=False,  # each hop is checked here
             trust_env=False,  # no proxy from the environment: the address checks must be the real ones
             # No connection reuse: a connection verified for one host name is never used for another.
             limits=httpx.Limits(max_keepalive_connections=0),
             headers={
-                "User-Agent": config.user_agent,
+                "User-Agent": config.fetch_user_agent,
                 "Accept": _ACCEPT,
                 "Accept-Encoding": ACCEPT_ENCODING,
             },
@@ -99,7 +99,9 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        page = self._follow(url, headers, robots=self.config.respect_robots, max_bytes=self.config.max_bytes)
+        page = self._follow(
+            url, headers, robots=self.config.fetch_respect_robots, max_bytes=self.config.fetch_max_bytes
+        )
         if page.status == 304 and headers:
             return page
         if not 200 <= page.status < 300:
@@ -129,9 +131,9 @@ class Fetcher:
         """Request `url`, following up to MAX_REDIRECTS redirects, each hop checked like the first; all
         hops share one time budget (robots.txt has its own)."""
         hops = [url]
-        budget = _Budget(self.config.timeout_s)
+        budget = _Budget(self.config.fetch_timeout_s)
         for _ in range(MAX_REDIRECTS + 1):
-            checked = target(url, allow_private=self.config.allow_private, resolver=self._resolver)
+            checked = target(url, allow_private=self.config.fetch_allow_private, resolver=self._resolver)
             if robots:
                 self._check_robots(checked)
             page, location = self._request(checked, headers, max_bytes, what, budget)
@@ -257,13 +259,13 @@ class Fetcher:
         return FetchCancelled("cancelled") if self.cancelled else FetchError(self._timed_out())
 
     def _timed_out(self) -> str:
-        return f"timed out after {self.config.timeout_s:g}s (QA_FETCH_TIMEOUT_S)"
+        return f"timed out after {self.config.fetch_timeout_s:g}s (QA_FETCH_TIMEOUT_S)"
 
     def _wait_turn(self, host: str) -> None:
         """Sleep until `fetch_host_delay_s` has passed since the last request to `host` ended."""
         last = self._last_request.get(host)
         if last is not None:
-            remaining = self.config.host_delay_s - (self._clock() - last)
+            remaining = self.config.fetch_host_delay_s - (self._clock() - last)
             if remaining > 0:
                 self._sleep(remaining)
 
@@ -273,7 +275,7 @@ class Fetcher:
             rules = self._robots[checked.origin] = self._read_robots(checked.origin)
         if isinstance(rules, str):
             raise FetchError(rules)
-        if not rules.can_fetch(self.config.user_agent, checked.url):
+        if not rules.can_fetch(self.config.fetch_user_agent, checked.url):
             raise FetchError(f"disallowed by robots.txt of {checked.origin} ({_IGNORE_ROBOTS})")
 
     def _read_robots(self, origin: str) -> RobotFileParser | str:

@@ -104,7 +104,7 @@ def fetch_sources(
     urls = sum(1 for source in sources if _is_url(source))
     with (
         tqdm(total=urls, desc="Fetching", unit="page", disable=not progress, file=sys.stderr) as bar,
-        _Collector(config, FetchState(config.state_path), indexed, bar, cancel) as collector,
+        _Collector(config, FetchState(config.fetch_state_path), indexed, bar, cancel) as collector,
     ):
         for source in sources:
             for _ in collector.read(source):
@@ -140,7 +140,7 @@ class _Collector:
         cancel: threading.Event | None,
     ) -> None:
         self.fetcher = Fetcher(config, cancel=cancel)
-        self.max_feed_items = config.max_feed_items
+        self.max_feed_items = config.fetch_max_feed_items
         self.state = state
         self.indexed = indexed
         self.bar = bar  # the "Fetching" progress bar: one step per page handled
