@@ -120,15 +120,17 @@ def served_app(data_dir: Path, **settings: str) -> Iterator[ServedApp]:
 
 
 def _wait_until_listening(app: ServedApp) -> None:
+    """Until the page and the JSON API both answer: `/api/ask` is added just after Gradio starts
+    listening, so a request in between would get Gradio's 404."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if app.process.poll() is not None:
             raise AssertionError(f"qa serve exited {app.process.returncode}: {app.log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(app.url + "theme.css", timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers (a login wall is an answer)
+            status, _, _ = post_json(app.url + "api/ask", b"{}", timeout=5)
         except OSError:
-            time.sleep(0.5)
+            status = 0  # not listening yet
+        if status not in (0, 404):
+            return  # the API answers (a 400 for the empty question, or a login wall)
+        time.sleep(0.5)
     raise AssertionError(f"qa serve did not listen within {START_TIMEOUT_S}s: {app.log.read_text()[-3000:]}")
