@@ -150,11 +150,16 @@ def slow_redirect(location: str, head_s: float) -> Reply:
     return lambda sock, stopping: _drip(sock, head, head_s / len(head), stopping, head_s + 5)
 
 
+def _zeros_through(megabytes: int, compress: Callable[[bytes], bytes], finish: Callable[[], bytes]) -> bytes:
+    """`megabytes` MiB of zeros through a streaming compressor, a MiB at a time."""
+    block = bytes(1 << 20)
+    return b"".join(compress(block) for _ in range(megabytes)) + finish()
+
+
 def gzip_bomb(megabytes: int) -> bytes:
     """`megabytes` MiB of zeros, gzipped (about 1 KB per MiB)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    block = bytes(1 << 20)
-    return b"".join(compressor.compress(block) for _ in range(megabytes)) + compressor.flush()
+    return _zeros_through(megabytes, compressor.compress, compressor.flush)
 
 
 def brotli_bomb(megabytes: int) -> bytes | None:
@@ -164,8 +169,7 @@ def brotli_bomb(megabytes: int) -> bytes | None:
     except ImportError:
         return None
     compressor = brotli.Compressor(quality=5)
-    block = bytes(1 << 20)
-    return b"".join(compressor.process(block) for _ in range(megabytes)) + compressor.finish()
+    return _zeros_through(megabytes, compressor.process, compressor.finish)
 
 
 def zstd_bomb(megabytes: int) -> bytes | None:
@@ -175,8 +179,7 @@ def zstd_bomb(megabytes: int) -> bytes | None:
     except ImportError:
         return None
     compressor = zstandard.ZstdCompressor(level=19).compressobj()
-    block = bytes(1 << 20)
-    return b"".join(compressor.compress(block) for _ in range(megabytes)) + compressor.flush()
+    return _zeros_through(megabytes, compressor.compress, compressor.flush)
 
 
 def encoded_page(body: bytes, encoding: str) -> Reply:
