@@ -21,6 +21,8 @@ class AbstainReason(StrEnum):
     )
     MODEL_DECLINED = "model_declined"  # the LLM said its sources do not hold the answer
     UNSUPPORTED_ANSWER = "unsupported_answer"  # no cited sentence holds the answer's names and numbers
+    NOT_STATED = "not_stated"  # no evidence sentence states what is asked (the judgment): no LLM call
+    NO_SOURCE_IN_PERIOD = "no_source_in_period"  # the answer rests on an article from outside the period
 
     def explain(self, result: AnswerResult) -> str:
         """What this reason means for `result`, in one clause (no capital, no stop) every presenter shows."""
@@ -41,6 +43,34 @@ class AbstainReason(StrEnum):
                     f"the model answered “{result.withdrawn_answer}”, but no sentence it cited says so: "
                     "the answer was withdrawn"
                 )
+            case AbstainReason.NOT_STATED:
+                return _not_stated(result.judgment)
+            case AbstainReason.NO_SOURCE_IN_PERIOD:
+                said = result.answer.removeprefix(ABSTAIN_TEXT).strip().removesuffix(".")
+                return said[:1].lower() + said[1:]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What is known of a question before the model: the evidence, its judgment, and a decline if any."""
+
+    evidence: tuple[GivenSource, ...]
+    judgment: Judgment | None
+    declined: AbstainReason | None
+
+
+def _not_stated(judgment: Judgment | None) -> str:
+    """Why the evidence was judged not to hold the answer, from what the judgment read."""
+    if judgment is None:
+        return "no source sentence states what the question asks"
+    signals = judgment.signals
+    said = (
+        f"no source sentence states what the question asks: the closest holds "
+        f"{signals.coverage:.0%} of its key words"
+    )
+    if signals.missing:
+        said += ", and " + ", ".join(f"“{w}”" for w in signals.missing[:3]) + " appear in none"
+    return said
 
 
 @dataclass(frozen=True)
@@ -52,6 +82,75 @@ class Retrieval:
     ms: float
     period: DateRange | None = None  # what its time words point to ("this week"), if any
     covered: DateRange | None = None  # publication dates of the searched articles (when a period is named)
+    dense_articles: tuple[str, ...] = ()  # the first articles of the dense ranking alone, best first
+    keyword_articles: tuple[str, ...] = ()  # the first articles of the keyword ranking alone
+
+
+@dataclass(frozen=True)
+class GivenSource:
+    """What the model read as source `n`: the article's id and date, and its evidence sentences."""
+
+    n: int
+    article_id: str
+    published: str | None
+    sentences: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The source as evaluation records keep it (enough to judge the evidence again without the model)."""
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "published": self.published,
+            "sentences": list(self.sentences),
+        }
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the judgment read, each in [0, 1] (or a cosine): the fitted model's inputs, kept to explain it."""
+
+    best_score: float  # cosine similarity of the best passage retrieved
+    coverage: float  # weighted share of the question's words that one evidence sentence holds
+    source_coverage: float  # the same for all the sentences of one source together
+    answer_type: float  # 1: a sentence that covers the question holds the kind of answer asked for
+    agreement: float  # 1: dense and keyword search both rank the first source's article near the top
+    missing: tuple[str, ...] = field(default=(), compare=False)  # rare question words no sentence holds
+
+    def features(self) -> dict[str, float]:
+        """The numeric signals by name (what the fitted model weighs)."""
+        return {
+            "best_score": self.best_score,
+            "coverage": self.coverage,
+            "source_coverage": self.source_coverage,
+            "answer_type": self.answer_type,
+            "agreement": self.agreement,
+        }
+
+    def to_json(self) -> dict[str, object]:
+        """Rounded signals and the missing words, as results and evaluation records keep them."""
+        return {**{k: round(v, 4) for k, v in self.features().items()}, "missing": list(self.missing)}
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """The verdict on one answer: the signals, the probability that the evidence holds the answer."""
+
+    signals: Signals
+    probability: float
+    threshold: float
+
+    @property
+    def holds(self) -> bool:
+        """Is the evidence judged to hold the answer?"""
+        return self.probability >= self.threshold
+
+    def to_json(self) -> dict[str, object]:
+        """The verdict as results and evaluation records keep it."""
+        return {
+            "signals": self.signals.to_json(),
+            "probability": round(self.probability, 4),
+            "threshold": self.threshold,
+        }
 
 
 @dataclass(frozen=True)
@@ -141,6 +240,10 @@ class AnswerResult:
     embedding_model: str = ""
     abstain_reason: AbstainReason | None = None
     withdrawn_answer: str | None = None  # the model's answer that was withdrawn as unsupported
+    evidence: tuple[GivenSource, ...] = ()  # what the model read, source by source
+    dense_articles: tuple[str, ...] = ()  # retrieval's dense ranking alone (first articles)
+    keyword_articles: tuple[str, ...] = ()  # and its keyword ranking alone
+    judgment: Judgment | None = None  # the verdict on the evidence (None: declined before it was read)
 
     @property
     def source_articles(self) -> list[str]:

@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         description="Withdraw an answer when no cited sentence holds the names and numbers it adds "
         "to the question.",
     )
+    judgment_min: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Decline before the model when the judged probability that an evidence sentence "
+        "states the answer is below this (fitted on a dev set: docs/EVALUATION.md); 0 never declines.",
+    )
     llm_mode: str = Field(
         "local", description="local: the packaged model on llama.cpp; openai: an endpoint; fake: tests."
     )

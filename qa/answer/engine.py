@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.condense import condense_question
 from qa.answer.evidence import EvidenceSource, gather_evidence
+from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
     HUMAN_TEMPLATE,
@@ -31,10 +32,21 @@ from qa.answer.prompt import (
 from qa.answer.question import checked_question
 from qa.answer.stream import AnswerStream
 from qa.answer.support import key_words, supports
-from qa.documents import SearchFilter
+from qa.documents import DateRange, SearchFilter
 from qa.errors import PromptTooLongError
-from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, Generation, Retrieval, Timings
+from qa.results import (
+    ABSTAIN_TEXT,
+    AbstainReason,
+    AnswerResult,
+    Citation,
+    Generation,
+    GivenSource,
+    Judgment,
+    Retrieval,
+    Timings,
+)
 from qa.settings import StageConfig
+from qa.text.dates import parse_date
 
 if TYPE_CHECKING:
     from qa.llm import ChatBackend, LlmConfig
@@ -53,6 +65,7 @@ class AnswerConfig(StageConfig):
     evidence_sentences: int
     evidence_next_sentence: bool
     answer_support_check: bool
+    judgment_min: float
 
 
 class AnswerEngine:
@@ -111,27 +124,59 @@ class AnswerEngine:
         question = checked_question(question, self.config.max_question_chars)
         return AnswerStream(self._answer(question, k, search_filter, as_of))
 
-    def _answer(
-        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date
-    ) -> Generator[str, None, AnswerResult]:
-        started = time.perf_counter()
+    def prepare(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        search_filter: SearchFilter | None = None,
+        as_of: date,
+    ) -> Preparation:
+        """Everything before the model: retrieval, the period check, the evidence and the judgment of it."""
         retrieval = self._retriever.retrieve(question, k=k, search_filter=search_filter, as_of=as_of)
         uncovered = period_not_covered(retrieval, self._retriever.config.time_slack_days)
-        if uncovered or not retrieval.hits:
-            timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
-            answer = f"{ABSTAIN_TEXT} {uncovered}" if uncovered else ABSTAIN_TEXT
-            yield answer
-            reason = AbstainReason.PERIOD_NOT_COVERED if uncovered else AbstainReason.NO_RELEVANT_PASSAGE
-            return self._result(question, answer, retrieval, timings, reason=reason)
-
-        evidence = gather_evidence(
+        if uncovered:
+            return Preparation(retrieval, [], None, AbstainReason.PERIOD_NOT_COVERED, uncovered)
+        if not retrieval.hits:
+            return Preparation(retrieval, [], None, AbstainReason.NO_RELEVANT_PASSAGE)
+        sources = gather_evidence(
             question,
             retrieval.hits,
             sentences_per_article=self.config.evidence_sentences,
             neighbours=self.config.evidence_next_sentence,
         )
+        signals = evidence_signals(
+            question,
+            given_sources(sources),
+            best_score=max(hit.score for hit in retrieval.nearest),
+            dense_articles=retrieval.dense_articles,
+            keyword_articles=retrieval.keyword_articles,
+        )
+        judgment = Judgment(signals, DEFAULT_MODEL.probability(signals), self.config.judgment_min)
+        reason = None if judgment.holds else AbstainReason.NOT_STATED
+        return Preparation(retrieval, sources, judgment, reason)
+
+    def _answer(
+        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date
+    ) -> Generator[str, None, AnswerResult]:
+        started = time.perf_counter()
+        prepared = self.prepare(question, k=k, search_filter=search_filter, as_of=as_of)
+        retrieval = prepared.retrieval
+        if prepared.declined is not None:
+            timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
+            answer = f"{ABSTAIN_TEXT} {prepared.said}" if prepared.said else ABSTAIN_TEXT
+            yield answer
+            return self._result(
+                question,
+                answer,
+                retrieval,
+                timings,
+                reason=prepared.declined,
+                evidence=prepared.sources,
+                judgment=prepared.judgment,
+            )
         today = reference_day(as_of)
-        sources, trimmed, prompt_tokens = self._fit_to_context(question, today, evidence)
+        sources, trimmed, prompt_tokens = self._fit_to_context(question, today, prepared.sources)
         citation_filter = CitationFilter(len(sources), SourceMatcher(sources, question))
         inputs = {
             "today": today,
@@ -142,14 +187,21 @@ class AnswerEngine:
         clock = _GenerationClock(started)
         answer = yield from _checked_pieces(clock.timed(self._generate(inputs)), citation_filter)
         return self._judged(
-            question, answer, retrieval, sources, clock, citation_filter, trimmed, prompt_tokens
+            question,
+            answer,
+            prepared,
+            sources,
+            clock,
+            citation_filter,
+            trimmed,
+            prompt_tokens,
         )
 
     def _judged(
         self,
         question: str,
         answer: str,
-        retrieval: Retrieval,
+        prepared: Preparation,
         sources: Sequence[EvidenceSource],
         clock: _GenerationClock,
         citation_filter: CitationFilter,
@@ -171,16 +223,21 @@ class AnswerEngine:
         # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
         stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
         unsupported = not declined and self.config.answer_support_check and not any(stated)
+        out_of_period = None if declined or unsupported else self._outside_period(prepared, citations)
         why = (
             AbstainReason.MODEL_DECLINED
             if declined
             else AbstainReason.UNSUPPORTED_ANSWER
             if unsupported
+            else AbstainReason.NO_SOURCE_IN_PERIOD
+            if out_of_period
             else None
         )
+        shown = f"{ABSTAIN_TEXT} {out_of_period}" if out_of_period else ABSTAIN_TEXT if why else answer
+        retrieval = prepared.retrieval
         return self._result(
             question,
-            ABSTAIN_TEXT if why else answer,
+            shown,
             retrieval,
             clock.timings(retrieval.ms),
             abstained=why is not None,
@@ -191,8 +248,27 @@ class AnswerEngine:
             given=len(sources),
             trimmed=trimmed,
             prompt_tokens=prompt_tokens,
-            withdrawn=answer if unsupported else None,
+            withdrawn=answer if unsupported or out_of_period else None,
+            evidence=sources,
+            judgment=prepared.judgment,
         )
+
+    def _outside_period(self, prepared: Preparation, citations: Sequence[Citation]) -> str | None:
+        """Why an answer cannot stand for the period its question names: every article it rests on is
+        from outside that period (None: no period, an article from it, or an undated one)."""
+        period = prepared.retrieval.period
+        if period is None or not citations:
+            return None
+        # Reports lag the news: an article a few days after the period's end still counts as from it.
+        slack = timedelta(days=self._retriever.config.time_slack_days)
+        allowed = DateRange(period.start, period.end + slack if period.end else None)
+        if any(parse_date(c.published) is None or allowed.includes(c.published) for c in citations):
+            return None
+        newest = max(
+            (d for s in prepared.sources if (d := parse_date(s.article.published)) is not None),
+            default=None,
+        )
+        return f"The question is about {period}, and the newest article that bears on it is from {newest}."
 
     def _fit_to_context(
         self, question: str, today: str, sources: Sequence[EvidenceSource]
@@ -246,6 +322,8 @@ class AnswerEngine:
         trimmed: int = 0,
         prompt_tokens: int | None = None,
         withdrawn: str | None = None,
+        evidence: Sequence[EvidenceSource] = (),
+        judgment: Judgment | None = None,
     ) -> AnswerResult:
         return AnswerResult(
             question=question,
@@ -265,7 +343,30 @@ class AnswerEngine:
             embedding_model=self.embedding_label,
             abstain_reason=reason,
             withdrawn_answer=withdrawn,
+            evidence=given_sources(evidence),
+            judgment=judgment,
+            dense_articles=retrieval.dense_articles,
+            keyword_articles=retrieval.keyword_articles,
         )
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What is known before the model: retrieval, the evidence, its judgment, and a decline if any."""
+
+    retrieval: Retrieval
+    sources: list[EvidenceSource]
+    judgment: Judgment | None
+    declined: AbstainReason | None = None
+    said: str | None = None  # what a decline adds to the abstention text (the period check's why)
+
+
+def given_sources(sources: Sequence[EvidenceSource]) -> tuple[GivenSource, ...]:
+    """The evidence as results keep it: each source's article, date and sentences."""
+    return tuple(
+        GivenSource(s.n, s.article.id, s.article.published, tuple(x.text for x in s.sentences))
+        for s in sources
+    )
 
 
 def _checked_pieces(pieces: Iterable[str], citation_filter: CitationFilter) -> Generator[str, None, str]:

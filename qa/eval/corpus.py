@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.documents import Chunk
-from qa.service import Evaluation
+from qa.service.evaluation import Evaluation
 
 
 @dataclass

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from qa.documents import DateRange
 from qa.errors import EvalError
 from qa.eval.bm25 import RANKED_ARTICLES, Bm25Baseline
 from qa.eval.corpus import Corpus, collection_for, corpus_hash, read_corpus
@@ -34,8 +35,9 @@ from qa.eval.rundir import (
 )
 from qa.eval.scoring import citation_validity, count_valid_markers, judge_answer, states
 from qa.files import write_atomically
-from qa.results import AnswerResult
-from qa.service import Evaluation, NewsDesk
+from qa.results import AbstainReason, AnswerResult, GivenSource, Judgment
+from qa.service import NewsDesk
+from qa.service.evaluation import Evaluation
 
 # Chunks fetched to rank articles; 50 gave fewer than 10 distinct articles for 2 dev questions.
 RANK_CHUNKS = 100
@@ -228,13 +230,40 @@ def evaluate_question(
             "stating_rank": stating_rank([a for a, _ in keyword], question, corpus),
         },
         "time_period": str(retrieval.period) if retrieval.period else None,
+        "period": _period_json(retrieval.period),
         "timings_ms": {"retrieval": round(retrieval.ms, 1)},
     }
     if answer:
         result = evaluation.desk.ask(question.question, as_of=question.asked_on)
         record.update(answer_fields(result, question, corpus))
         record["timings_ms"].update(_answer_timings(result))
+    else:
+        prepared = evaluation.prepare(question.question, as_of=question.asked_on)
+        record.update(judgment_fields(prepared.evidence, prepared.judgment, prepared.declined, question))
     return record
+
+
+def judgment_fields(
+    evidence: Sequence[GivenSource],
+    judgment: Judgment | None,
+    declined: AbstainReason | None,
+    question: Question,
+) -> dict[str, Any]:
+    """What the judgment read and decided, and whether the evidence in fact states a gold answer (what
+    it is fitted and scored against: a decline is only wrong when the evidence held the answer)."""
+    return {
+        "evidence": [source.to_json() for source in evidence],
+        "judgment": judgment.to_json() if judgment else None,
+        "declined_before_model": declined,
+        "evidence_states_answer": evidence_states(evidence, question.answers),
+    }
+
+
+def evidence_states(evidence: Sequence[GivenSource], answers: Sequence[str]) -> bool:
+    """Does one sentence given to the model state one of the gold answers?"""
+    return any(
+        states(sentence, gold) for source in evidence for sentence in source.sentences for gold in answers
+    )
 
 
 def stating_rank(ranked_ids: Sequence[str], question: Question, corpus: Corpus) -> int | None:
@@ -308,4 +337,22 @@ def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> d
         ],
         "cited_articles": cited,
         "verdict": verdict,
+        # What the judgment read, so that it can be judged again (and its setting swept) without the model.
+        **judgment_fields(
+            result.evidence,
+            result.judgment,
+            result.abstain_reason if not result.llm_called else None,
+            question,
+        ),
+        "dense_articles": list(result.dense_articles),
+        "keyword_articles": list(result.keyword_articles),
+    }
+
+
+def _period_json(period: DateRange | None) -> dict[str, str | None] | None:
+    if period is None:
+        return None
+    return {
+        "start": period.start.isoformat() if period.start else None,
+        "end": period.end.isoformat() if period.end else None,
     }

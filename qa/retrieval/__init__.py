@@ -116,7 +116,17 @@ class Retriever:
             hits = []  # even the best passage is too far from the question: nothing to answer from
         covered = self._store.published_span(search_filter) if focus.period is not None else None
         ms = (time.perf_counter() - started) * 1000
-        return Retrieval(hits, nearest, ms, period=focus.period, covered=covered)
+        # Each ranking's own first articles: the judgment counts whether the two searches agree.
+        first = [_first_articles(ranking, candidates) for ranking in rankings]
+        return Retrieval(
+            hits,
+            nearest,
+            ms,
+            period=focus.period,
+            covered=covered,
+            dense_articles=first[0] if config.retrieval_mode != "keyword" else (),
+            keyword_articles=first[-1] if config.retrieval_mode != "dense" else (),
+        )
 
     def _candidates(
         self, query: str, keywords: str, n: int, search_filter: SearchFilter | None
@@ -157,3 +167,12 @@ class Retriever:
             age = max(0, (reference - day).days)
             weight *= max(config.recency_floor, 0.5 ** (age / config.recency_half_life_days))
         return weight
+
+
+AGREEMENT_ARTICLES = 3  # how many of each ranking's first articles a result keeps
+
+
+def _first_articles(ranking: list[str], candidates: Mapping[str, ScoredChunk]) -> tuple[str, ...]:
+    """The first distinct articles of a ranking of chunk ids."""
+    articles = dict.fromkeys(candidates[chunk_id].article.id for chunk_id in ranking)
+    return tuple(list(articles)[:AGREEMENT_ARTICLES])

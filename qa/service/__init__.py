@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from qa.documents import ArticleRecord, Chunk, DateRange, SearchFilter
+from qa.documents import ArticleRecord, DateRange, SearchFilter
 from qa.errors import DiskFullError, UserError, is_disk_full
 
 # Re-exported: the presenters tell a URL from a path with the one test, and reach nothing below here.
@@ -25,11 +25,10 @@ from qa.results import (
     DeletedArticle,
     IndexStats,
     IngestReport,
-    Retrieval,
     SearchScope,
     Source,
 )
-from qa.settings import Settings, config_record
+from qa.settings import Settings
 from qa.text.dates import check_as_of
 
 if TYPE_CHECKING:
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from qa.embedding import Embedder
     from qa.llm import ChatBackend, LlmConfig
     from qa.retrieval import RetrievalConfig, Retriever
+    from qa.service.evaluation import Evaluation
     from qa.store import Store
 
 
@@ -295,6 +295,8 @@ class NewsDesk:
 
     def evaluation(self) -> Evaluation:
         """What `qa eval` needs beyond this facade: ranking, the index read back, the configs to record."""
+        from qa.service.evaluation import Evaluation
+
         return Evaluation(self)
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -315,77 +317,6 @@ class NewsDesk:
             self._backend.close()
             self._backend = None
             self._engine = None
-
-
-class Evaluation:
-    """The evaluation's own way in: `desk` for what a user does (ingest, ask), and what only an
-    evaluation needs: ranking without a threshold, the chunks as indexed, the configs a run records."""
-
-    def __init__(self, desk: NewsDesk) -> None:
-        self.desk = desk
-
-    def on_collection(self, collection: str) -> Evaluation:
-        """The same on another collection of the same database, sharing the embedding model."""
-        desk = self.desk
-        settings = desk.settings.model_copy(update={"collection": collection})
-        other = NewsDesk(
-            settings,
-            embedder=desk._embedding,
-            store=desk._index.open_collection(collection),
-            chat_model=desk._chat_model,
-        )
-        return Evaluation(other)
-
-    def rank(
-        self, question: str, *, chunks: int, dates: DateRange | None = None, as_of: date | None = None
-    ) -> Retrieval:
-        """The `chunks` best chunks for `question` asked on `as_of`, with no relevance threshold."""
-        return self.desk._search.retrieve(
-            question, k=chunks, min_score=-1.0, search_filter=_filter(dates), as_of=_asked_on(as_of)
-        )
-
-    @staticmethod
-    def names_a_time(question: str, as_of: date | None = None) -> bool:
-        """Does `question`, asked on `as_of` (default today), have time words ("this week", "in 2022",
-        "latest") that its date gives meaning?"""
-        from qa.retrieval.timewords import time_focus
-
-        focus = time_focus(question, _asked_on(as_of))
-        return focus.period is not None or focus.latest
-
-    def indexed_chunks(self) -> Iterator[Chunk]:
-        """Every chunk in the index, by article id and position (what keyword search and checks read)."""
-        return self.desk._index.iter_chunks()
-
-    def index_config(self) -> dict[str, str | int]:
-        """The fingerprint (`IndexConfig`) of the index the settings build: model, chunking (loads it)."""
-        from qa.indexing import index_config
-
-        return index_config(self.desk.settings, self.desk._embedding)
-
-    def decline_below(self) -> float:
-        """The best passage's similarity under which a question is declined."""
-        return self.desk._retrieval_config.decline_below
-
-    def stage_configs(self, *, answers: bool) -> dict[str, Any]:
-        """Every field of the retrieval, answer and LLM configs, as they are used (`config_record`), with
-        the LLM's label and the prompt's fingerprint; without `answers`, the answer side is all None."""
-        from qa.answer.prompt import prompt_fingerprint
-
-        desk = self.desk
-        answer_side = {
-            **config_record(desk._answer_config),
-            **config_record(desk._llm_config),
-            "llm": desk.llm_label,
-            "prompt_sha256": prompt_fingerprint(),
-        }
-        if not answers:
-            answer_side = dict.fromkeys(answer_side)
-        return {**config_record(desk._retrieval_config), **answer_side}
-
-    def start_llm(self) -> None:
-        """Start the LLM now (the local model loads for a few seconds), not at the first question."""
-        self.desk._chat  # noqa: B018 - opening the backend starts the model
 
 
 def _asked_on(as_of: date | None) -> date:

@@ -1,0 +1,150 @@
+"""Fit the evidence judgment on one dev set's runs and report it on another's: weights, threshold, curve.
+
+Reads `results.jsonl` of `qa eval --retrieval-only` runs (made with QA_MIN_BEST_SCORE=-1 and QA_MIN_SCORE=-1,
+so that every question's evidence is judged): each line holds the judgment's signals and whether a
+sentence given to the model states a gold answer (the label). Fits a logistic model on the --fit runs,
+picks the highest threshold whose wrong declines on the fit runs stay within --max-wrong-declines, and
+prints what that does on the --report runs, with the trade-off curve of the threshold.
+
+    python scripts/fit_judgment.py --fit runs/r-2023-questions runs/r-2023-questions-later \\
+        --report runs/r-2025-questions runs/r-2025-questions-later
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qa.answer.judgment import FEATURES, JudgmentModel  # noqa: E402
+from qa.results import Signals  # noqa: E402
+
+CURVE = [round(0.05 * i, 2) for i in range(1, 20)]
+
+
+def load(run_dirs: Sequence[Path]) -> list[dict]:
+    """Every result line of the runs, tagged with whether it is a later-week question (its run's name says)."""
+    records = []
+    for run in run_dirs:
+        for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if "error" not in record:
+                records.append({**record, "later": "later" in run.name})
+    return records
+
+
+def signals_of(record: dict) -> Signals | None:
+    """The recorded signals (None: declined before the evidence was judged)."""
+    judgment = record.get("judgment")
+    if not judgment:
+        return None
+    values = judgment["signals"]
+    return Signals(**{name: float(values[name]) for name in FEATURES})
+
+
+def fit(records: Sequence[dict], l2: float = 0.01) -> JudgmentModel:
+    """A logistic model of `evidence_states_answer` from the signals (Newton's method, L2-regularised)."""
+    rows = [(signals_of(r), bool(r["evidence_states_answer"])) for r in records]
+    rows = [(s, y) for s, y in rows if s is not None]
+    x = np.array([[1.0, *s.features().values()] for s, _ in rows])
+    y = np.array([1.0 if label else 0.0 for _, label in rows])
+    w = np.zeros(x.shape[1])
+    penalty = np.eye(x.shape[1]) * l2
+    penalty[0, 0] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ w))
+        gradient = x.T @ (p - y) + penalty @ w
+        hessian = x.T @ (x * (p * (1 - p))[:, None]) + penalty
+        w -= np.linalg.solve(hessian, gradient)
+    return JudgmentModel(
+        weights={name: round(float(v), 3) for name, v in zip(FEATURES, w[1:], strict=True)},
+        intercept=round(float(w[0]), 3),
+        fitted_on="",
+    )
+
+
+def probability(model: JudgmentModel, record: dict) -> float | None:
+    """The model's probability for a record (None: declined before the judgment)."""
+    signals = signals_of(record)
+    return None if signals is None else model.probability(signals)
+
+
+def outcome(model: JudgmentModel, records: Sequence[dict], threshold: float) -> dict[str, float]:
+    """Decline shares at `threshold`: answerable questions whose evidence held the answer, and the rest."""
+
+    def declined(record: dict) -> bool:
+        p = probability(model, record)
+        return p is None or p < threshold
+
+    answerable = [r for r in records if r.get("gold_ids")]
+    later = [r for r in records if r["later"]]
+    no_gold = [r for r in records if not r.get("gold_ids") and not r["later"]]
+    wrong = [r for r in answerable if declined(r) and r["evidence_states_answer"]]
+    return {
+        "wrong_declines": len(wrong) / max(len(answerable), 1),
+        "answerable_declined": sum(map(declined, answerable)) / max(len(answerable), 1),
+        "no_gold_declined": sum(map(declined, no_gold)) / max(len(no_gold), 1),
+        "later_declined": sum(map(declined, later)) / max(len(later), 1),
+        "n_answerable": len(answerable),
+        "n_later": len(later),
+        "n_no_gold": len(no_gold),
+    }
+
+
+def auc(model: JudgmentModel, records: Sequence[dict]) -> float:
+    """How well the probability separates evidence that states the answer from evidence that does not."""
+    scored = [(probability(model, r), r["evidence_states_answer"]) for r in records]
+    pos = [p for p, y in scored if p is not None and y]
+    neg = [p for p, y in scored if p is not None and not y]
+    if not pos or not neg:
+        return math.nan
+    return sum((a > b) + 0.5 * (a == b) for a in pos for b in neg) / (len(pos) * len(neg))
+
+
+def pick_threshold(model: JudgmentModel, records: Sequence[dict], max_wrong: float) -> float:
+    """The highest threshold on the grid whose wrong declines stay within `max_wrong`."""
+    grid = [round(0.01 * i, 2) for i in range(1, 100)]
+    allowed = [t for t in grid if outcome(model, records, t)["wrong_declines"] <= max_wrong]
+    return max(allowed, default=0.0)
+
+
+def report(name: str, model: JudgmentModel, records: Sequence[dict], threshold: float) -> None:
+    """Print the figures at `threshold` and the curve."""
+    figures = outcome(model, records, threshold)
+    print(f"\n## {name}: AUC {auc(model, records):.3f}, threshold {threshold}")
+    print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
+    print("threshold | wrong declines | answerable declined | no-gold declined | later declined")
+    for t in CURVE:
+        f = outcome(model, records, t)
+        print(
+            f"{t:.2f} | {f['wrong_declines']:.3f} | {f['answerable_declined']:.3f} | "
+            f"{f['no_gold_declined']:.3f} | {f['later_declined']:.3f}"
+        )
+
+
+def main() -> None:
+    """Fit on --fit, report on --fit and --report."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--fit", nargs="+", type=Path, required=True)
+    parser.add_argument("--report", nargs="+", type=Path, default=[])
+    parser.add_argument("--max-wrong-declines", type=float, default=0.03)
+    parser.add_argument("--l2", type=float, default=0.01)
+    args = parser.parse_args()
+    fit_records = load(args.fit)
+    model = fit(fit_records, args.l2)
+    threshold = pick_threshold(model, fit_records, args.max_wrong_declines)
+    print("weights:", json.dumps(model.to_json()))
+    report("fitted on", model, fit_records, threshold)
+    if args.report:
+        report("reported on", model, load(args.report), threshold)
+
+
+if __name__ == "__main__":
+    main()
