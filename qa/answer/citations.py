@@ -8,12 +8,15 @@ from collections.abc import Sequence
 from qa.answer.evidence import EvidenceSentence, EvidenceSource
 from qa.answer.support import key_words, stated_words, supports
 from qa.results import Citation
-from qa.text.markers import WRITTEN_MARKER, marker_numbers, strip_trailing_markers
+from qa.text.markers import CHECKED_MARKER, WRITTEN_MARKER, marker_numbers, strip_trailing_markers
 from qa.text.sentences import sentences
 from qa.text.words import content_words
 
 _CLOSING_PUNCTUATION = frozenset(".,;:!?)")
 _MAX_MARKER_LEN = 32  # an unclosed "[" longer than this is ordinary text, not a marker in progress
+# Markers after a sentence's full stop ("... Huawei. [1]", "... Huawei.[1]"): the splitter would give
+# them to the next sentence, or none; they close the sentence before them.
+_MARKERS_AFTER_STOP = re.compile(rf"([.!?…]+[\"'”’)]*)((?:\s*{CHECKED_MARKER.pattern})+)")
 
 
 class SourceMatcher:
@@ -174,8 +177,9 @@ def supporting_sentence(
 
 
 def claims_citing(answer: str, n: int) -> str:
-    """The sentences of the answer that carry marker [n]."""
-    return " ".join(s for s in sentences(answer) if f"[{n}]" in s) or answer
+    """The sentences of the answer that carry marker [n] (a marker after a full stop: the one before it)."""
+    claims = sentences(_MARKERS_AFTER_STOP.sub(r"\2\1", answer))
+    return " ".join(s for s in claims if f"[{n}]" in s) or answer
 
 
 def build_citations(

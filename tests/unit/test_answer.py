@@ -12,7 +12,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from qa.answer.citations import CitationFilter, SourceMatcher
+from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.evidence import EvidenceSource, gather_evidence
 from qa.answer.prompt import format_sources, is_abstention
 from qa.answer.support import key_words, supports
@@ -418,6 +418,28 @@ def test_small_numbers_in_words_match_digits_without_making_ordinary_claims_unsu
         assert supports("Two officers were hurt.", claim) and supports("2 officers were hurt.", claim)
     assert not supports("Three officers were hurt.", "Two officers were hurt [1].")
     assert not supports("Eighty officers were hurt.", "81 officers were hurt [1].")
+
+
+ASTRUP = "Nikolai Astrup said Norway would not ban Huawei from its 5G network."
+UNNAMED = "Norway would not ban Huawei from its 5G network, a minister said."
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Nikolai Astrup said Norway would not ban Huawei. [1]",
+        "Nikolai Astrup said Norway would not ban Huawei.[1]",
+        "Nikolai Astrup said Norway would not ban Huawei. [1] Huawei makes 5G gear. [2]",
+        "Huawei makes 5G gear.[2] Nikolai Astrup said Norway would not ban Huawei.[1]",
+    ],
+)
+def test_a_marker_after_the_full_stop_cites_the_sentence_before_it(answer: str) -> None:
+    gear = "Huawei makes 5G gear for Norway."
+    (unnamed, _) = build_citations(answer, [1, 2], _sources(_hits(UNNAMED, gear)))
+    assert unnamed.quote == UNNAMED and not unnamed.supported  # the quote does not name Astrup
+    (named, _) = build_citations(answer, [1, 2], _sources(_hits(ASTRUP, gear)))
+    assert named.quote == ASTRUP and named.supported
+    assert claims_citing(answer, 1).startswith("Nikolai Astrup said Norway would not ban Huawei")
 
 
 @pytest.mark.parametrize("piece", [1, 3, 100])
