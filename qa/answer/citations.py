@@ -6,14 +6,17 @@ import re
 from collections.abc import Sequence
 
 from qa.answer.evidence import EvidenceSentence, EvidenceSource
-from qa.answer.support import key_words, supports
+from qa.answer.support import key_words, stated_words, supports
 from qa.results import Citation
-from qa.text.markers import WRITTEN_MARKER, marker_numbers, strip_trailing_markers
+from qa.text.markers import CHECKED_MARKER, WRITTEN_MARKER, marker_numbers, strip_trailing_markers
 from qa.text.sentences import sentences
-from qa.text.words import content_words, keyword_tokens
+from qa.text.words import content_words
 
 _CLOSING_PUNCTUATION = frozenset(".,;:!?)")
 _MAX_MARKER_LEN = 32  # an unclosed "[" longer than this is ordinary text, not a marker in progress
+# Markers after a sentence's full stop ("... Huawei. [1]", "... Huawei.[1]"): the splitter would give
+# them to the next sentence, or none; they close the sentence before them.
+_MARKERS_AFTER_STOP = re.compile(rf"([.!?…]+[\"'”’)]*)((?:\s*{CHECKED_MARKER.pattern})+)")
 
 
 class SourceMatcher:
@@ -50,7 +53,8 @@ class SourceMatcher:
 
 
 def _weighted(words: set[str]) -> float:
-    return sum(2.0 if word[0].isdigit() else 1.0 for word in words)
+    """Numbers and values ("900", "$4", "1776-07-04") count double: they are what a claim is about."""
+    return sum(1.0 if word.isalpha() else 2.0 for word in words)
 
 
 class CitationFilter:
@@ -158,22 +162,24 @@ def supporting_sentence(
 ) -> tuple[EvidenceSentence, bool]:
     """The sentence of `source` that best supports `claim`, and whether it holds all the claim's key words.
 
-    Sentences holding more of the claim's names and numbers come first, then those sharing more words.
+    Sentences holding more of the claim's names and values (values count double) come first, then those
+    sharing more words.
     """
     claim_words = content_words(claim)
     wanted = key_words(claim, question)
 
-    def strength(sentence: EvidenceSentence) -> tuple[int, int]:
-        words = set(keyword_tokens(sentence.text))
-        return len(wanted & words), len(claim_words & content_words(sentence.text))
+    def strength(sentence: EvidenceSentence) -> tuple[float, int]:
+        held = wanted & stated_words(sentence.text)
+        return _weighted(held), len(claim_words & content_words(sentence.text))
 
     best = max(source.sentences, key=strength)
-    return best, strength(best)[0] == len(wanted)
+    return best, wanted <= stated_words(best.text)
 
 
 def claims_citing(answer: str, n: int) -> str:
-    """The sentences of the answer that carry marker [n]."""
-    return " ".join(s for s in sentences(answer) if f"[{n}]" in s) or answer
+    """The sentences of the answer that carry marker [n] (a marker after a full stop: the one before it)."""
+    claims = sentences(_MARKERS_AFTER_STOP.sub(r"\2\1", answer))
+    return " ".join(s for s in claims if f"[{n}]" in s) or answer
 
 
 def build_citations(

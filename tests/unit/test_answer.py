@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from itertools import permutations
 from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from qa.answer.citations import CitationFilter, SourceMatcher
+from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.evidence import EvidenceSource, gather_evidence
 from qa.answer.prompt import format_sources, is_abstention
 from qa.answer.support import key_words, supports
@@ -343,6 +344,102 @@ def test_key_words_are_the_names_and_numbers_a_claim_adds_to_the_question(
 ) -> None:
     assert key_words(claim, question) == expected
     assert supports(f"Earlier: {claim}", claim, question)  # a sentence saying it supports it
+
+
+# The written forms of one value: a claim in any of them is supported by a sentence in any other.
+SAME_VALUE = [
+    ["July 4, 1776", "4 July 1776", "1776-07-04", "July 4th, 1776"],
+    ["July 4", "4 July", "the Fourth of July"],
+    ["80", "80th", "eighty", "eightieth"],
+    ["99", "ninety-nine"],
+    ["1,500,000", "1.5 million", "1.5m", "one and a half million"],
+    ["3,000", "3000", "three thousand"],
+    ["$4", "4 dollars", "four dollars", "US$4"],
+    ["$4.2 million", "4.2 million dollars", "$4.2m"],
+    ["€5", "5 euros"],
+    ["12%", "12 percent", "twelve per cent"],
+]
+
+
+@pytest.mark.parametrize("forms", SAME_VALUE, ids=lambda forms: forms[0])
+def test_a_value_supports_a_claim_whichever_way_each_writes_it(forms: list[str]) -> None:
+    for claim_form, sentence_form in permutations(forms, 2):
+        claim = f"Officials in Oslo put it at {claim_form} [1]."
+        sentence = f"The figure was {sentence_form}, officials in Oslo said."
+        assert supports(sentence, claim), (claim_form, sentence_form)
+
+
+@pytest.mark.parametrize(
+    ("claim_form", "sentence_form"),
+    [
+        ("July 4, 1776", "July 4, 1777"),
+        ("1776", "July 4, 1777"),
+        ("1777", "July 4, 1776"),
+        ("July 4, 1776", "July 4"),  # the sentence does not give the year
+        ("July 4", "July 5, 1776"),
+        ("1.5 million", "15 million"),
+        ("15 million", "1.5 million"),
+        ("3,000", "300"),
+        ("80th", "81st"),
+        ("eighty", "eighteen"),
+        ("$4", "€4"),
+        ("$4", "4"),
+        ("12%", "12 points"),
+        ("$4.2 million", "$4.2 billion"),
+    ],
+)
+def test_a_different_value_does_not_support_a_claim(claim_form: str, sentence_form: str) -> None:
+    claim = f"Officials in Oslo put it at {claim_form} [1]."
+    assert not supports(f"The figure was {sentence_form}, officials in Oslo said.", claim)
+
+
+def test_a_date_supports_its_year_and_its_day_and_an_amount_its_number() -> None:
+    sentence = "The Declaration of Independence was adopted on 4 July 1776 in Philadelphia."
+    claim = "The Declaration of Independence was adopted on July 4, 1776 [3]."
+    assert key_words(claim) == {"declaration", "independence", "1776-07-04"}  # not "july", "4", "1776"
+    assert supports(sentence, claim)
+    assert supports(sentence, "The Declaration of Independence was adopted in 1776 [3].")
+    assert supports(sentence, "The Declaration of Independence was adopted on July 4 [3].")
+    assert not supports(sentence, "The Declaration of Independence was adopted on July 4, 1777 [3].")
+    assert not supports(sentence.replace("1776", "1777"), claim)
+    # A value the question states already is no key word.
+    assert key_words("It was adopted on July 4, 1776 [1].", "What was adopted on 4 July 1776?") == set()
+    assert supports("Prices rose 12 percent, Statistics Norway said.", "Prices rose by 12% [2].")
+
+
+def test_small_numbers_in_words_match_digits_without_making_ordinary_claims_unsupported() -> None:
+    # In lower case, as today, a small number word is no key word: ordinary prose ("the two sides").
+    assert key_words("two officers were hurt [1].") == set()
+    assert key_words("The two sides met in Oslo for the first time [1].") == {"oslo"}
+    # Capitalised, it is one, in any written form; the words of a larger number always are.
+    assert key_words("Two officers were hurt [1].") == {"2"}
+    assert key_words("eighty officers were hurt [1].") == {"80"}
+    for claim in ("two officers were hurt [1].", "Two officers were hurt [1].", "2 officers were hurt [1]."):
+        assert supports("Two officers were hurt.", claim) and supports("2 officers were hurt.", claim)
+    assert not supports("Three officers were hurt.", "Two officers were hurt [1].")
+    assert not supports("Eighty officers were hurt.", "81 officers were hurt [1].")
+
+
+ASTRUP = "Nikolai Astrup said Norway would not ban Huawei from its 5G network."
+UNNAMED = "Norway would not ban Huawei from its 5G network, a minister said."
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Nikolai Astrup said Norway would not ban Huawei. [1]",
+        "Nikolai Astrup said Norway would not ban Huawei.[1]",
+        "Nikolai Astrup said Norway would not ban Huawei. [1] Huawei makes 5G gear. [2]",
+        "Huawei makes 5G gear.[2] Nikolai Astrup said Norway would not ban Huawei.[1]",
+    ],
+)
+def test_a_marker_after_the_full_stop_cites_the_sentence_before_it(answer: str) -> None:
+    gear = "Huawei makes 5G gear for Norway."
+    (unnamed, _) = build_citations(answer, [1, 2], _sources(_hits(UNNAMED, gear)))
+    assert unnamed.quote == UNNAMED and not unnamed.supported  # the quote does not name Astrup
+    (named, _) = build_citations(answer, [1, 2], _sources(_hits(ASTRUP, gear)))
+    assert named.quote == ASTRUP and named.supported
+    assert claims_citing(answer, 1).startswith("Nikolai Astrup said Norway would not ban Huawei")
 
 
 @pytest.mark.parametrize("piece", [1, 3, 100])

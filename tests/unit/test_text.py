@@ -1,4 +1,5 @@
-"""The shared text tools: one sentence splitter, one tokenizer, one marker syntax, one date parser."""
+"""The shared text tools: one sentence splitter, one tokenizer, one marker syntax, one date parser, one
+reader of the values (dates, numbers, amounts) that prose writes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from qa.loaders.base import quiet_library_logs
 from qa.text.dates import day_number, parse_day
 from qa.text.markers import cited_numbers, marker_numbers, strip_markers, strip_trailing_markers
 from qa.text.sentences import sentences, split_sentences
+from qa.text.values import find_values
 from qa.text.words import FUNCTION_WORDS, STOP_WORDS, content_words, fold_accents, same_word, tokens
 
 pytestmark = pytest.mark.unit
@@ -113,3 +115,88 @@ def test_quieting_a_library_log_is_safe_across_threads() -> None:
     for thread in threads:
         thread.join()
     assert logger.level == logging.INFO  # whatever the order they left in, the level it had is back
+
+
+def _keys(text: str) -> list[str]:
+    return [value.key for value in find_values(text)]
+
+
+# Each row: the written forms of one value, and its canonical form.
+@pytest.mark.parametrize(
+    ("forms", "key"),
+    [
+        (
+            [
+                "July 4, 1776",
+                "4 July 1776",
+                "1776-07-04",
+                "July 4th, 1776",
+                "Jul. 4 1776",
+                "4th of July, 1776",
+                "the Fourth of July 1776",
+            ],
+            "1776-07-04",
+        ),
+        (["Sept. 11, 2001", "11 September 2001", "2001-09-11"], "2001-09-11"),
+        (["July 4", "4 July", "July 4th", "the Fourth of July"], "--07-04"),
+        (["July 1776", "July of 1776"], "1776-07"),
+        (["80", "80th", "eighty", "eightieth"], "80"),
+        (["21", "21st", "twenty-one", "twenty-first", "twenty one"], "21"),
+        (["99", "ninety-nine"], "99"),
+        (["302", "three hundred and two", "three hundred two"], "302"),
+        (["3,000", "3000", "three thousand", "3 thousand", "3k"], "3000"),
+        (["1,500,000", "1500000", "1.5 million", "1.5m", "1.5 mn", "one and a half million"], "1500000"),
+        (["500,000", "half a million", "five hundred thousand"], "500000"),
+        (["1,000,000", "a million", "one million"], "1000000"),
+        (["2,500,000,000", "2.5 billion", "2.5bn", "2.5 bn"], "2500000000"),
+        (["$4", "4 dollars", "four dollars", "US$4", "4 US dollars", "USD 4"], "$4"),
+        (["$4.2 million", "4.2 million dollars", "$4.2m", "US$4,200,000"], "$4200000"),
+        (["€5", "5 euros", "five euros", "EUR 5"], "€5"),
+        (["£3", "3 pounds"], "£3"),
+        (["12%", "12 percent", "12 per cent", "twelve per cent", "twelve percent"], "12%"),
+        (["1.5%", "1.50 percent"], "1.5%"),
+    ],
+)
+def test_each_written_form_of_a_value_reads_to_one_canonical_form(forms: list[str], key: str) -> None:
+    for form in forms:
+        assert _keys(f"It was {form} in the end.") == [key], form
+
+
+def test_a_date_states_its_year_month_and_day_a_number_or_amount_its_number() -> None:
+    (day,) = find_values("on July 4, 1776")
+    assert day.states == {"1776-07-04", "--07-04", "1776-07", "1776", "july"}
+    (month,) = find_values("in July 1776")
+    assert month.states == {"1776-07", "1776", "july"}
+    (amount,) = find_values("$4.2 million")
+    assert amount.states == {"$4200000", "4200000"}
+    (share,) = find_values("12 per cent")
+    assert share.states == {"12%", "12"}
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("1.5 million and 15 million", ["1500000", "15000000"]),
+        ("July 4, 1776 and July 4, 1777", ["1776-07-04", "1777-07-04"]),
+        ("$4 and €4 and 4% and 4", ["$4", "€4", "4%", "4"]),
+        ("on 4 July, 10 people died", ["--07-04", "10"]),
+        ("5G phones, a B52, version 1.2.3, pages 1,2", []),  # digits inside words or lists are no values
+        ("COVID-19 in the 2019-20 season", ["19", "2019", "20"]),
+        ("hundreds of thousands of people", []),  # no count: no number
+        ("they may march on February 30", ["30"]),  # lower-case "may", "march"; no such day
+        ("two, three and four", ["2", "3", "4"]),
+    ],
+)
+def test_values_are_told_apart(text: str, keys: list[str]) -> None:
+    assert _keys(text) == keys
+
+
+def test_small_numbers_in_words_are_marked_plain_and_the_spans_point_into_the_text() -> None:
+    text = "The first two officers saw 12 cars on July 4."
+    values = find_values(text)
+    assert [(text[v.start : v.end], v.key, v.plain) for v in values] == [
+        ("first", "1", True),
+        ("two", "2", True),
+        ("12", "12", False),
+        ("July 4", "--07-04", False),
+    ]
