@@ -52,6 +52,7 @@ class Retrieval:
     ms: float
     period: DateRange | None = None  # what its time words point to ("this week"), if any
     covered: DateRange | None = None  # publication dates of the searched articles (when a period is named)
+    undated: int = 0  # searched articles with no publication date (counted when a period is named)
 
 
 @dataclass(frozen=True)

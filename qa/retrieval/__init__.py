@@ -114,9 +114,12 @@ class Retriever:
         hits = [hit for hit in nearest if hit.score >= threshold]
         if min_score is None and max((hit.score for hit in nearest), default=-1.0) < config.min_best_score:
             hits = []  # even the best passage is too far from the question: nothing to answer from
-        covered = self._store.published_span(search_filter) if focus.period is not None else None
+        covered, undated = None, 0
+        if focus.period is not None:
+            covered = self._store.published_span(search_filter)
+            undated = self._store.undated_articles(search_filter)
         ms = (time.perf_counter() - started) * 1000
-        return Retrieval(hits, nearest, ms, period=focus.period, covered=covered)
+        return Retrieval(hits, nearest, ms, period=focus.period, covered=covered, undated=undated)
 
     def _candidates(
         self, query: str, keywords: str, n: int, search_filter: SearchFilter | None
