@@ -82,6 +82,7 @@ class Retrieval:
     ms: float
     period: DateRange | None = None  # what its time words point to ("this week"), if any
     covered: DateRange | None = None  # publication dates of the searched articles (when a period is named)
+    undated: int = 0  # searched articles with no publication date (counted when a period is named)
     dense_articles: tuple[str, ...] = ()  # the first articles of the dense ranking alone, best first
     keyword_articles: tuple[str, ...] = ()  # the first articles of the keyword ranking alone
 

@@ -277,3 +277,20 @@ class StoreContract:
         store.delete_article("new")
         span = store.published_span()
         assert span is not None and span.until == "2022-12-01"
+
+    def test_undated_articles_are_counted_by_article(self, store: Store) -> None:
+        assert store.undated_articles() == 0
+        write(store, article("dated", 2, published="2023-01-10", origin="dated"))
+        assert store.undated_articles() == 0
+        for article_id in ("undated-1", "undated-2"):
+            write(store, article(article_id, 3, published=None, origin=article_id))  # chunks count once
+        assert store.undated_articles() == 2
+        # A date range lets no undated article through, as in search.
+        assert store.undated_articles(published_between("2023-01-01", None)) == 0
+        assert store.undated_articles(SearchFilter()) == 2
+        write(store, article("undated-1", 1, published="2023-01-11", origin="undated-1"))  # dated now
+        store.delete_article("undated-2")
+        assert store.undated_articles() == 0
+        write(store, article("undated-3", 1, published=None, origin="undated-3"))
+        store.reset()
+        assert store.undated_articles() == 0

@@ -20,6 +20,7 @@ from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, 
 from qa.answer.condense import condense_question
 from qa.answer.evidence import EvidenceSource, gather_evidence
 from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
+from qa.answer.period import period_not_covered
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
     HUMAN_TEMPLATE,
@@ -391,26 +392,6 @@ def _source_stating(answer: str, sources: Sequence[EvidenceSource], question: st
         return None
     matcher = SourceMatcher(sources, question)
     return next((s.n for s in sources if matcher.states(answer, s.n)), None)
-
-
-def period_not_covered(retrieval: Retrieval, slack_days: int) -> str | None:
-    """Why the articles cannot hold the answer when the question's time words point to a time that no
-    article is from (None when they can, or when the question names no time).
-
-    Only the named period counts, never the reference date alone: a question without time words asked
-    years after its articles is still answered.
-    """
-    period, covered = retrieval.period, retrieval.covered
-    if period is None or covered is None or covered.start is None or covered.end is None:
-        return None
-    after = period.start is not None and period.start > covered.end + timedelta(days=slack_days)
-    before = period.end is not None and period.end < covered.start
-    if not (after or before):
-        return None
-    return (
-        f"The question is about {period}, and the indexed articles were published from "
-        f"{covered.since} to {covered.until}."
-    )
 
 
 class _GenerationClock:

@@ -114,7 +114,10 @@ class Retriever:
         hits = [hit for hit in nearest if hit.score >= threshold]
         if min_score is None and max((hit.score for hit in nearest), default=-1.0) < config.min_best_score:
             hits = []  # even the best passage is too far from the question: nothing to answer from
-        covered = self._store.published_span(search_filter) if focus.period is not None else None
+        covered, undated = None, 0
+        if focus.period is not None:
+            covered = self._store.published_span(search_filter)
+            undated = self._store.undated_articles(search_filter)
         ms = (time.perf_counter() - started) * 1000
         # Each ranking's own first articles: the judgment counts whether the two searches agree.
         first = [_first_articles(ranking, candidates) for ranking in rankings]
@@ -124,6 +127,7 @@ class Retriever:
             ms,
             period=focus.period,
             covered=covered,
+            undated=undated,
             dense_articles=first[0] if config.retrieval_mode != "keyword" else (),
             keyword_articles=first[-1] if config.retrieval_mode != "dense" else (),
         )

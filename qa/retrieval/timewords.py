@@ -2,8 +2,9 @@
 
 News questions say when as often as what. A question has a reference date (the chat: today or the "as
 of" the reader sets; an evaluation: the question's date); its time words become the period they point
-to, or a wish for the most recent news ("latest"). Retrieval uses that as a soft prior, not a filter:
-stories are published a day or two after what they report, and dates in feeds are sometimes wrong.
+to, or a wish for the most recent news ("latest"); words that say how often ("each June", "every
+Sunday", "annual") name no period. Retrieval uses that as a soft prior, not a filter: stories are
+published a day or two after what they report, and dates in feeds are sometimes wrong.
 """
 
 from __future__ import annotations
@@ -30,6 +31,26 @@ _RECENT = re.compile(
 )
 # "May" is also a verb: only "in May", "last May", "May 2023" count as the month.
 _AMBIGUOUS_MONTHS = {"may", "march"}
+# Words that say how often, not when: "each June", "every Sunday", "on Sundays", "held annually in June",
+# "the first Monday of every month". An annual event asked about a year later is not about last June:
+# such phrases name no period, and are blanked before the time words are looked for.
+_DAY_OF = r"(?:\s+\d{1,2}(?:st|nd|rd|th)?\b)?"  # "every June 14th"
+# "June 2023" is one June, whatever comes before it.
+_WHEN = r"(?:" + "|".join(_WEEKDAYS + tuple(_MONTHS)) + r")\b(?!\s+(?:19|20)\d{2}\b)" + _DAY_OF
+_UNITS = r"(?:year|month|week|weekend|day|morning|night|spring|summer|autumn|fall|winter|season|quarter)s?\b"
+_DAYS = "|".join(_WEEKDAYS)
+_RECURRING = re.compile(
+    r"\b(?:"
+    + "|".join(
+        (
+            rf"(?:every|each)\s+(?:other\s+|single\s+)?(?:{_WHEN}|{_UNITS})(?:\s+(?:in|on|during)\s+{_WHEN})?",
+            rf"(?:annually|annual|yearly|once\s+a\s+year)\b(?:\s+(?:in|on|during))?(?:\s+{_WHEN})?",
+            rf"(?:first|second|third|fourth|fifth|last)\s+(?:{_DAYS})\s+(?:of|in)\s+(?:each|every)\s+month\b",
+            rf"(?:on\s+)?(?:{_DAYS})s\b",  # "on Sundays"
+        )
+    )
+    + ")"
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +70,7 @@ class TimeFocus:
 
 def time_focus(question: str, reference: date) -> TimeFocus:
     """The period `question`'s time words point to, read against `reference` (the day it is asked)."""
-    text = question.lower()
+    text = _RECURRING.sub(" ", question.lower())
     latest = bool(_RECENT.search(text))
     for finder in (_relative_day, _relative_span, _weekday, _month, _year):
         found = finder(text, reference)

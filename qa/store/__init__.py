@@ -96,6 +96,10 @@ class Store(Protocol):
         """The first and last publication day of the stored (dated) articles that pass the filter."""
         ...
 
+    def undated_articles(self, search_filter: SearchFilter | None = None) -> int:
+        """How many stored articles that pass the filter have no publication date."""
+        ...
+
     def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
         """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""
         ...

@@ -330,6 +330,12 @@ class ChromaStore:
             return None
         return self._words.published_span(search_filter)
 
+    def undated_articles(self, search_filter: SearchFilter | None = None) -> int:
+        """How many stored articles that pass the filter have no publication date."""
+        if not self._open_to_read():
+            return 0
+        return self._words.undated_articles(search_filter)
+
     def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
         """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""
         if not chunk_ids or not self._open_to_read():
@@ -386,6 +392,7 @@ for _name in (
     "search",
     "keyword_search",
     "published_span",
+    "undated_articles",
     "get_chunks",
     "iter_chunks",
 ):

@@ -120,6 +120,16 @@ class KeywordIndex:
             return None
         return DateRange(from_day_number(int(first)), from_day_number(int(last)))
 
+    def undated_articles(self, search_filter: SearchFilter | None = None) -> int:
+        """How many indexed articles have no publication date (none pass a filter on dates)."""
+        if search_filter is not None and search_filter.published is not None:
+            return 0  # an undated article never passes a date range, as in every search
+        with self._lock:
+            (count,) = self._db.execute(
+                "SELECT count(DISTINCT article_id) FROM chunks WHERE day IS NULL"
+            ).fetchone()
+        return int(count)
+
     def search(self, query: str, k: int, search_filter: SearchFilter | None = None) -> list[KeywordHit]:
         """The `k` chunks with the highest BM25 score for `query` (score > 0) that pass the filter."""
         with self._lock:

@@ -159,6 +159,10 @@ class InMemoryStore:
         """The first and last publication day of the stored (dated) articles that pass the filter."""
         return self._data.words.published_span(search_filter)
 
+    def undated_articles(self, search_filter: SearchFilter | None = None) -> int:
+        """How many stored articles that pass the filter have no publication date."""
+        return self._data.words.undated_articles(search_filter)
+
     def get_chunks(self, chunk_ids: Sequence[str], embedding: Sequence[float]) -> list[ScoredChunk]:
         """These chunks (still stored ones, in order asked), with their cosine similarity to `embedding`."""
         query = _unit(embedding)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from qa.answer.period import period_not_covered
 from qa.documents import DateRange
 from qa.service import NewsDesk
 from tests.conftest import write_jsonl
@@ -171,6 +172,33 @@ def test_a_period_after_every_article_abstains_and_names_the_covered_dates(
     # A named period the articles do cover is answered too.
     covered = desk.ask("What did Storm Elliott cut this week?", as_of=date(2023, 1, 6))
     assert not covered.abstained and covered.citations[0].article_id == "storm-2023"
+
+
+def test_a_named_period_counts_the_undated_articles_searched(
+    make_desk: MakeDesk, storms: Path, tmp_path: Path
+) -> None:
+    undated = write_jsonl(
+        tmp_path / "undated.jsonl",
+        [{"id": "undated", "title": "Harbour news", "text": "The harbour reopened after the storm."}],
+    )
+    desk = make_desk()
+    desk.ingest([storms, undated], progress=False)
+    asked = desk.evaluation().rank("What did Storm Elliott do this week?", chunks=5, as_of=date(2023, 1, 6))
+    assert asked.undated == 1 and asked.covered == DateRange(date(2019, 1, 3), date(2023, 1, 4))
+    # Without a named period nothing is counted: only the period rule reads it.
+    plain = desk.evaluation().rank("What did Storm Elliott do?", chunks=5, as_of=date(2023, 1, 6))
+    assert plain.undated == 0 and plain.covered is None
+    in_range = desk.evaluation().rank(
+        "What did Storm Elliott do this week?",
+        chunks=5,
+        dates=DateRange(date(2023, 1, 1), None),
+        as_of=date(2023, 1, 6),
+    )
+    assert in_range.undated == 0  # a date range lets no undated article through
+    # Asked after every dated article, with the undated one among those looked at: not declined early.
+    later = desk.evaluation().rank("What did Storm Elliott do this week?", chunks=5, as_of=date(2023, 2, 10))
+    assert "undated" in {hit.article.id for hit in later.nearest}
+    assert period_not_covered(later, slack_days=2) is None
 
 
 def test_today_is_decided_once_by_the_facade_and_the_stages_read_the_day_they_are_given(

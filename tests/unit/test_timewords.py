@@ -69,3 +69,52 @@ def test_latest_asks_for_recent_news_without_a_period(question: str) -> None:
 def test_questions_without_time_words_have_no_period(question: str) -> None:
     focus = time_focus(question, FRIDAY)
     assert focus.period is None and not focus.latest
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which annual celebration is observed across the US each June?",
+        "Which festival takes place every June?",
+        "What is celebrated every June 14th?",
+        "Which holiday is held each year in June?",
+        "What happens every year on the first day of spring?",
+        "Which parade is held annually in March?",
+        "Which race is run yearly?",
+        "Which market opens every week?",
+        "Which magazine appears each month?",
+        "Which show airs every Sunday?",
+        "Which shops close on Sundays?",
+        "Which flowers bloom every spring?",
+        "Which band plays each weekend?",
+        "Which club meets the first Monday of every month?",
+        "Which committee meets every other Tuesday?",
+        "What is the annual June festival called?",
+    ],
+)
+def test_recurring_phrases_name_no_period(question: str) -> None:
+    # Asked a year later, "each June" is not about last June: how often is not when.
+    assert period(question, date(2024, 7, 3)) is None
+    assert period(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which annual festival opened this week?", ("2022-12-31", "2023-01-06")),
+        ("Which yearly report came out last month?", ("2022-12-01", "2022-12-31")),
+        ("Which band that plays every Sunday split up yesterday?", ("2023-01-05", "2023-01-05")),
+        ("What did the annual June 2022 meeting decide?", ("2022-06-01", "2022-06-30")),  # one June
+        ("Which monthly survey in December showed a fall?", ("2022-12-01", "2022-12-31")),
+    ],
+)
+def test_a_real_time_word_beside_a_recurring_phrase_keeps_its_period(
+    question: str, expected: tuple[str, str]
+) -> None:
+    assert period(question) == expected
+
+
+def test_recurring_phrases_stay_in_the_words_searched() -> None:
+    # "each June" says what the question is about (a June event), so keyword search keeps it.
+    question = "Which annual festival each June opened this week?"
+    assert time_focus(question, FRIDAY).strip(question) == "Which annual festival each June opened  ?"
