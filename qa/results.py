@@ -113,6 +113,7 @@ class Signals:
     best_score: float  # cosine similarity of the best passage retrieved
     coverage: float  # weighted share of the question's words that one evidence sentence holds
     source_coverage: float  # the same for all the sentences of one source together
+    names_found: float  # share of the question's names and numbers that one source holds (1: it has none)
     answer_type: float  # 1: a sentence that covers the question holds the kind of answer asked for
     agreement: float  # 1: dense and keyword search both rank the first source's article near the top
     missing: tuple[str, ...] = field(default=(), compare=False)  # rare question words no sentence holds
@@ -123,6 +124,7 @@ class Signals:
             "best_score": self.best_score,
             "coverage": self.coverage,
             "source_coverage": self.source_coverage,
+            "names_found": self.names_found,
             "answer_type": self.answer_type,
             "agreement": self.agreement,
         }

@@ -3,8 +3,8 @@
 Reads `results.jsonl` of `qa eval --retrieval-only` runs (made with QA_MIN_BEST_SCORE=-1 and QA_MIN_SCORE=-1,
 so that every question's evidence is judged): each line holds the judgment's signals and whether a
 sentence given to the model states a gold answer (the label). Fits a logistic model on the --fit runs,
-picks the highest threshold whose wrong declines on the fit runs stay within --max-wrong-declines, and
-prints what that does on the --report runs, with the trade-off curve of the threshold.
+picks a threshold under the lowest probability of a fit question whose evidence states the answer (less
+--margin), and prints what that does on the --report runs, with the trade-off curve of the threshold.
 
     python scripts/fit_judgment.py --fit runs/r-2023-questions runs/r-2023-questions-later \\
         --report runs/r-2025-questions runs/r-2025-questions-later
@@ -23,14 +23,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.answer.judgment import FEATURES, JudgmentModel  # noqa: E402
-from qa.results import Signals  # noqa: E402
+from qa.answer.judgment import DEFAULT_MODEL, FEATURES, JudgmentModel, evidence_signals  # noqa: E402
+from qa.results import GivenSource, Signals  # noqa: E402
 
 CURVE = [round(0.05 * i, 2) for i in range(1, 20)]
 
 
 def load(run_dirs: Sequence[Path]) -> list[dict]:
-    """Every result line of the runs, tagged with whether it is a later-week question (its run's name says)."""
+    """Every result line of the runs, tagged: a later-week question (its run's name says so) or not."""
     records = []
     for run in run_dirs:
         for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
@@ -41,19 +41,34 @@ def load(run_dirs: Sequence[Path]) -> list[dict]:
 
 
 def signals_of(record: dict) -> Signals | None:
-    """The recorded signals (None: declined before the evidence was judged)."""
+    """The signals of a record, read again from its recorded evidence with this code (None: declined
+    before the evidence was judged). The searches' agreement is taken as recorded."""
     judgment = record.get("judgment")
     if not judgment:
         return None
-    values = judgment["signals"]
-    return Signals(**{name: float(values[name]) for name in FEATURES})
+    if "_signals" not in record:
+        recorded = judgment["signals"]
+        sources = [
+            GivenSource(s["n"], s["article_id"], s["published"], tuple(s["sentences"]))
+            for s in record["evidence"]
+        ]
+        first = sources[0].article_id if sources and recorded["agreement"] else None
+        agreeing = (first,) if first else ()
+        record["_signals"] = evidence_signals(
+            record["question"],
+            sources,
+            best_score=recorded["best_score"],
+            dense_articles=agreeing,
+            keyword_articles=agreeing,
+        )
+    return record["_signals"]
 
 
-def fit(records: Sequence[dict], l2: float = 0.01) -> JudgmentModel:
+def fit(records: Sequence[dict], l2: float = 0.01, features: Sequence[str] = FEATURES) -> JudgmentModel:
     """A logistic model of `evidence_states_answer` from the signals (Newton's method, L2-regularised)."""
     rows = [(signals_of(r), bool(r["evidence_states_answer"])) for r in records]
     rows = [(s, y) for s, y in rows if s is not None]
-    x = np.array([[1.0, *s.features().values()] for s, _ in rows])
+    x = np.array([[1.0, *(s.features()[name] for name in features)] for s, _ in rows])
     y = np.array([1.0 if label else 0.0 for _, label in rows])
     w = np.zeros(x.shape[1])
     penalty = np.eye(x.shape[1]) * l2
@@ -64,7 +79,7 @@ def fit(records: Sequence[dict], l2: float = 0.01) -> JudgmentModel:
         hessian = x.T @ (x * (p * (1 - p))[:, None]) + penalty
         w -= np.linalg.solve(hessian, gradient)
     return JudgmentModel(
-        weights={name: round(float(v), 3) for name, v in zip(FEATURES, w[1:], strict=True)},
+        weights={name: round(float(v), 3) for name, v in zip(features, w[1:], strict=True)},
         intercept=round(float(w[0]), 3),
         fitted_on="",
     )
@@ -108,11 +123,15 @@ def auc(model: JudgmentModel, records: Sequence[dict]) -> float:
     return sum((a > b) + 0.5 * (a == b) for a in pos for b in neg) / (len(pos) * len(neg))
 
 
-def pick_threshold(model: JudgmentModel, records: Sequence[dict], max_wrong: float) -> float:
-    """The highest threshold on the grid whose wrong declines stay within `max_wrong`."""
-    grid = [round(0.01 * i, 2) for i in range(1, 100)]
-    allowed = [t for t in grid if outcome(model, records, t)["wrong_declines"] <= max_wrong]
-    return max(allowed, default=0.0)
+def pick_threshold(model: JudgmentModel, records: Sequence[dict], margin: float) -> float:
+    """The lowest probability of a fitting question whose evidence states the answer, less `margin` (a
+    share): a threshold that declines none of them, with room for questions asked otherwise."""
+    stated = [
+        p
+        for r in records
+        if r.get("gold_ids") and r["evidence_states_answer"] and (p := probability(model, r)) is not None
+    ]
+    return round(min(stated, default=0.0) * (1 - margin), 2)
 
 
 def report(name: str, model: JudgmentModel, records: Sequence[dict], threshold: float) -> None:
@@ -134,12 +153,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--fit", nargs="+", type=Path, required=True)
     parser.add_argument("--report", nargs="+", type=Path, default=[])
-    parser.add_argument("--max-wrong-declines", type=float, default=0.03)
+    parser.add_argument("--margin", type=float, default=0.3, help="threshold: lowest stated, less this share")
     parser.add_argument("--l2", type=float, default=0.01)
+    parser.add_argument("--features", nargs="+", default=list(DEFAULT_MODEL.weights), choices=FEATURES)
     args = parser.parse_args()
     fit_records = load(args.fit)
-    model = fit(fit_records, args.l2)
-    threshold = pick_threshold(model, fit_records, args.max_wrong_declines)
+    model = fit(fit_records, args.l2, args.features)
+    threshold = pick_threshold(model, fit_records, args.margin)
     print("weights:", json.dumps(model.to_json()))
     report("fitted on", model, fit_records, threshold)
     if args.report:

@@ -13,14 +13,14 @@ import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.condense import condense_question
 from qa.answer.evidence import EvidenceSource, gather_evidence
 from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
-from qa.answer.period import period_not_covered
+from qa.answer.period import outside_period, period_not_covered
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
     HUMAN_TEMPLATE,
@@ -33,7 +33,7 @@ from qa.answer.prompt import (
 from qa.answer.question import checked_question
 from qa.answer.stream import AnswerStream
 from qa.answer.support import key_words, supports
-from qa.documents import DateRange, SearchFilter
+from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
 from qa.results import (
     ABSTAIN_TEXT,
@@ -47,7 +47,6 @@ from qa.results import (
     Timings,
 )
 from qa.settings import StageConfig
-from qa.text.dates import parse_date
 
 if TYPE_CHECKING:
     from qa.llm import ChatBackend, LlmConfig
@@ -64,6 +63,7 @@ class AnswerConfig(StageConfig):
 
     max_question_chars: int
     evidence_sentences: int
+    evidence_first_sentences: int
     evidence_next_sentence: bool
     answer_support_check: bool
     judgment_min: float
@@ -145,6 +145,7 @@ class AnswerEngine:
             retrieval.hits,
             sentences_per_article=self.config.evidence_sentences,
             neighbours=self.config.evidence_next_sentence,
+            first_article_sentences=self.config.evidence_first_sentences,
         )
         signals = evidence_signals(
             question,
@@ -224,7 +225,16 @@ class AnswerEngine:
         # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
         stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
         unsupported = not declined and self.config.answer_support_check and not any(stated)
-        out_of_period = None if declined or unsupported else self._outside_period(prepared, citations)
+        out_of_period = (
+            None
+            if declined or unsupported
+            else outside_period(
+                prepared.retrieval.period,
+                [c.published for c in citations],
+                [s.article.published for s in prepared.sources],
+                self._retriever.config.time_slack_days,
+            )
+        )
         why = (
             AbstainReason.MODEL_DECLINED
             if declined
@@ -253,23 +263,6 @@ class AnswerEngine:
             evidence=sources,
             judgment=prepared.judgment,
         )
-
-    def _outside_period(self, prepared: Preparation, citations: Sequence[Citation]) -> str | None:
-        """Why an answer cannot stand for the period its question names: every article it rests on is
-        from outside that period (None: no period, an article from it, or an undated one)."""
-        period = prepared.retrieval.period
-        if period is None or not citations:
-            return None
-        # Reports lag the news: an article a few days after the period's end still counts as from it.
-        slack = timedelta(days=self._retriever.config.time_slack_days)
-        allowed = DateRange(period.start, period.end + slack if period.end else None)
-        if any(parse_date(c.published) is None or allowed.includes(c.published) for c in citations):
-            return None
-        newest = max(
-            (d for s in prepared.sources if (d := parse_date(s.article.published)) is not None),
-            default=None,
-        )
-        return f"The question is about {period}, and the newest article that bears on it is from {newest}."
 
     def _fit_to_context(
         self, question: str, today: str, sources: Sequence[EvidenceSource]

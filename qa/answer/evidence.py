@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from qa.answer.judgment import holds_answer_kind
 from qa.documents import ArticleInfo, ScoredChunk
 from qa.text.sentences import split_sentences
 from qa.text.words import keyword_tokens
@@ -53,10 +54,16 @@ class EvidenceSource:
 
 
 def gather_evidence(
-    question: str, hits: Sequence[ScoredChunk], *, sentences_per_article: int, neighbours: bool = True
+    question: str,
+    hits: Sequence[ScoredChunk],
+    *,
+    sentences_per_article: int,
+    neighbours: bool = True,
+    first_article_sentences: int | None = None,
 ) -> list[EvidenceSource]:
     """One source per article, in the order retrieval ranked them; `sentences_per_article` 0 keeps every
-    sentence of the retrieved chunks (the whole chunks, as v1 did)."""
+    sentence of the retrieved chunks (the whole chunks, as v1 did); the first article may give more
+    (`first_article_sentences`): a reworded question shares few words with the sentence that answers it."""
     by_article: dict[str, list[EvidenceSentence]] = {}
     infos: dict[str, ArticleInfo] = {}
     for hit in hits:
@@ -73,8 +80,13 @@ def gather_evidence(
     for known in by_article.values():
         known.sort(key=lambda s: s.start)
     weights = _word_weights(question, by_article.values())
+    first = sentences_per_article if first_article_sentences is None else first_article_sentences
     return [
-        EvidenceSource(n, infos[article_id], _pick(known, weights, sentences_per_article, neighbours))
+        EvidenceSource(
+            n,
+            infos[article_id],
+            _pick(question, known, weights, first if n == 1 else sentences_per_article, neighbours),
+        )
         for n, (article_id, known) in enumerate(by_article.items(), start=1)
     ]
 
@@ -89,11 +101,18 @@ def _word_weights(question: str, articles: Iterable[list[EvidenceSentence]]) -> 
 
 
 def _pick(
-    known: list[EvidenceSentence], weights: dict[str, float], count: int, neighbours: bool
+    question: str, known: list[EvidenceSentence], weights: dict[str, float], count: int, neighbours: bool
 ) -> tuple[EvidenceSentence, ...]:
     if count <= 0:
         return tuple(known)
-    scores = [sum(weights.get(word, 0.0) for word in set(keyword_tokens(s.text))) for s in known]
+    # A sentence holding the kind of answer asked for (a number for "how many") counts as much as the
+    # question's rarest word: a reworded question shares few words with the sentence that answers it.
+    kind_weight = max(weights.values(), default=1.0)
+    scores = [
+        sum(weights.get(word, 0.0) for word in set(keyword_tokens(s.text)))
+        + kind_weight * holds_answer_kind(question, s.text)
+        for s in known
+    ]
     ranked = sorted(range(len(known)), key=lambda i: (-scores[i], i))[:count]
     chosen: set[int] = set()
     for i in ranked:
