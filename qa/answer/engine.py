@@ -17,8 +17,9 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
+from qa.answer.clock import GenerationClock, ms_since
 from qa.answer.condense import condense_question
-from qa.answer.evidence import EvidenceSource, gather_evidence
+from qa.answer.evidence import EvidenceSource, gather_evidence, related_sources
 from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
 from qa.answer.period import outside_period, period_not_covered
 from qa.answer.prompt import (
@@ -140,12 +141,15 @@ class AnswerEngine:
             return Preparation(retrieval, [], None, AbstainReason.PERIOD_NOT_COVERED, uncovered)
         if not retrieval.hits:
             return Preparation(retrieval, [], None, AbstainReason.NO_RELEVANT_PASSAGE)
-        sources = gather_evidence(
+        sources = related_sources(
             question,
-            retrieval.hits,
-            sentences_per_article=self.config.evidence_sentences,
-            neighbours=self.config.evidence_next_sentence,
-            first_article_sentences=self.config.evidence_first_sentences,
+            gather_evidence(
+                question,
+                retrieval.hits,
+                sentences_per_article=self.config.evidence_sentences,
+                neighbours=self.config.evidence_next_sentence,
+                first_article_sentences=self.config.evidence_first_sentences,
+            ),
         )
         signals = evidence_signals(
             question,
@@ -165,7 +169,7 @@ class AnswerEngine:
         prepared = self.prepare(question, k=k, search_filter=search_filter, as_of=as_of)
         retrieval = prepared.retrieval
         if prepared.declined is not None:
-            timings = Timings(retrieval_ms=retrieval.ms, total_ms=_ms_since(started))
+            timings = Timings(retrieval_ms=retrieval.ms, total_ms=ms_since(started))
             answer = f"{ABSTAIN_TEXT} {prepared.said}" if prepared.said else ABSTAIN_TEXT
             yield answer
             return self._result(
@@ -186,7 +190,7 @@ class AnswerEngine:
             "question": question,
             "instructions": INSTRUCTIONS,
         }
-        clock = _GenerationClock(started)
+        clock = GenerationClock(started)
         answer = yield from _checked_pieces(clock.timed(self._generate(inputs)), citation_filter)
         return self._judged(
             question,
@@ -205,7 +209,7 @@ class AnswerEngine:
         answer: str,
         prepared: Preparation,
         sources: Sequence[EvidenceSource],
-        clock: _GenerationClock,
+        clock: GenerationClock,
         citation_filter: CitationFilter,
         trimmed: int,
         prompt_tokens: int,
@@ -385,40 +389,3 @@ def _source_stating(answer: str, sources: Sequence[EvidenceSource], question: st
         return None
     matcher = SourceMatcher(sources, question)
     return next((s.n for s in sources if matcher.states(answer, s.n)), None)
-
-
-class _GenerationClock:
-    """Times a streamed generation: first piece, last piece, and pieces per second of decoding."""
-
-    def __init__(self, request_started: float) -> None:
-        self._request_started = request_started
-        self._started = self._first = self._finished = time.perf_counter()
-        self._pieces = 0
-
-    def timed(self, pieces: Iterable[str]) -> Iterable[str]:
-        """Pass `pieces` through, noting when the first and the last arrive."""
-        for piece in pieces:
-            if self._pieces == 0:
-                self._first = time.perf_counter()
-            self._pieces += 1
-            yield piece
-        self._finished = time.perf_counter()
-
-    def timings(self, retrieval_ms: float) -> Timings:
-        """Milliseconds by stage, the total up to now."""
-        return Timings(
-            retrieval_ms=retrieval_ms,
-            first_token_ms=(self._first - self._request_started) * 1000 if self._pieces else None,
-            generation_ms=(self._finished - self._started) * 1000,
-            total_ms=_ms_since(self._request_started),
-        )
-
-    def generation(self) -> Generation:
-        """Pieces streamed, and pieces per second after the first (reading the prompt is not decoding)."""
-        decoding_s = self._finished - self._first
-        speed = (self._pieces - 1) / decoding_s if self._pieces > 1 and decoding_s > 0 else 0.0
-        return Generation(tokens=self._pieces, tokens_per_s=speed)
-
-
-def _ms_since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000

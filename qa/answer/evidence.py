@@ -47,10 +47,20 @@ class EvidenceSource:
         for sentence in self.sentences:
             if parts:
                 between = sentence.start - (previous_end or 0)
-                parts.append(" " if between <= 2 else GAP)
+                # A headline or paragraph end has no full stop: keep its line break, or the model (and
+                # the claim checks) read it as one sentence with the next.
+                parts.append(GAP if between > 2 else "\n" if _breaks_line(sentence, previous_end) else " ")
             parts.append(sentence.text)
             previous_end = sentence.end
         return "".join(parts)
+
+
+def _breaks_line(sentence: EvidenceSentence, previous_end: int | None) -> bool:
+    """Is there a line break between `previous_end` and `sentence` (in the sentence's chunk)?"""
+    chunk = sentence.hit.chunk
+    if previous_end is None or previous_end < chunk.start:
+        return False
+    return "\n" in chunk.text[previous_end - chunk.start : sentence.start - chunk.start]
 
 
 def gather_evidence(
@@ -89,6 +99,21 @@ def gather_evidence(
         )
         for n, (article_id, known) in enumerate(by_article.items(), start=1)
     ]
+
+
+def related_sources(question: str, sources: Sequence[EvidenceSource]) -> list[EvidenceSource]:
+    """The sources that share a word with the question, renumbered; the first-ranked one always stays.
+
+    An article none of whose given sentences shares a word with the question is not evidence, only
+    prompt to read: in a small collection the top k holds unrelated stories.
+    """
+    asked = set(keyword_tokens(question))
+    kept = [
+        s
+        for rank, s in enumerate(sources)
+        if rank == 0 or any(asked & set(keyword_tokens(x.text)) for x in s.sentences)
+    ]
+    return [EvidenceSource(n, s.article, s.sentences) for n, s in enumerate(kept, start=1)]
 
 
 def _word_weights(question: str, articles: Iterable[list[EvidenceSentence]]) -> dict[str, float]:
