@@ -224,31 +224,12 @@ class AnswerEngine:
                 cited = [stating]
                 answer = f"{answer.rstrip()} [{stating}]"
         citations = () if declined else build_citations(answer, cited, sources, question)
-        # Rule 2: an answer whose names and numbers no cited source holds (or that cites nothing) is
-        # withdrawn rather than shown with a citation that does not say it. The source, not its one
-        # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
-        stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
-        unsupported = not declined and self.config.answer_support_check and not any(stated)
-        out_of_period = (
-            None
-            if declined or unsupported
-            else outside_period(
-                prepared.retrieval.period,
-                [c.published for c in citations],
-                [s.article.published for s in prepared.sources],
-                self._retriever.config.time_slack_days,
-            )
-        )
-        why = (
-            AbstainReason.MODEL_DECLINED
+        why, said = (
+            (AbstainReason.MODEL_DECLINED, None)
             if declined
-            else AbstainReason.UNSUPPORTED_ANSWER
-            if unsupported
-            else AbstainReason.NO_SOURCE_IN_PERIOD
-            if out_of_period
-            else None
+            else self._withdrawal(question, answer, citations, sources, prepared)
         )
-        shown = f"{ABSTAIN_TEXT} {out_of_period}" if out_of_period else ABSTAIN_TEXT if why else answer
+        shown = answer if why is None else f"{ABSTAIN_TEXT} {said}" if said else ABSTAIN_TEXT
         retrieval = prepared.retrieval
         return self._result(
             question,
@@ -263,10 +244,34 @@ class AnswerEngine:
             given=len(sources),
             trimmed=trimmed,
             prompt_tokens=prompt_tokens,
-            withdrawn=answer if unsupported or out_of_period else None,
+            withdrawn=None if why in (None, AbstainReason.MODEL_DECLINED) else answer,
             evidence=sources,
             judgment=prepared.judgment,
         )
+
+    def _withdrawal(
+        self,
+        question: str,
+        answer: str,
+        citations: Sequence[Citation],
+        sources: Sequence[EvidenceSource],
+        prepared: Preparation,
+    ) -> tuple[AbstainReason | None, str | None]:
+        """Why a written answer is withdrawn, and what the abstention adds (None: it stands)."""
+        # Rule 2: an answer whose names and numbers no cited source holds (or that cites nothing) is
+        # withdrawn rather than shown with a citation that does not say it. The source, not its one
+        # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
+        stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
+        if self.config.answer_support_check and not any(stated):
+            return AbstainReason.UNSUPPORTED_ANSWER, None
+        # An answer for "this week" that rests only on older articles is not an answer for this week.
+        out_of_period = outside_period(
+            prepared.retrieval.period,
+            [c.published for c in citations],
+            [s.article.published for s in prepared.sources],
+            self._retriever.config.time_slack_days,
+        )
+        return (AbstainReason.NO_SOURCE_IN_PERIOD, out_of_period) if out_of_period else (None, None)
 
     def _fit_to_context(
         self, question: str, today: str, sources: Sequence[EvidenceSource]

@@ -253,6 +253,8 @@ def test_the_reasons_keep_their_json_values_and_a_decline_reads_the_same_in_cli_
         "period_not_covered",
         "model_declined",
         "unsupported_answer",
+        "not_stated",
+        "no_source_in_period",
     ]
     declined = _abstained(AbstainReason.MODEL_DECLINED, sources_given=1)
     assert json.loads(json.dumps(declined.to_json()))["abstain_reason"] == "model_declined"

@@ -267,7 +267,7 @@ def test_answer_run_scores_answers_abstention_and_citations(tmp_path: Path, desk
     assert summary["answer"]["accuracy_answerable"] == pytest.approx(2 / 3, abs=1e-4)
     assert summary["answer"]["accuracy_all"] == 0.5
     assert summary["abstention"] == {
-        "abstained_by_model_declined": 1,  # t-3: the (scripted) model said the sources lack it
+        "abstained_by_not_stated": 1,  # t-3: no source sentence is about chess: declined before the model
         "no_gold_abstain_rate": 1.0,
         "answerable_abstain_rate": 0.0,
         "no_gold_below_min_score": 0.0,
@@ -343,7 +343,7 @@ def test_resume_skips_questions_already_done(tmp_path: Path, desk: Desk) -> None
     chat, embedder = ScriptedChat(replies=REPLIES), FakeEmbedder()
     outcome = run_eval(_options(tmp_path, "run"), desk(chat, embedder=embedder))
     assert outcome.resumed == 2 and outcome.evaluated == 2
-    assert chat.calls == 2  # only t-2 and t-3 were asked
+    assert chat.calls == 1  # only t-2 was asked (t-3 is declined before the model)
     # The warm-up query, then t-2 and t-3 (ranking + answer): no article embedded again.
     assert embedder.calls == 1 + 2 * 2
     assert [r["id"] for r in _lines(outcome.out_dir / "results.jsonl")] == ["t-0", "t-1", "t-2", "t-3"]
@@ -360,7 +360,7 @@ def test_ctrl_c_keeps_what_was_done_and_the_same_command_resumes(tmp_path: Path,
     chat = ScriptedChat(replies=REPLIES)
     resumed = run_eval(options, desk(chat))
     assert resumed.out_dir == stopped.out_dir
-    assert not resumed.interrupted and resumed.resumed == 2 and chat.calls == 2
+    assert not resumed.interrupted and resumed.resumed == 2 and chat.calls == 1  # t-3: not asked
     assert resumed.summary["complete"]
     # A finished run is not resumed again: the same command then starts a new run directory.
     again = run_eval(options, desk(ScriptedChat(replies=REPLIES)))
@@ -382,7 +382,9 @@ def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(
     embedder = FakeEmbedder()
     second = run_eval(_options(tmp_path, "b", retrieval_only=True), desk(embedder=embedder))
     assert second.index["chunks_embedded"] == 0
-    assert embedder.calls == 1 + len(QUESTIONS)  # a warm-up query and the questions: no article chunk
+    # A warm-up query, then each question twice (ranked, then judged as the answer step would): no
+    # article chunk.
+    assert embedder.calls == 1 + 2 * len(QUESTIONS)
     collection = second.summary["config"]["collection"]
     assert (
         collection
