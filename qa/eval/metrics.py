@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from qa.eval.judging import declined_with_evidence, judgment_curve, per_week, truthfulness
 from qa.eval.scoring import citation_validity, judge_record
 
 HIT_KS = (1, 3, 5, 10)
@@ -90,6 +91,14 @@ def summarize(records: Sequence[Record], config: Mapping[str, Any]) -> dict[str,
             "bm25": [rounded(hit_at(bm25_ranks, k)) for k in range(1, CURVE_K + 1)],
         },
         "answer": _answer_section(answered),
+        "judgment": {
+            "truthfulness": truthfulness(answered),
+            "declined_with_evidence": declined_with_evidence(answered),
+            "per_week": per_week(answered),
+            "curve": judgment_curve(answered),
+        }
+        if answered
+        else {},
         "abstention": _abstention_section(scored, answered),
         "citations": _citation_section(answered),
         "latency_ms": _latency_section(scored, answered),
