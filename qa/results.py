@@ -267,6 +267,7 @@ class AnswerResult:
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
             "withdrawn_answer": self.withdrawn_answer,
+            "judgment": self.judgment.to_json() if self.judgment else None,
             "newest_source_date": self.newest_source_date,
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [

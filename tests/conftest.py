@@ -32,6 +32,7 @@ ASK_JSON_KEYS = {
     "answer",
     "abstained",
     "abstain_reason",
+    "judgment",
     "newest_source_date",
     "citations",
     "retrieved",
