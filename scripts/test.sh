@@ -9,8 +9,8 @@ if ! command -v chromium >/dev/null; then
   $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 bash scripts/setup.sh dev
-.venv/bin/ruff check qa tests bench ingest.py app.py
-.venv/bin/ruff format --check qa tests bench ingest.py app.py
+.venv/bin/ruff check qa tests bench scripts ingest.py app.py
+.venv/bin/ruff format --check qa tests bench scripts ingest.py app.py
 .venv/bin/mypy
 # pytest exits 5 when it collects no test: that is a failure here too (set -e).
 .venv/bin/pytest "$@"
