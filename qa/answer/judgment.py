@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from qa.results import GivenSource, Signals
 from qa.text.words import keyword_tokens
 
-# Words that say when or ask how, never what: they are not what a sentence must share with the question.
+# Words that say when, ask how or ask for the answer's form ("Answer briefly."), never what: they are not
+# what a sentence must share with the question.
 _NOT_CONTENT = frozenset(
     """
     today tonight yesterday week weekend month year day days weeks months years last past this next
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july
     august september october november december recently latest new newly many much whats
+    answer answers briefly brief short shortly please explain exactly word words sentence
     """.split()
 )
 _YEAR = re.compile(r"(1[89]|20)\d\d")  # a year in a question says when, like a month
