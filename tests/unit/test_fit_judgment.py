@@ -36,29 +36,18 @@ def _line(qid: str, question: str, sentences: list[str], *, gold: bool, states: 
 def test_weights_favour_evidence_that_covers_the_question_and_the_threshold_declines_none_that_states_it(
     tmp_path: Path,
 ) -> None:
-    covered = [
-        _line(
-            f"c{i}",
-            f"How many cables were replaced on bridge {i}?",
-            [f"Bridge {i} had 2{i} cables replaced."],
-            gold=True,
-            states=True,
-        )
-        for i in range(8)
-    ]
-    uncovered = [
-        _line(
-            f"u{i}",
-            f"Which minister resigned over scandal {i}?",
-            [f"Bridge {i} had 2{i} cables replaced."],
-            gold=False,
-            states=False,
-        )
+    asked = {
+        "c": ("How many cables were replaced on bridge {}?", True),
+        "u": ("Which minister resigned over {}?", False),
+    }
+    lines = [
+        _line(f"{kind}{i}", question.format(i), [f"Bridge {i} had 2{i} cables replaced."], gold=on, states=on)
+        for kind, (question, on) in asked.items()
         for i in range(8)
     ]
     run = tmp_path / "run"
     run.mkdir()
-    (run / "results.jsonl").write_text("\n".join(json.dumps(r) for r in covered + uncovered) + "\n")
+    (run / "results.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n")
     script = _script()
     records = script.load([run])
     model = script.fit(records, 0.1, ("coverage", "source_coverage"))
