@@ -1,14 +1,16 @@
-"""Questions as users type them, about short articles of the project's own, answered by the real default
-model (issue 21). The suite is tests/data/user_suite/ (its README says how it was made).
+"""Questions as users type them, about short articles of the project's own (issue 21). The suite is
+tests/data/user_suite/ (its README says how it was made).
 
 Issue 21 asks for none of the answerable ones declined, nine in ten right, and nine in ten of the others
 declined. Measured on the whole suite with the shipped defaults (docs/EVALUATION.md, "Evidence
-judgment"): 2 of 95 answerable declined (both model answers withdrawn by the support check, rightly:
-"9 p.m. to 10 p.m.", and the worked example's "900 passengers"), 79 right, and 21 of 29 unanswerable
-ones declined: the 1.5B model's picks are what is left. These tests hold what is reached, so that it
-cannot slip back while the rest is worked on; the issue stays open for the remainder. To bound the
-suite's time (each answer is 10-40 s on two cores) they ask the first 64 answerable and the first 24
-unanswerable questions by id, the issue's minimum counts; `qa eval` runs the whole suite.
+judgment"): 2 of 95 answerable declined (both model answers withdrawn by the support check, rightly), 78
+right, and 21 of 29 unanswerable ones declined: the 1.5B model's picks are what is left. These tests hold
+what is reached, so that it cannot slip back while the rest is worked on.
+
+Two tiers, to bound the suite's time (each model answer is 15-40 s on two cores, and CI has minutes):
+the judgment before the model is asked of every suite question (retrieval and evidence only, real
+embedding model and Chroma, no LLM); the real default model answers a fixed spread sample end to end.
+`qa eval` runs the whole suite with the model.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ from tests.integration.test_end_to_end import TEST_LLM
 
 pytestmark = pytest.mark.integration
 
-ANSWERABLE = 64
-UNANSWERABLE = 24
-
 SUITE = REPO_ROOT / "tests" / "data" / "user_suite"
+ANSWERABLE = load_questions(SUITE / "questions.jsonl")
+UNANSWERABLE = load_questions(SUITE / "questions-unanswerable.jsonl")
+# A fixed spread over the suite's articles and question kinds for the model: every 12th answerable one
+# from the 6th (8 questions) and every 4th unanswerable one from the 2nd (7).
+ANSWERABLE_SAMPLE = ANSWERABLE[5::12]
+UNANSWERABLE_SAMPLE = UNANSWERABLE[1::4]
 
 
 @pytest.fixture(scope="module")
@@ -66,35 +71,54 @@ def _listed(pairs: list[tuple[Question, AnswerResult]]) -> str:
     return "\n".join(f"  {q.id} {q.question!r} -> {r.answer!r} ({r.abstain_reason})" for q, r in pairs)
 
 
-def test_questions_the_articles_answer_are_answered_and_right(suite_desk: NewsDesk) -> None:
-    questions = load_questions(SUITE / "questions.jsonl", limit=ANSWERABLE)
-    assert len(questions) == ANSWERABLE
-    answered = _ask(suite_desk, questions)
+def test_the_judgment_declines_no_answerable_suite_question(suite_desk: NewsDesk) -> None:
+    evaluation = suite_desk.evaluation()
+    declined = [
+        (q.id, q.question, prepared.declined)
+        for q in ANSWERABLE
+        if (prepared := evaluation.prepare(q.question, as_of=q.asked_on)).declined is not None
+    ]
+    # Measured: none of the 95 (v2's cosine gate declined 34 of them).
+    assert not declined, f"{len(declined)} answerable questions declined before the model: {declined}"
+
+
+def test_the_judgment_declines_unrelated_suite_questions_before_the_model(suite_desk: NewsDesk) -> None:
+    evaluation = suite_desk.evaluation()
+    declined = {
+        q.id: prepared.declined
+        for q in UNANSWERABLE
+        if (prepared := evaluation.prepare(q.question, as_of=q.asked_on)).declined is not None
+    }
+    # Measured: 7 of 29 (the rest are asked of articles that tell the story but not this detail: the
+    # model, the support check and the period rule decline 14 more of them, the test below).
+    assert len(declined) >= 6, declined
+    assert {"u-na-016", "u-na-017", "u-na-019"} <= declined.keys()  # the World Cup, Canberra, Austen
+    assert set(declined.values()) <= {"not_stated", "no_relevant_passage"}
+
+
+def test_the_model_answers_the_answerable_sample_right(suite_desk: NewsDesk) -> None:
+    assert len(ANSWERABLE_SAMPLE) == 8
+    answered = _ask(suite_desk, ANSWERABLE_SAMPLE)
     declined = [(q, r) for q, r in answered if r.abstained]
     wrong = [(q, r) for q, r in answered if not r.abstained and not _right(q, r)]
-    # Measured on these 64: 1 declined, 54 right (the issue's goal: none declined, nine in ten right).
-    assert len(declined) <= 2, f"{len(declined)} answerable questions declined:\n{_listed(declined)}"
-    assert not [r for _, r in declined if r.abstain_reason in ("not_stated", "no_relevant_passage")], (
-        "the judgment declined an answerable question before the model"
-    )
-    right = len(questions) - len(wrong) - len(declined)
-    assert right / len(questions) >= 0.8, f"{right} of {len(questions)} right; wrong:\n{_listed(wrong)}"
-    assert all(r.citations for _, r in answered if not r.abstained)
+    # Measured on these 8: none declined, 7 right (u-078 answers with the firefighters, not who fled).
+    assert not declined, f"{len(declined)} answerable questions declined:\n{_listed(declined)}"
+    right = len(answered) - len(wrong)
+    assert right >= 6, f"{right} of {len(answered)} right; wrong:\n{_listed(wrong)}"
+    assert all(r.citations for _, r in answered)
 
 
-def test_questions_the_articles_cannot_answer_are_declined(suite_desk: NewsDesk) -> None:
-    questions = load_questions(SUITE / "questions-unanswerable.jsonl", limit=UNANSWERABLE)
-    assert len(questions) == UNANSWERABLE
-    answered = _ask(suite_desk, questions)
+def test_the_model_sample_of_unanswerable_questions_is_declined(suite_desk: NewsDesk) -> None:
+    assert len(UNANSWERABLE_SAMPLE) == 7
+    answered = _ask(suite_desk, UNANSWERABLE_SAMPLE)
     shown = [(q, r) for q, r in answered if not r.abstained]
-    declined = len(questions) - len(shown)
-    # Measured on these 24: 16 declined (the issue's goal: nine in ten).
-    assert declined / len(questions) >= 0.6, (
-        f"{declined} of {len(questions)} declined; answered:\n{_listed(shown)}"
-    )
+    # Measured on these 7: 6 declined (2 before the model, 2 by the support check, one each by the model
+    # and the period rule); "how hot is the surface of comet varga-lind" is answered.
+    assert len(shown) <= 2, f"{len(shown)} of {len(answered)} answered:\n{_listed(shown)}"
     assert all(r.abstain_reason is not None for _, r in answered if r.abstained)
 
 
 def test_the_suite_is_the_projects_own_and_large_enough() -> None:
     texts = Path(SUITE / "articles.jsonl").read_text(encoding="utf-8")
     assert texts.count("\n") >= 12 and "rtqa-" not in texts  # not dev data
+    assert len(ANSWERABLE) >= 60 and len(UNANSWERABLE) >= 20
