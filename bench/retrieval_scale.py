@@ -16,11 +16,9 @@ import json
 import random
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,6 +28,7 @@ sys.path.insert(0, str(REPO))
 from shared import median_and_p95  # noqa: E402  (bench/, beside this script)
 
 from qa.ports import free_port  # noqa: E402
+from qa.store.chroma_server import ChromaServerProcess  # noqa: E402
 
 WORDS_PER_CHUNK = (
     150  # the FAKE embedder's word pieces are words: 150 words fill a 200-token chunk less its overlap
@@ -65,19 +64,10 @@ def _write_corpus(path: Path, chunks: int, rng: random.Random) -> list[str]:
     return asked
 
 
-def _start_server(path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    command = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
-                return process, port
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("chroma run did not start")
+def _start_server(path: Path) -> ChromaServerProcess:
+    server = ChromaServerProcess(path, host="127.0.0.1", port=free_port(), log_path=path.with_suffix(".log"))
+    server.start()
+    return server
 
 
 def _measure(size: int, questions: int, server: bool) -> str:
@@ -87,14 +77,14 @@ def _measure(size: int, questions: int, server: bool) -> str:
 
     rng = random.Random(size)
     work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-"))
-    process = None
+    server_process: ChromaServerProcess | None = None
     try:
         corpus = work / "corpus.jsonl"
         asked = _write_corpus(corpus, size, rng)
         overrides: dict[str, object] = {"data_dir": work / "data", "embedding_backend": "fake"}
         if server:
-            process, port = _start_server(work / "chroma-server")
-            overrides.update(chroma_host="127.0.0.1", chroma_port=port)
+            server_process = _start_server(work / "chroma-server")
+            overrides.update(chroma_host=server_process.client_host, chroma_port=server_process.port)
         desk = NewsDesk(Settings(**overrides), embedder=FakeEmbedder(dimension=384))  # type: ignore[arg-type]
         started = time.perf_counter()
         report = desk.ingest([corpus], progress=False)
@@ -118,9 +108,8 @@ def _measure(size: int, questions: int, server: bool) -> str:
             f"peak memory {peak_mib:,.0f} MiB"
         )
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+        if server_process is not None:
+            server_process.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
