@@ -9,7 +9,6 @@ same chunks runs beside it.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from qa.eval.rundir import (
 )
 from qa.eval.scoring import citation_validity, count_valid_markers, judge_answer, states
 from qa.files import write_atomically
+from qa.progress import progress_bar
 from qa.results import AbstainReason, AnswerResult, GivenSource, Judgment
 from qa.service import NewsDesk
 from qa.service.evaluation import Evaluation
@@ -163,8 +163,6 @@ def _run_questions(
     evaluation: Evaluation,
 ) -> bool:
     """Evaluate the remaining questions, appending one flushed line each; True when Ctrl-C stopped it."""
-    from tqdm import tqdm
-
     corpus = read_corpus(evaluation)
     bm25 = Bm25Baseline(corpus.chunks)
     # One untimed query first: the first search of a process loads the HNSW index from disk.
@@ -174,9 +172,7 @@ def _run_questions(
     errors_in_a_row = 0
     with (
         results_path.open("a", encoding="utf-8") as results,
-        tqdm(
-            total=len(todo), desc="Evaluating", unit="q", file=sys.stderr, disable=not options.progress
-        ) as bar,
+        progress_bar("Evaluating", "question", total=len(todo), enabled=options.progress) as bar,
     ):
         try:
             for question in todo:

@@ -373,6 +373,18 @@ def test_a_run_dir_with_other_settings_is_refused(tmp_path: Path, desk: Desk) ->
         run_eval(_options(tmp_path, "run"), desk(ScriptedChat(replies=REPLIES)))
 
 
+def test_progress_written_to_a_log_is_plain_lines(
+    tmp_path: Path, desk: Desk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_eval(_options(tmp_path, "run", retrieval_only=True, progress=True), desk())
+    err = capsys.readouterr().err  # not a terminal: no bar redrawn with "\r" or ESC [A
+    assert "\x1b" not in err and "\r" not in err
+    assert any(
+        line.startswith(f"Evaluating: {len(QUESTIONS)}/{len(QUESTIONS)} questions")
+        for line in err.splitlines()
+    )
+
+
 def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(
     tmp_path: Path, desk: Desk
 ) -> None:

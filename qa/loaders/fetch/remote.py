@@ -29,6 +29,7 @@ from qa.loaders.fetch.fetcher import FetchCancelled, Fetcher, Page
 from qa.loaders.fetch.state import FetchState, UrlState, now_utc
 from qa.loaders.fetch.urls import FetchError, canonical_url, is_url, without_tracking
 from qa.loaders.html import extract_html, meta_refresh_target
+from qa.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +97,10 @@ def fetch_sources(
     be indexed before the next is fetched); `indexed(article_id)` says whether an article is in the
     index (an unchanged entry of one that is, is not fetched again). Setting `cancel` (from any thread)
     ends the request in flight and stops fetching."""
-    import sys
-
-    from tqdm import tqdm
-
     sources = _distinct(sources)
     urls = sum(1 for source in sources if _is_url(source))
     with (
-        tqdm(total=urls, desc="Fetching", unit="page", disable=not progress, file=sys.stderr) as bar,
+        progress_bar("Fetching", "page", total=urls, enabled=progress) as bar,
         _Collector(config, FetchState(config.fetch_state_path), indexed, bar, cancel) as collector,
     ):
         for source in sources:
