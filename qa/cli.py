@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from qa.documents import DateRange
 from qa.errors import UserError, is_disk_full
-from qa.results import AbstainReason, IngestReport
+from qa.results import ABSTAIN_TEXT, AbstainReason, IngestReport
 from qa.settings import Settings
 from qa.text.control import strip_control
 from qa.text.dates import check_day
@@ -312,8 +312,6 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
             print(f'      "{c.quote}"')
         if result.newest_source_date:
             print(f"\nAs of {result.newest_source_date} (the newest source cited).")
-    elif result.abstain_reason in (AbstainReason.MODEL_DECLINED, AbstainReason.UNSUPPORTED_ANSWER):
-        print(f"({result.abstain_reason.explain(result)})")
     elif result.abstain_reason == AbstainReason.NO_RELEVANT_PASSAGE:
         scope = desk.scope(dates)
         best = max((hit.score for hit in result.retrieved), default=None)
@@ -324,6 +322,8 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
         )
         within = f", published {dates}" if dates else ""
         print(f"(searched {scope.chunks} chunks in collection {scope.collection!r}{within}; {searched})")
+    elif result.abstain_reason is not None and result.answer == ABSTAIN_TEXT:  # a bare decline: say why
+        print(f"({result.abstain_reason.explain(result)})")
     return 0
 
 
