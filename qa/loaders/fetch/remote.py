@@ -241,10 +241,15 @@ class _Collector:
         self.bar.update(1)
 
     def _current(self, known: UrlState) -> bool:
-        """Is everything this URL gave last time still indexed (so a 304 can stand for it)?"""
+        """Is everything this URL gave last time still indexed, each entry from its page (so a 304 can
+        stand for it)? An entry indexed from the feed's summary is not: the feed is read again, so that
+        its page is tried again on every refresh until it can be used, even while the feed is unchanged."""
         if known.entries is not None:
-            return all(self._indexed(self.state.get(link)) for link in known.entries)
+            return all(self._indexed_from_page(self.state.get(link)) for link in known.entries)
         return self._indexed(known)
+
+    def _indexed_from_page(self, known: UrlState | None) -> bool:
+        return self._indexed(known) and known is not None and not known.from_summary
 
     def _indexed(self, known: UrlState | None) -> bool:
         return known is not None and known.article_id is not None and self.indexed(known.article_id)
