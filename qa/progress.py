@@ -107,11 +107,13 @@ class LineProgress:
     def line(self, *, final: bool) -> str:
         """The text of one progress line."""
         elapsed = time.monotonic() - self._started
+        counted = self.total or self.n
+        units = self.unit if counted == 1 else f"{self.unit}s"
         done = f"{self.n:,.0f}"
         if self.total:
-            done += f"/{self.total:,.0f} {self.unit}s ({100 * self.n / self.total:.0f} %)"
+            done += f"/{self.total:,.0f} {units} ({100 * self.n / self.total:.0f} %)"
         else:
-            done += f" {self.unit}s"
+            done += f" {units}"
         text = f"{self.desc}: {done}, {format_duration(elapsed)}"
         if not final and self.total and 0 < self.n < self.total:
             text += f", about {format_duration(elapsed * (self.total - self.n) / self.n)} left"

@@ -33,6 +33,10 @@ def test_off_a_terminal_a_bar_is_plain_lines() -> None:
     (line,) = log.getvalue().splitlines()
     assert line.startswith("Embedding: 30/30 chunks (100 %), ") and line.endswith(" s")
     assert "\r" not in log.getvalue() and "\x1b" not in log.getvalue()
+    one = io.StringIO()
+    with progress_bar("Reading", "article", stream=one) as bar:
+        bar.update()
+    assert one.getvalue().startswith("Reading: 1 article, ")
 
 
 def test_a_long_run_writes_a_line_now_and_then_with_the_time_left() -> None:
