@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DEFAULT_ARTICLES = REPO.parent / "shared" / "eval" / "realtimeqa-2023" / "articles.jsonl"
+DEFAULT_ARTICLES = REPO / "eval-data" / "realtimeqa-2023" / "articles.jsonl"  # scripts/build_eval_sets.py
 PLAIN = "plain-st"
 MFLOP_PER_TOKEN = 24  # MiniLM-L6: 2 x 10.6M weights per token + attention at ~200 tokens (fp32-equivalent)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-# Questions about the bundled sample article (samples/huawei-5g-licence.txt), asked in turn.
+# Questions about the bundled sample article (samples/huawei-5g-licence.json), asked in turn.
 SAMPLE_QUESTIONS = [
     "How many 5G base stations does Huawei plan to make next year?",
     "Will Huawei use US components?",

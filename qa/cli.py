@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from qa.documents import DateRange
 from qa.errors import UserError, is_disk_full
-from qa.results import AbstainReason, IngestReport
+from qa.results import ABSTAIN_TEXT, AbstainReason, IngestReport
 from qa.settings import Settings
 from qa.text.control import strip_control
 from qa.text.dates import check_day
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ingest_commands(commands, common)
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question from the indexed articles")
-    ask.add_argument("question")
+    ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print the full result as JSON (no streaming)")
     ask.add_argument("--k", type=int, help="number of chunks to retrieve (default: QA_K or 5)")
     ask.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this day")
@@ -60,13 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     listing = commands.add_parser("list", parents=[common], help="list the indexed articles")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the articles as a JSON list")
 
     stats = commands.add_parser("stats", parents=[common], help="counts and index settings")
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
 
     delete = commands.add_parser("delete", parents=[common], help="remove an article and all its chunks")
-    delete.add_argument("article", metavar="ID_OR_URL")
+    delete.add_argument("article", metavar="ID_OR_URL", help="an article's id (see `qa list`) or its URL")
 
     reset = commands.add_parser("reset", parents=[common], help="drop the whole collection")
     reset.add_argument("--yes", action="store_true", help="confirm: this deletes the index")
@@ -100,12 +100,12 @@ def _add_ingest_commands(commands: Any, common: argparse.ArgumentParser) -> None
     sources = commands.add_parser("sources", parents=[common], help="the feeds `qa refresh` fetches")
     actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", parents=[common], help="save a feed or page URL under a name")
-    add.add_argument("name", metavar="NAME")
-    add.add_argument("url", metavar="URL")
+    add.add_argument("name", metavar="NAME", help="a short name for the source, e.g. example")
+    add.add_argument("url", metavar="URL", help="the http(s) URL of an RSS/Atom feed or an article page")
     listed = actions.add_parser("list", parents=[common], help="the saved sources")
-    listed.add_argument("--json", action="store_true")
+    listed.add_argument("--json", action="store_true", help="print the sources as a JSON list")
     remove = actions.add_parser("remove", parents=[common], help="forget a source (its articles stay)")
-    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("name", metavar="NAME", help="the name the source was saved under")
 
     refresh = commands.add_parser("refresh", parents=[common], help="fetch every saved source into the index")
     refresh.add_argument(
@@ -312,8 +312,6 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
             print(f'      "{c.quote}"')
         if result.newest_source_date:
             print(f"\nAs of {result.newest_source_date} (the newest source cited).")
-    elif result.abstain_reason in (AbstainReason.MODEL_DECLINED, AbstainReason.UNSUPPORTED_ANSWER):
-        print(f"({result.abstain_reason.explain(result)})")
     elif result.abstain_reason == AbstainReason.NO_RELEVANT_PASSAGE:
         scope = desk.scope(dates)
         best = max((hit.score for hit in result.retrieved), default=None)
@@ -324,6 +322,8 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
         )
         within = f", published {dates}" if dates else ""
         print(f"(searched {scope.chunks} chunks in collection {scope.collection!r}{within}; {searched})")
+    elif result.abstain_reason is not None and result.answer == ABSTAIN_TEXT:  # a bare decline: say why
+        print(f"({result.abstain_reason.explain(result)})")
     return 0
 
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from qa.chunking import ChunkingConfig, chunk_article
 from qa.cleaning import clean_article
@@ -27,6 +25,7 @@ from qa.loaders.fetch.config import FetchConfig
 from qa.loaders.fetch.remote import Fetched, fetch_sources, is_remote
 from qa.loaders.fetch.urls import canonical_url, is_url
 from qa.locking import write_lock
+from qa.progress import Progress, progress_bar
 from qa.results import DeletedArticle, IngestReport
 from qa.settings import Settings, config_record
 from qa.store import ArticleWrite, Store
@@ -202,21 +201,15 @@ class _Progress:
     embedded, its total growing by window)."""
 
     def __init__(self, enabled: bool) -> None:
-        from tqdm import tqdm
-
         self._enabled = enabled
-        self.reading = tqdm(desc="Reading", unit="article", disable=not enabled, file=sys.stderr)
-        self._embedding: Any = None
+        self.reading = progress_bar("Reading", "article", enabled=enabled)
+        self._embedding: Progress | None = None
 
     @property
-    def embedding(self) -> Any:
+    def embedding(self) -> Progress:
         """The embedding bar, made on first use: an unchanged re-ingest shows none."""
         if self._embedding is None:
-            from tqdm import tqdm
-
-            self._embedding = tqdm(
-                total=0, desc="Embedding", unit="chunk", disable=not self._enabled, file=sys.stderr
-            )
+            self._embedding = progress_bar("Embedding", "chunk", total=0, enabled=self._enabled)
         return self._embedding
 
     def __enter__(self) -> _Progress:
@@ -318,7 +311,7 @@ def _embed_and_write(
     bars: _Progress,
 ) -> None:
     """Embed in batches across articles; store finished articles a few hundred chunks at a time."""
-    bars.embedding.total += sum(len(p.chunks) for p in pending)
+    bars.embedding.total = (bars.embedding.total or 0) + sum(len(p.chunks) for p in pending)
     bars.embedding.refresh()
     finished: list[_Pending] = []
     for batch in _batches(pending, EMBED_BATCH_CHUNKS):

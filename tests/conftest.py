@@ -14,7 +14,11 @@ from qa.service import NewsDesk
 from qa.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SEED_ARTICLE = REPO_ROOT / "samples" / "huawei-5g-licence.txt"
+# The article the product brief started from, as it was given: plain text, no title line, the site's
+# quiz prompt and teaser headlines after the story. The demo in samples/ is the same story as a record
+# with its headline, date and outlet.
+SEED_ARTICLE = REPO_ROOT / "tests" / "data" / "seed" / "huawei-5g-licence.txt"
+SAMPLE_ARTICLE = REPO_ROOT / "samples" / "huawei-5g-licence.json"
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
@@ -80,7 +84,7 @@ def _no_database_on_disk_in_unit_tests(
 
 @pytest.fixture
 def seed_article() -> Path:
-    """The article the product brief started from (shipped in samples/)."""
+    """The article the product brief started from, as it was given (tests/data/seed/)."""
     return SEED_ARTICLE
 
 

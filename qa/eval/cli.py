@@ -43,6 +43,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="run directory (default: resume a matching unfinished run, else runs/<UTC time>)",
     )
     parser.add_argument(
+        "--collection",
+        help="index the corpus into this collection, which must hold nothing else (default: 'eval-' and a "
+        "hash of the corpus and index settings, so the same corpus reuses its index)",
+    )
+    parser.add_argument(
         "--data-dir", type=Path, help="where the index lives (default: QA_DATA_DIR or ./data)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -75,6 +80,7 @@ def run_from_args(args: argparse.Namespace, desk: NewsDesk) -> int:
         retrieval_only=args.retrieval_only,
         asked_later_days=args.asked_later_days,
         progress=not args.quiet,
+        collection=args.collection,
     )
     outcome = run_eval(options, desk)
     print(format_summary(outcome))

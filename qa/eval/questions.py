@@ -1,4 +1,4 @@
-"""Evaluation questions in the shared format (`../shared/eval/README.md`)."""
+"""Evaluation questions in the dev sets' format (docs/EVALUATION.md, "The dev sets")."""
 
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ same chunks runs beside it.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from qa.eval.rundir import (
 )
 from qa.eval.scoring import citation_validity, count_valid_markers, judge_answer, states
 from qa.files import write_atomically
+from qa.progress import progress_bar
 from qa.results import AbstainReason, AnswerResult, GivenSource, Judgment
 from qa.service import NewsDesk
 from qa.service.evaluation import Evaluation
@@ -60,6 +60,8 @@ class EvalOptions:
     asked_later_days: int | None = None
     progress: bool = True
     runs_root: Path = DEFAULT_RUNS_ROOT
+    # The collection the corpus is indexed into; None: one named after the corpus and index settings.
+    collection: str | None = None
 
 
 @dataclass
@@ -80,7 +82,7 @@ def run_config(options: EvalOptions, evaluation: Evaluation, corpus_sha256: str)
     config: dict[str, Any] = {
         "articles": str(Path(options.articles).expanduser().absolute()),
         "corpus_sha256": corpus_sha256,
-        "collection": collection_for(corpus_sha256),
+        "collection": evaluation.desk.settings.collection,
         "questions": str(Path(options.questions).expanduser().absolute()),
         "questions_sha256": corpus_hash(options.questions, {}),
         "filter": options.prefix,
@@ -110,7 +112,9 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
         raise EvalError(f"no questions selected from {options.questions}")
     users = desk.evaluation()  # the user's collection: only its settings are read
     corpus_sha256 = corpus_hash(options.articles, users.index_config())
-    evaluation = users.on_collection(collection_for(corpus_sha256))
+    evaluation = users.on_collection(options.collection or collection_for(corpus_sha256))
+    if options.collection:
+        _refuse_a_collection_of_other_articles(evaluation, options.articles)
     config = run_config(options, evaluation, corpus_sha256)
     out = prepare_run_dir(options.out, options.runs_root, config)
     results_path = out / RESULTS_FILE
@@ -125,6 +129,25 @@ def run_eval(options: EvalOptions, desk: NewsDesk) -> EvalOutcome:
         outcome.summary = _write_outputs(out, questions, config, outcome)
         evaluation.desk.close()
     return outcome
+
+
+def _refuse_a_collection_of_other_articles(evaluation: Evaluation, articles: Path) -> None:
+    """A named collection must be empty or hold only this corpus (an earlier run's): the run searches
+    the whole collection, so a user's own articles would change the figures, and gain the corpus."""
+    corpus = str(Path(articles).expanduser().absolute())
+    others = [
+        a
+        for a in evaluation.desk.list_articles()
+        if a.origin != corpus and not a.origin.startswith(corpus + "#")
+    ]
+    if others:
+        name = evaluation.desk.settings.collection
+        evaluation.desk.close()
+        raise EvalError(
+            f"collection {name!r} holds {len(others)} article(s) from elsewhere (e.g. {others[0].origin}): "
+            "qa eval indexes its corpus into a collection of its own; name an empty one, or leave out "
+            "--collection"
+        )
 
 
 def _ingest(desk: NewsDesk, options: EvalOptions) -> dict[str, Any]:
@@ -163,8 +186,6 @@ def _run_questions(
     evaluation: Evaluation,
 ) -> bool:
     """Evaluate the remaining questions, appending one flushed line each; True when Ctrl-C stopped it."""
-    from tqdm import tqdm
-
     corpus = read_corpus(evaluation)
     bm25 = Bm25Baseline(corpus.chunks)
     # One untimed query first: the first search of a process loads the HNSW index from disk.
@@ -174,9 +195,7 @@ def _run_questions(
     errors_in_a_row = 0
     with (
         results_path.open("a", encoding="utf-8") as results,
-        tqdm(
-            total=len(todo), desc="Evaluating", unit="q", file=sys.stderr, disable=not options.progress
-        ) as bar,
+        progress_bar("Evaluating", "question", total=len(todo), enabled=options.progress) as bar,
     ):
         try:
             for question in todo:

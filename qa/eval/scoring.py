@@ -1,4 +1,4 @@
-"""Is an answer right? The scoring rules of `../shared/eval/README.md`, as pure functions.
+"""Is an answer right? The scoring rules of docs/EVALUATION.md, as pure functions.
 
 Correct (with choices): the answer states the gold choice and no other one, case-, accent-,
 punctuation- and plural-insensitively. The lenient check and token F1 are secondary figures.

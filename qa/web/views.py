@@ -97,6 +97,9 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
     if not scores:
         return f"Searched {where}: no passage matched."
     best = max(scores)
+    if result.abstain_reason in (AbstainReason.NOT_STATED, AbstainReason.NO_SOURCE_IN_PERIOD):
+        # Passages were found, often close ones: the evidence judgment (or the period) declined, not a score.
+        return f"Searched {where}; {result.abstain_reason.explain(result)}."
     if result.llm_called:
         return (
             f"Searched {where}; the best match ({best:.2f}) reached the threshold ({scope.min_score:.2f}), "

@@ -223,6 +223,44 @@ def test_the_feed_summary_stands_in_for_a_page_that_cannot_be_fetched(
     assert again.replaced == report.added and not again.notes
 
 
+def test_a_summary_stand_in_is_retried_on_every_refresh_even_when_the_feed_answers_304(
+    make_desk: MakeDesk, site: NewsServer
+) -> None:
+    summary = "<p>Fishermen protest new quotas at the harbour, blocking the quay for hours on Tuesday.</p>"
+    entry = {"title": "Fishermen protest quotas", "link": site.url("/news/quotas.html"),
+             "date": rfc2822(2024, 3, 5), "summary": summary}  # fmt: skip
+    feed = site.url("/summaries.xml")
+    site.routes["/summaries.xml"] = Route(
+        rss_feed([entry, *_entries(site)]), "application/rss+xml", etag=True
+    )
+    desk = make_desk(**FETCH)
+    first = desk.ingest([feed], progress=False)
+    assert len(first.added) == 4 and len(first.notes) == 1, first.summary()
+    quotas = next(a.id for a in desk.list_articles() if a.title == "Fishermen protest quotas")
+
+    # The feed has not changed, but its page is still missing: the feed is read again (no 304 can stand
+    # for a summary) and the page tried again; the other entries are not fetched again.
+    site.clear()
+    second = desk.ingest([feed], progress=False)
+    feed_hits = [hit for hit in site.hits if hit.path == "/summaries.xml"]
+    assert [hit.status for hit in feed_hits] == [200] and "if-none-match" not in feed_hits[0].headers
+    assert site.pages() == ["/summaries.xml", "/news/quotas.html"]
+    assert len(second.notes) == 1 and len(second.not_fetched) == 3
+
+    # The page is there now: the full article replaces the summary, with the feed still unchanged.
+    full = ["Dozens of fishing boats blocked the quay on Tuesday. " * 3]
+    site.routes["/news/quotas.html"] = Route(article_page("Fishermen protest quotas", full))
+    third = desk.ingest([feed], progress=False)
+    assert third.replaced == [quotas] and not third.notes
+    # Every entry from its page now: the next refresh is one conditional request, answered 304.
+    site.clear()
+    fourth = desk.ingest([feed], progress=False)
+    assert [(hit.path, hit.status) for hit in site.hits if hit.path != "/robots.txt"] == [
+        ("/summaries.xml", 304)
+    ]
+    assert len(fourth.unchanged) == 4
+
+
 def test_one_story_under_two_urls_is_one_article(make_desk: MakeDesk, site: NewsServer) -> None:
     desk = make_desk(**FETCH)
     first = site.url("/news/bridge.html?utm_source=newsletter&utm_campaign=spring")

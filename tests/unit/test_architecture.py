@@ -21,8 +21,8 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 PRESENTERS = ("qa.cli", "qa.web", "qa.eval")
 # What a presenter may import from the product: the facade, settings, the data types and errors it
-# hands around, the shared text tools, the HTML templating and atomic file writes. Never a store, embedder,
-# engine or LLM.
+# hands around, the shared text tools, the HTML templating, atomic file writes and the progress display.
+# Never a store, embedder, engine or LLM.
 FACADE_AND_DATA = (
     "qa.service",
     "qa.settings",
@@ -32,6 +32,7 @@ FACADE_AND_DATA = (
     "qa.text",
     "qa.templating",
     "qa.files",
+    "qa.progress",
 )
 
 
@@ -121,8 +122,8 @@ STAGES: tuple[tuple[str, ...], ...] = (
     (*PRESENTERS, "qa.__main__"),
 )
 # Small helpers at the base: atomic writes, a free port, the backend registry (it names modules as
-# strings, imported only when a backend is opened).
-BASE_HELPERS = ("qa.files", "qa.ports", "qa.backends")
+# strings, imported only when a backend is opened), progress on stderr.
+BASE_HELPERS = ("qa.files", "qa.ports", "qa.backends", "qa.progress")
 
 
 def _stage(name: str) -> int | None:

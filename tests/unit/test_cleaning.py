@@ -14,7 +14,7 @@ from qa.loaders import iter_raw_articles
 from qa.loaders.fetch.urls import canonical_url
 from qa.service import NewsDesk
 from qa.text.hashing import text_sha
-from tests.conftest import SEED_ARTICLE as SEED  # the brief's article, shipped as the demo in samples/
+from tests.conftest import SEED_ARTICLE as SEED  # the brief's article as given; the demo in samples/
 
 pytestmark = pytest.mark.unit
 

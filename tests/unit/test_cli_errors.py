@@ -269,3 +269,33 @@ def test_the_reasons_keep_their_json_values_and_a_decline_reads_the_same_in_cli_
     shown = replace(declined, retrieved=(hit,))
     scope = SearchScope(collection="c", articles=1, chunks=4, min_score=0.3)
     assert describe_scope(shown, scope).endswith(f"but {clause}.")
+
+
+def test_a_decline_by_the_evidence_judgment_says_what_the_evidence_lacks_in_cli_and_chat(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from qa.results import Judgment, SearchScope, Signals
+    from qa.web.views import describe_scope
+
+    signals = Signals(
+        best_score=0.62, coverage=0.4, source_coverage=0.5, names_found=0.5, answer_type=0.0, agreement=1.0,
+        missing=("Zurich",),
+    )  # fmt: skip
+    judged = Judgment(signals, probability=0.05, threshold=0.16)
+    declined = replace(_abstained(AbstainReason.NOT_STATED, judgment=judged), llm_called=False)
+    clause = (
+        "no source sentence states what the question asks: the closest holds 40% of its key words, "
+        "and “Zurich” appear in none"
+    )
+    _streaming(monkeypatch, ABSTAIN_TEXT, declined)
+    assert cli.main(["ask", "Where did the storm hit?"]) == 0
+    assert capsys.readouterr().out == f"{ABSTAIN_TEXT}\n({clause})\n"
+    # The chat says what was searched and why it declined: a close passage was found (0.62), so no
+    # "best match < threshold" claim.
+    record = ArticleRecord(id="a1", title="Storm", origin="o", content_hash="h", chunks=1)
+    hit = ScoredChunk(chunk=Chunk("a1#0", "a1", 0, "text", 0, 4), article=record, score=0.62)
+    scope = SearchScope(collection="c", articles=1, chunks=4, min_score=0.1)
+    assert (
+        describe_scope(replace(declined, retrieved=(hit,)), scope)
+        == f"Searched 4 chunks of 1 article; {clause}."
+    )

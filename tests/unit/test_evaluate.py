@@ -373,6 +373,18 @@ def test_a_run_dir_with_other_settings_is_refused(tmp_path: Path, desk: Desk) ->
         run_eval(_options(tmp_path, "run"), desk(ScriptedChat(replies=REPLIES)))
 
 
+def test_progress_written_to_a_log_is_plain_lines(
+    tmp_path: Path, desk: Desk, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_eval(_options(tmp_path, "run", retrieval_only=True, progress=True), desk())
+    err = capsys.readouterr().err  # not a terminal: no bar redrawn with "\r" or ESC [A
+    assert "\x1b" not in err and "\r" not in err
+    assert any(
+        line.startswith(f"Evaluating: {len(QUESTIONS)}/{len(QUESTIONS)} questions")
+        for line in err.splitlines()
+    )
+
+
 def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(
     tmp_path: Path, desk: Desk
 ) -> None:
@@ -401,6 +413,28 @@ def test_the_corpus_hash_reuses_the_index_and_leaves_the_users_collection_alone(
     # Other index settings (chunking) give another collection rather than mixing vectors.
     third = run_eval(_options(tmp_path, "c", retrieval_only=True), desk(chunk_tokens=60))
     assert third.summary["config"]["collection"] != collection and third.index["chunks_embedded"] > 0
+
+
+def test_a_named_collection_holds_the_corpus_and_one_holding_other_articles_is_refused(
+    tmp_path: Path, desk: Desk
+) -> None:
+    first = run_eval(_options(tmp_path, "a", retrieval_only=True, collection="my-eval"), desk())
+    assert first.summary["config"]["collection"] == "my-eval"
+    named = desk.store.open_collection("my-eval")  # type: ignore[attr-defined]
+    assert {a.id for a in named.list_articles()} == {a["id"] for a in ARTICLES}
+    again = run_eval(_options(tmp_path, "b", retrieval_only=True, collection="my-eval"), desk())
+    assert again.index["chunks_embedded"] == 0  # an earlier run of the same corpus: its index is reused
+
+    own = tmp_path / "own.txt"
+    own.write_text("Harbour news\n\nThe ferry to the islands runs again from Monday, the operator said. " * 2)
+    users = desk()
+    users.ingest([own], progress=False)
+    theirs = desk.store.collection_name  # type: ignore[attr-defined]
+    with pytest.raises(
+        EvalError, match=rf"collection '{theirs}' holds 1 article\(s\) from elsewhere .*own\.txt"
+    ):
+        run_eval(_options(tmp_path, "c", retrieval_only=True, collection=theirs), desk())
+    assert [a.origin for a in users.list_articles()] == [str(own)]  # the user's collection is untouched
 
 
 def test_filter_and_limit_select_questions(tmp_path: Path, desk: Desk) -> None:

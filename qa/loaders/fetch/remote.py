@@ -29,6 +29,7 @@ from qa.loaders.fetch.fetcher import FetchCancelled, Fetcher, Page
 from qa.loaders.fetch.state import FetchState, UrlState, now_utc
 from qa.loaders.fetch.urls import FetchError, canonical_url, is_url, without_tracking
 from qa.loaders.html import extract_html, meta_refresh_target
+from qa.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +97,10 @@ def fetch_sources(
     be indexed before the next is fetched); `indexed(article_id)` says whether an article is in the
     index (an unchanged entry of one that is, is not fetched again). Setting `cancel` (from any thread)
     ends the request in flight and stops fetching."""
-    import sys
-
-    from tqdm import tqdm
-
     sources = _distinct(sources)
     urls = sum(1 for source in sources if _is_url(source))
     with (
-        tqdm(total=urls, desc="Fetching", unit="page", disable=not progress, file=sys.stderr) as bar,
+        progress_bar("Fetching", "page", total=urls, enabled=progress) as bar,
         _Collector(config, FetchState(config.fetch_state_path), indexed, bar, cancel) as collector,
     ):
         for source in sources:
@@ -244,10 +241,15 @@ class _Collector:
         self.bar.update(1)
 
     def _current(self, known: UrlState) -> bool:
-        """Is everything this URL gave last time still indexed (so a 304 can stand for it)?"""
+        """Is everything this URL gave last time still indexed, each entry from its page (so a 304 can
+        stand for it)? An entry indexed from the feed's summary is not: the feed is read again, so that
+        its page is tried again on every refresh until it can be used, even while the feed is unchanged."""
         if known.entries is not None:
-            return all(self._indexed(self.state.get(link)) for link in known.entries)
+            return all(self._indexed_from_page(self.state.get(link)) for link in known.entries)
         return self._indexed(known)
+
+    def _indexed_from_page(self, known: UrlState | None) -> bool:
+        return self._indexed(known) and known is not None and not known.from_summary
 
     def _indexed(self, known: UrlState | None) -> bool:
         return known is not None and known.article_id is not None and self.indexed(known.article_id)
