@@ -4,7 +4,7 @@ On Linux, PyPI's torch wheel is the CUDA build: with it pip also pulls cuda-tool
 nvidia-* packages and triton, several GB. PyTorch's CPU wheels (version `X+cpu`) live on their own
 index, so on Linux that index is added to the install, unless torch is installed at the pinned version
 already or pip's own configuration (a local wheel directory, a mirror) already offers a CPU build. PyPI's
-macOS and Windows wheels are CPU-only: there nothing is added.
+macOS wheels are CPU-only: off Linux nothing is added.
 
     python scripts/install.py [--extras dev] [--dry-run REPORT.json] [--isolated]
 
@@ -86,7 +86,10 @@ def configured_indexes_offer_cpu_torch(pin: str, *, isolated: bool) -> bool:
         text=True,
     )
     # No answer (offline, no such version) is not a CPU build: the real install will say what is wrong.
-    return plan.returncode == 0 and not cuda_packages(json.loads(plan.stdout))
+    try:
+        return plan.returncode == 0 and not cuda_packages(json.loads(plan.stdout))
+    except ValueError:
+        return False
 
 
 def torch_index(pin: str, *, isolated: bool, fresh: bool) -> str | None:
