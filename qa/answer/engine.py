@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
 from qa.answer.clock import GenerationClock, ms_since
 from qa.answer.condense import condense_question
-from qa.answer.evidence import EvidenceSource, gather_evidence, related_sources
+from qa.answer.evidence import EvidenceSource, gather_evidence, given_sources, related_sources
 from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
 from qa.answer.period import outside_period, period_not_covered
 from qa.answer.prompt import (
@@ -32,7 +32,7 @@ from qa.answer.prompt import (
     reference_day,
 )
 from qa.answer.question import checked_question
-from qa.answer.stream import AnswerStream
+from qa.answer.stream import AnswerStream, Opening
 from qa.answer.support import key_words, supports
 from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
@@ -42,7 +42,6 @@ from qa.results import (
     AnswerResult,
     Citation,
     Generation,
-    GivenSource,
     Judgment,
     Retrieval,
     Timings,
@@ -121,10 +120,18 @@ class AnswerEngine:
         search_filter: SearchFilter | None = None,
         as_of: date,
     ) -> AnswerStream:
-        """The answer to `question` asked on `as_of`, as a stream of checked text; its `result` has the
-        citations, timings and counts."""
+        """The answer to `question` asked on `as_of`, as a stream: its `sources` once the judgment is done
+        (before the model), then the checked text; its `result` has the citations, timings and counts."""
         question = checked_question(question, self.config.max_question_chars)
-        return AnswerStream(self._answer(question, k, search_filter, as_of))
+
+        def start() -> Opening:
+            started = time.perf_counter()
+            prepared = self.prepare(question, k=k, search_filter=search_filter, as_of=as_of)
+            previews = tuple(source.preview() for source in prepared.sources)
+            answer = self._answer(question, prepared, as_of, started)
+            return Opening(previews, prepared.declined is not None, answer)
+
+        return AnswerStream(start)
 
     def prepare(
         self,
@@ -163,10 +170,8 @@ class AnswerEngine:
         return Preparation(retrieval, sources, judgment, reason)
 
     def _answer(
-        self, question: str, k: int | None, search_filter: SearchFilter | None, as_of: date
+        self, question: str, prepared: Preparation, as_of: date, started: float
     ) -> Generator[str, None, AnswerResult]:
-        started = time.perf_counter()
-        prepared = self.prepare(question, k=k, search_filter=search_filter, as_of=as_of)
         retrieval = prepared.retrieval
         if prepared.declined is not None:
             timings = Timings(retrieval_ms=retrieval.ms, total_ms=ms_since(started))
@@ -362,14 +367,6 @@ class Preparation:
     judgment: Judgment | None
     declined: AbstainReason | None = None
     said: str | None = None  # what a decline adds to the abstention text (the period check's why)
-
-
-def given_sources(sources: Sequence[EvidenceSource]) -> tuple[GivenSource, ...]:
-    """The evidence as results keep it: each source's article, date and sentences."""
-    return tuple(
-        GivenSource(s.n, s.article.id, s.article.published, tuple(x.text for x in s.sentences))
-        for s in sources
-    )
 
 
 def _checked_pieces(pieces: Iterable[str], citation_filter: CitationFilter) -> Generator[str, None, str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from qa.answer.judgment import holds_answer_kind
 from qa.documents import ArticleInfo, ScoredChunk
+from qa.results import GivenSource, SourcePreview
 from qa.text.sentences import split_sentences
 from qa.text.words import keyword_tokens
 
@@ -38,6 +39,12 @@ class EvidenceSource:
     n: int
     article: ArticleInfo
     sentences: tuple[EvidenceSentence, ...]
+    best: EvidenceSentence | None = None  # the one ranked first for the question (None: not ranked)
+
+    def preview(self) -> SourcePreview:
+        """The source as presenters show it before the answer: its article, evidence and best sentence."""
+        best = self.best or (self.sentences[0] if self.sentences else None)
+        return SourcePreview(self.n, self.article, self.text, best.text if best else "")
 
     @property
     def text(self) -> str:
@@ -53,6 +60,14 @@ class EvidenceSource:
             parts.append(sentence.text)
             previous_end = sentence.end
         return "".join(parts)
+
+
+def given_sources(sources: Sequence[EvidenceSource]) -> tuple[GivenSource, ...]:
+    """The evidence as results keep it: each source's article, date and sentences."""
+    return tuple(
+        GivenSource(s.n, s.article.id, s.article.published, tuple(x.text for x in s.sentences))
+        for s in sources
+    )
 
 
 def _breaks_line(sentence: EvidenceSentence, previous_end: int | None) -> bool:
@@ -95,7 +110,7 @@ def gather_evidence(
         EvidenceSource(
             n,
             infos[article_id],
-            _pick(question, known, weights, first if n == 1 else sentences_per_article, neighbours),
+            *_pick(question, known, weights, first if n == 1 else sentences_per_article, neighbours),
         )
         for n, (article_id, known) in enumerate(by_article.items(), start=1)
     ]
@@ -113,7 +128,7 @@ def related_sources(question: str, sources: Sequence[EvidenceSource]) -> list[Ev
         for rank, s in enumerate(sources)
         if rank == 0 or any(asked & set(keyword_tokens(x.text)) for x in s.sentences)
     ]
-    return [EvidenceSource(n, s.article, s.sentences) for n, s in enumerate(kept, start=1)]
+    return [EvidenceSource(n, s.article, s.sentences, s.best) for n, s in enumerate(kept, start=1)]
 
 
 def _word_weights(question: str, articles: Iterable[list[EvidenceSentence]]) -> dict[str, float]:
@@ -127,9 +142,8 @@ def _word_weights(question: str, articles: Iterable[list[EvidenceSentence]]) -> 
 
 def _pick(
     question: str, known: list[EvidenceSentence], weights: dict[str, float], count: int, neighbours: bool
-) -> tuple[EvidenceSentence, ...]:
-    if count <= 0:
-        return tuple(known)
+) -> tuple[tuple[EvidenceSentence, ...], EvidenceSentence | None]:
+    """The sentences to read, in article order, and the one ranked first (`count` 0: every sentence)."""
     # A sentence holding the kind of answer asked for (a number for "how many") counts as much as the
     # question's rarest word: a reworded question shares few words with the sentence that answers it.
     kind_weight = max(weights.values(), default=1.0)
@@ -138,12 +152,15 @@ def _pick(
         + kind_weight * holds_answer_kind(question, s.text)
         for s in known
     ]
-    ranked = sorted(range(len(known)), key=lambda i: (-scores[i], i))[:count]
+    ranked = sorted(range(len(known)), key=lambda i: (-scores[i], i))
+    best = known[ranked[0]] if ranked else None
+    if count <= 0:
+        return tuple(known), best
     chosen: set[int] = set()
-    for i in ranked:
+    for i in ranked[:count]:
         if scores[i] <= 0 and chosen:
             continue  # no question word at all: only worth reading when nothing else is there
         chosen.add(i)
         if neighbours and i + 1 < len(known):
             chosen.add(i + 1)
-    return tuple(known[i] for i in sorted(chosen))
+    return tuple(known[i] for i in sorted(chosen)), best

@@ -41,7 +41,7 @@ class Evaluation:
 
     def prepare(self, question: str, *, as_of: date | None = None) -> Prepared:
         """What the answer step knows of `question` before the model: evidence, judgment, any decline."""
-        from qa.answer.engine import given_sources
+        from qa.answer.evidence import given_sources
 
         prepared = self.desk._answers.prepare(question, as_of=_asked_on(as_of))
         return Prepared(given_sources(prepared.sources), prepared.judgment, prepared.declined)

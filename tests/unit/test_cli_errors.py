@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from qa import cli
-from qa.answer.stream import AnswerStream
+from qa.answer.stream import AnswerStream, Opening
 from qa.documents import ArticleRecord, Chunk, ScoredChunk
 from qa.errors import IndexBusyError
 from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Timings
@@ -117,7 +117,7 @@ def _streaming(monkeypatch: pytest.MonkeyPatch, said: str, result: AnswerResult)
             yield said
             return result
 
-        return AnswerStream(pieces())
+        return AnswerStream(lambda: Opening((), False, pieces()))
 
     monkeypatch.setattr(NewsDesk, "stream", stream)
 
