@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from qa.documents import DateRange
 from qa.errors import UserError, is_disk_full
-from qa.results import ABSTAIN_TEXT, AbstainReason, IngestReport
+from qa.results import ABSTAIN_TEXT, AbstainReason, IngestReport, SourcePreview
 from qa.settings import Settings
-from qa.text.control import strip_control
+from qa.text.control import TerminalSafe, strip_control
 from qa.text.dates import check_day
 from qa.text.durations import parse_interval
 
@@ -177,25 +177,6 @@ def _disk_full_line(exc: BaseException) -> str:
     return f"no space left on the device{on}: free space and run the command again"
 
 
-class TerminalSafe:
-    """stdout that drops escape sequences and control characters: titles, outlets, answers and quotes
-    come from articles, and must not move the cursor, recolour or retitle the reader's terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        """Write `text` without escape sequences, control characters or carriage returns."""
-        return self._stream.write(strip_control(text).replace("\r", ""))
-
-    def flush(self) -> None:
-        """Flush the wrapped stream."""
-        self._stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
 def _ingest(desk: NewsDesk, args: argparse.Namespace) -> int:
     from qa.service import is_url
 
@@ -296,6 +277,7 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0
     answer = desk.stream(args.question, k=args.k, dates=dates, as_of=as_of)
+    _print_sources(answer.sources, declined=answer.declined)
     for piece in answer:
         print(piece, end="", flush=True)
     print()
@@ -325,6 +307,15 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
     elif result.abstain_reason is not None and result.answer == ABSTAIN_TEXT:  # a bare decline: say why
         print(f"({result.abstain_reason.explain(result)})")
     return 0
+
+
+def _print_sources(sources: Sequence[SourcePreview], *, declined: bool) -> None:
+    """What the answer is written from (or the closest articles, when it is declined before the model), on
+    stderr as soon as it is known, before the model's first word: stdout keeps the answer alone."""
+    if sources:
+        heading = "Closest articles:" if declined else f"Reading {len(sources)} source(s):"
+        lines = [heading, *(f"  {s.line()}" for s in sources)]
+        print(strip_control("\n".join(lines)), file=sys.stderr, flush=True)  # titles come from articles
 
 
 def _list(desk: NewsDesk, args: argparse.Namespace) -> int:

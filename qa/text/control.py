@@ -4,6 +4,7 @@ or a model."""
 from __future__ import annotations
 
 import re
+from typing import Any, TextIO
 
 # C0 and C1 control characters except tab, line feed and carriage return (line breaks are handled by
 # whoever needs them).
@@ -26,3 +27,22 @@ def is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+class TerminalSafe:
+    """stdout that drops escape sequences and control characters: titles, outlets, answers and quotes
+    come from articles, and must not move the cursor, recolour or retitle the reader's terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write `text` without escape sequences, control characters or carriage returns."""
+        return self._stream.write(strip_control(text).replace("\r", ""))
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -100,9 +100,12 @@ class WebApp:
             raise gr.Error(str(exc)) from exc
         turns = [*turns, Turn(message, message, k=int(k), dates=dates, as_of=asked_on)]
         panel = render_sources_panel(turns[:-1], threshold)
+        shown = None
         try:
             with self.slots:
                 for pending in self._answer(turns):
+                    if turns[-1].sources is not shown:  # known now, before the model's first word
+                        panel, shown = render_sources_panel(turns, threshold), turns[-1].sources
                     yield chat_messages(turns, pending), panel, turns, ""
         except UserError as exc:  # a lost Chroma server, an oversized question: said in the chat as is
             log.warning("answering %r failed: %s", message, exc)
@@ -124,6 +127,9 @@ class WebApp:
             turn.searched_for = self.desk.condense(turn.question, history)
         yield render_status("Searching the articles…")
         answer = self.desk.stream(turn.searched_for, k=turn.k, dates=turn.dates, as_of=turn.as_of)
+        turn.sources, turn.declined = answer.sources, answer.declined  # retrieval and judgment run here
+        if turn.sources and not turn.declined:
+            yield render_status(f"Reading {plural(len(turn.sources), 'source')}…")
         for _ in answer:
             yield render_streaming(answer.text)
         turn.result = answer.result

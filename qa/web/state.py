@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from qa.documents import ArticleRecord, DateRange
-from qa.results import AnswerResult, IngestReport
+from qa.results import AnswerResult, IngestReport, SourcePreview
 
 
 @dataclass
@@ -19,6 +19,10 @@ class Turn:
     k: int
     dates: DateRange | None = None
     as_of: date | None = None  # the day "this week" in the question means; None: today
+    # Known before the model writes: what the answer is written from (None: not yet); when `declined`,
+    # the answer was declined before the model and these are the closest articles.
+    sources: tuple[SourcePreview, ...] | None = None
+    declined: bool = False
     result: AnswerResult | None = None
     error: str | None = None
     scope: str = ""  # what was searched, said when nothing was found

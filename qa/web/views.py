@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qa.documents import ArticleRecord, ScoredChunk
-from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, SearchScope
+from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, SearchScope, SourcePreview
 from qa.templating import template_environment
 from qa.text.markers import CHECKED_MARKER
 from qa.web.state import FileOutcome, Turn, plural
@@ -173,6 +173,28 @@ def _citation_view(citation: Citation) -> dict[str, Any]:
     }
 
 
+def _preview_view(source: SourcePreview, numbered: bool) -> dict[str, Any]:
+    """A source known before the answer: its evidence with the sentence nearest the question marked."""
+    article = source.article
+    return {
+        "n": source.n if numbered else None,  # a closest article of a declined answer is no source [n]
+        "title": article.title,
+        "link": safe_url(article.url),
+        "meta": _meta(article.source, article.published, article.url),
+        "marked": mark_quote(source.text, source.best),
+    }
+
+
+def _reading(turn: Turn) -> dict[str, Any]:
+    """What the panel shows of the sources known before the model: being read while the answer is
+    written, or the closest articles of an answer that was declined."""
+    closest = turn.declined or (turn.result is not None and turn.result.abstained)
+    if turn.error is not None or not turn.sources or (turn.result is not None and not closest):
+        return {"reading": [], "reading_label": ""}  # failed, nothing found, or answered: citations say it
+    label = "Closest articles" if closest else "Sources being read"
+    return {"reading": [_preview_view(s, not closest) for s in turn.sources], "reading_label": label}
+
+
 def _uncited_view(hit: ScoredChunk, threshold: float) -> dict[str, Any]:
     article = hit.article
     return {
@@ -188,6 +210,7 @@ def _uncited_view(hit: ScoredChunk, threshold: float) -> dict[str, Any]:
 def _turn_view(turn: Turn, index: int, *, open_: bool, threshold: float) -> dict[str, Any]:
     result = turn.result
     view: dict[str, Any] = {"index": index, "question": turn.question, "open": open_, "answered": False}
+    view.update(_reading(turn))
     if result is None:
         return view
     cited_chunks = {c.chunk_id for c in result.citations}
