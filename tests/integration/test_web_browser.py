@@ -17,19 +17,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
+from qa.llm.fake import FakeChatModel
 from qa.ports import free_port
 from qa.service import NewsDesk
 from qa.settings import DEFAULT_EMBEDDING_MODEL, DEFAULT_LOCAL_LLM, Settings
 from qa.web.app import launch
-from tests.conftest import ASK_JSON_KEYS, REPO_ROOT, SEED_ARTICLE
+from tests.conftest import ASK_JSON_KEYS, REPO_ROOT, SAMPLE_ARTICLE, SEED_ARTICLE
 
 pytestmark = pytest.mark.integration
 
@@ -77,6 +79,30 @@ PAYLOAD_REPLY = (
     "[click](javascript:window.__xss='md') ${window.__xss='tpl'} ![x](https://evil.example/b.png)"
 )
 FINISHED = "#nd-chat .nd-answer:not(.nd-streaming), #nd-chat .nd-abstain, #nd-chat .nd-error"
+# Time to first useful content: from the click on Ask to the sources being read in the panel (a card with
+# its best sentence marked), and to the answer's first words in the chat (not a status line).
+WATCH_FIRST_CONTENT = """() => {
+    const times = window.__firstContent = {};
+    const chat = document.querySelector('#nd-chat'), panel = document.querySelector('#nd-sources');
+    document.querySelector('#nd-ask').addEventListener('click', () => {
+        times.sent = times.sent ?? performance.now();
+    }, true);
+    if (window.__firstContentObserver) window.__firstContentObserver.disconnect();
+    window.__firstContentObserver = new MutationObserver(() => {
+        const now = performance.now(), card = panel.querySelector('.nd-reading .nd-card-preview');
+        const text = chat.querySelector('.nd-streaming:not(.nd-status), .nd-answer:not(.nd-streaming)');
+        if (times.sources === undefined && card && card.querySelector('mark')) {
+            times.sources = now;
+            times.headline = card.querySelector('.nd-title').textContent;
+            times.meta = card.querySelector('.nd-meta').textContent;
+            times.marked = card.querySelector('mark').textContent;
+            times.answerShown = text ? text.textContent : null;  // the answer, if it came first
+        }
+        if (times.text === undefined && text) times.text = now;
+    });
+    window.__firstContentObserver.observe(
+        document.body, {subtree: true, childList: true, characterData: true});
+}"""
 
 
 @dataclass
@@ -180,6 +206,7 @@ def _ask(page: Page, question: str) -> None:
                 {subtree: true, childList: true, characterData: true});
         }"""
     )
+    page.evaluate(WATCH_FIRST_CONTENT)
     page.fill("#nd-question textarea", question)
     page.click("#nd-ask")
     page.wait_for_function(
@@ -196,6 +223,16 @@ def _new_chat(page: Page) -> None:
 
 def _last_answer(page: Page) -> str:
     return page.locator(FINISHED).last.inner_text()
+
+
+def _first_content(page: Page) -> dict[str, Any]:
+    """What `WATCH_FIRST_CONTENT` saw: milliseconds from the click to the sources and to the first words
+    of the answer, and the first source card as it was shown."""
+    times: dict[str, Any] = page.evaluate("window.__firstContent")
+    assert {"sent", "sources", "text"} <= set(times), times
+    times["sources_ms"] = round(times["sources"] - times["sent"])
+    times["first_text_ms"] = round(times["text"] - times["sent"])
+    return times
 
 
 def _latest_sources(page: Page) -> str:
@@ -220,11 +257,21 @@ def test_header_names_the_models_and_counts_the_articles(page: Page) -> None:
 
 
 def test_answer_streams_with_a_citation_that_opens_the_highlighted_passage(
-    page: Page, chat_app: RunningApp, tmp_path: Path
+    page: Page, chat_app: RunningApp, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     _ask(page, FIRST_QUESTION)
     answer = page.locator(FINISHED).last
     assert len(_partials(page)) >= 2, "the answer appeared at once instead of streaming"
+    # The sources being read came first, while the real model read its prompt.
+    seen = _first_content(page)
+    assert seen["answerShown"] is None and "5,000" in seen["marked"], seen
+    assert seen["sources_ms"] < seen["first_text_ms"], seen
+    for name in ("sources_ms", "first_text_ms"):
+        record_property(f"first_content_{name}", seen[name])
+    print(
+        f"\nreal model: time to sources {seen['sources_ms']} ms, to the answer's first text "
+        f"{seen['first_text_ms']} ms"
+    )
     assert "5,000" in answer.inner_text(), answer.inner_text()
     citation = answer.locator("a.nd-cite").first
     assert citation.inner_text() == "[1]" or citation.inner_text().startswith("[")
@@ -469,4 +516,53 @@ def test_payloads_in_articles_and_answers_execute_nothing(browser: Browser, payl
     )
     assert injected == 0, page.content()[:5000]
     assert payload_app.remote_requests == []  # no remote image was even requested
+    page.context.close()
+
+
+class SlowFakeChat(FakeChatModel):
+    """FAKE extractive chat model that waits before its first word, as a model reading its prompt on a
+    CPU does: the time in which only the sources can be shown."""
+
+    first_word_after_s: float = 3.0
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        time.sleep(self.first_word_after_s)
+        yield from super()._stream(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def slow_app(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[RunningApp]:
+    """The app on the sample article (headline, outlet, date), whose FAKE model is slow to its first word."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("web-slow") / "data", collection="slow")
+    desk = NewsDesk(settings, embedder=embedder, chat_model=SlowFakeChat())
+    assert len(desk.ingest([SAMPLE_ARTICLE], progress=False).added) == 1
+    yield from _serve(desk)
+
+
+def test_the_sources_show_before_the_answers_first_word(
+    browser: Browser, slow_app: RunningApp, record_property: Callable[[str, object], None]
+) -> None:
+    page = _open_page(browser, slow_app)
+    page.goto(slow_app.url)
+    page.wait_for_selector("#nd-header .nd-brand")
+    _ask(page, FIRST_QUESTION)
+    seen = _first_content(page)
+    sample = json.loads(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
+    # The right article, with its outlet, date and the sentence that answers, before any answer text.
+    assert seen["headline"] == sample["title"] and seen["answerShown"] is None, seen
+    assert "Silicon UK" in seen["meta"] and "2019-09-27" in seen["meta"], seen
+    assert "5,000" in seen["marked"] and seen["marked"] in sample["text"], seen
+    assert seen["sources_ms"] < seen["first_text_ms"], seen
+    assert seen["first_text_ms"] - seen["sources_ms"] > 1000 * SlowFakeChat().first_word_after_s / 2, seen
+    # Finished: the panel shows the cited source as before, no longer the sources being read.
+    assert "5,000" in _last_answer(page) and page.locator("#nd-sources .nd-reading").count() == 0
+    assert "Huawei" in _cited_titles(page)[0]
+    for name in ("sources_ms", "first_text_ms"):
+        record_property(f"first_content_{name}", seen[name])
+    print(
+        f"\ntime to sources {seen['sources_ms']} ms, to the answer's first text {seen['first_text_ms']} ms "
+        f"(FAKE model waiting {SlowFakeChat().first_word_after_s:.0f} s before its first word)"
+    )
     page.context.close()
