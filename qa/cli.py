@@ -313,8 +313,9 @@ def _print_sources(sources: Sequence[SourcePreview], *, declined: bool) -> None:
     """What the answer is written from (or the closest articles, when it is declined before the model), on
     stderr as soon as it is known, before the model's first word: stdout keeps the answer alone."""
     if sources:
-        heading = "Closest articles:" if declined else f"Reading {len(sources)} source(s):"
-        lines = [heading, *(f"  {s.line()}" for s in sources)]
+        count = f"{len(sources)} source{'' if len(sources) == 1 else 's'}"
+        heading = "Closest articles (judged not to state the answer):" if declined else f"Reading {count}:"
+        lines = [heading, *(f"  {s.line()}" for s in sources), ""]
         print(strip_control("\n".join(lines)), file=sys.stderr, flush=True)  # titles come from articles
 
 

@@ -153,7 +153,10 @@ def test_the_chat_shows_the_sources_before_the_answers_first_word(
 
 
 def _streaming_with(
-    monkeypatch: pytest.MonkeyPatch, sources: tuple[SourcePreview, ...], printed: Callable[[], Any]
+    monkeypatch: pytest.MonkeyPatch,
+    sources: tuple[SourcePreview, ...],
+    printed: Callable[[], Any],
+    declined: bool = False,
 ) -> list[Any]:
     """`NewsDesk.stream` gives `sources`, then a one-piece answer; returns what was `printed` before it."""
     seen: list[Any] = []
@@ -164,7 +167,7 @@ def _streaming_with(
             yield ABSTAIN_TEXT
             return _abstained()
 
-        return AnswerStream(lambda: Opening(sources, False, pieces()))
+        return AnswerStream(lambda: Opening(sources, declined, pieces()))
 
     monkeypatch.setattr(NewsDesk, "stream", stream)
     return seen
@@ -182,9 +185,10 @@ def test_qa_ask_prints_the_sources_on_stderr_before_the_answer(
     (before,) = seen  # what the terminal showed before the first word of the answer
     assert before.out == ""
     assert before.err == (
-        "Reading 2 source(s):\n"
+        "Reading 2 sources:\n"
         "  [1] Huawei gets a 5G licence — Silicon UK, 2019-09-27\n"
         "  [2] Outlet news — Silicon UK, 2019-09-27\n"  # no escape sequence reaches the terminal
+        "\n"
     )
     assert capsys.readouterr().out.startswith(ABSTAIN_TEXT)
 
@@ -192,3 +196,7 @@ def test_qa_ask_prints_the_sources_on_stderr_before_the_answer(
     assert cli.main(["ask", QUESTION, "--json"]) == 0
     printed = capsys.readouterr()
     assert "Reading" not in printed.err and json.loads(printed.out)["answer"] == ABSTAIN_TEXT
+
+    seen = _streaming_with(monkeypatch, sources[:1], capsys.readouterr, declined=True)
+    assert cli.main(["ask", QUESTION]) == 0
+    assert seen[0].err.startswith("Closest articles (judged not to state the answer):\n  [1] Huawei gets")
