@@ -20,6 +20,7 @@ from qa import cli
 from qa.answer.evidence import gather_evidence
 from qa.answer.stream import AnswerStream, Opening
 from qa.documents import ArticleInfo, Chunk, ScoredChunk
+from qa.embedding.fake import FakeEmbedder
 from qa.llm.fake import FakeChatModel
 from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, SourcePreview, Timings
 from qa.service import NewsDesk
@@ -59,7 +60,7 @@ class WatchedFakeChat(FakeChatModel):
 
 def _desk(make_desk: MakeDesk, tmp_path: Path, **overrides: Any) -> tuple[NewsDesk, WatchedFakeChat]:
     chat = WatchedFakeChat(calls=[])
-    desk = make_desk(chat_model=chat, **{"min_score": 0.2, **overrides})
+    desk = make_desk(chat_model=chat, **{"min_score": 0.2, "embedder": FakeEmbedder(), **overrides})
     article = tmp_path / "huawei.json"
     article.write_text(json.dumps(RECORD), encoding="utf-8")
     assert desk.ingest([article], progress=False).added
@@ -67,10 +68,11 @@ def _desk(make_desk: MakeDesk, tmp_path: Path, **overrides: Any) -> tuple[NewsDe
 
 
 def test_the_sources_are_known_before_the_model_is_asked(make_desk: MakeDesk, tmp_path: Path) -> None:
-    desk, chat = _desk(make_desk, tmp_path)
-    embedded = desk._embedding.calls  # type: ignore[attr-defined]  # the FAKE embedder counts
+    embedder = FakeEmbedder()  # it counts what it embeds
+    desk, chat = _desk(make_desk, tmp_path, embedder=embedder)
+    embedded = embedder.calls
     answer = desk.stream(QUESTION)
-    assert desk._embedding.calls == embedded  # type: ignore[attr-defined]  # nothing runs until read
+    assert embedder.calls == embedded  # nothing runs until it is read
     (source,) = answer.sources
     assert chat.calls == [] and not answer.declined  # known before the model's first word
     assert (source.n, source.article.title, source.article.source) == (1, RECORD["title"], "Silicon UK")
