@@ -1,14 +1,19 @@
-"""Real services for integration tests: a `chroma run` server on a free loopback port."""
+"""Real services for integration tests: a `chroma run` server on a free loopback port, Debian's Chromium."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from qa.ports import free_port
 from qa.store.chroma_server import ChromaServerError, ChromaServerProcess
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 class ChromaServer:
@@ -42,3 +47,32 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         yield server.host, server.port
     finally:
         server.stop()
+
+
+# Debian's chromium, where scripts/install_chromium.sh looks for it too: the first `chromium` on PATH.
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; the browser tests skip without it (test.sh installs it if it can)."""
+    if CHROMIUM is None:
+        pytest.skip(
+            "no chromium on PATH: the browser tests need Debian's chromium, "
+            "sudo apt-get install --no-install-recommends chromium "
+            "(scripts/test.sh installs it when run as root or with sudo)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

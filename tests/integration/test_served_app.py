@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.conftest import SEED_ARTICLE
 from tests.integration.hostile import dripping_server, peak_rss_growth_kib, post_huge_body
 from tests.integration.served import ServedApp, basic_auth, post_json, qa_env, run_qa, served_app
-from tests.integration.test_web_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
 
@@ -178,21 +177,10 @@ def test_the_api_schema_is_not_readable_without_the_login(guarded_app: ServedApp
         assert status in (401, 404) and '"paths"' not in text, (path, status, text[:200])
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, headless (as in test_web_browser.py)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def test_in_the_browser_a_slow_fetch_shows_its_progress_and_cancels(
-    chromium: Browser, guarded_app: ServedApp
+    browser: Browser, guarded_app: ServedApp
 ) -> None:
-    page = chromium.new_page()
+    page = browser.new_page()
     page.set_default_timeout(30_000)
     page.goto(guarded_app.url)
     page.locator("input[type=text]").first.fill(USER)  # the login form goes through the throttle

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
 from qa.llm.fake import FakeChatModel
@@ -35,16 +34,6 @@ from tests.conftest import ASK_JSON_KEYS, REPO_ROOT, SAMPLE_ARTICLE, SEED_ARTICL
 
 pytestmark = pytest.mark.integration
 
-# Debian's chromium, where scripts/install_chromium.sh looks for it too: the first `chromium` on PATH.
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TEST_LLM = os.environ.get("QA_TEST_LLM_MODEL", DEFAULT_LOCAL_LLM)
 # The README's screenshot is rewritten only on purpose (scripts/screenshot.sh sets this); a test run
 # writes its screenshot to a temporary directory and leaves the work tree as it was.
@@ -112,21 +101,6 @@ class RunningApp:
     url: str
     desk: NewsDesk
     remote_requests: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless; the browser tests skip without it (test.sh installs it if it can)."""
-    if CHROMIUM is None:
-        pytest.skip(
-            "no chromium on PATH: the browser tests need Debian's chromium, "
-            "sudo apt-get install --no-install-recommends chromium "
-            "(scripts/test.sh installs it when run as root or with sudo)"
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
