@@ -52,6 +52,25 @@ def open_atomically(path: Path) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
+def path_atomically(path: Path) -> Iterator[Path]:
+    """A temporary path for a writer that opens files by name (gguf's writer, say), beside `path`: it
+    replaces `path` when the block ends, and is removed if the block raises."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_SUFFIX)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        with temporary.open("rb+") as written:
+            os.fsync(written.fileno())
+        temporary.chmod(_FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
 def directory_atomically(path: Path) -> Iterator[Path]:
     """An empty directory to fill; it replaces `path` when the block ends, and is removed if the block raises.
 

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from qa import files
-from qa.files import directory_atomically, open_atomically, temporaries, write_atomically
+from qa.files import (
+    directory_atomically,
+    open_atomically,
+    path_atomically,
+    temporaries,
+    write_atomically,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -44,6 +50,20 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path: P
     assert temporaries(path) == [] and sorted(os.listdir(tmp_path)) == ["report.html"]
 
 
+def test_a_path_for_a_writer_that_opens_files_by_name_is_renamed_into_place_or_removed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cache" / "model.gguf"
+    with path_atomically(path) as temporary:
+        assert temporary.parent == path.parent and temporary in temporaries(path)
+        temporary.write_bytes(b"GGUF whole")  # opened again by name, as gguf's writer does
+    assert path.read_bytes() == b"GGUF whole" and path.stat().st_mode & 0o777 == 0o644
+    with pytest.raises(RuntimeError, match="killed"):
+        _killed_while_converting(path)
+    assert path.read_bytes() == b"GGUF whole"
+    assert sorted(os.listdir(path.parent)) == ["model.gguf"]
+
+
 def test_a_directory_replaces_the_old_one_whole_or_not_at_all(tmp_path: Path) -> None:
     path = tmp_path / "model"
     with directory_atomically(path) as staging:
@@ -59,6 +79,12 @@ def test_a_directory_replaces_the_old_one_whole_or_not_at_all(tmp_path: Path) ->
 def _killed_while_writing(path: Path) -> None:
     with open_atomically(path) as out:
         out.write(b"half of the n")
+        raise RuntimeError("killed")
+
+
+def _killed_while_converting(path: Path) -> None:
+    with path_atomically(path) as temporary:
+        temporary.write_bytes(b"GGUF ha")
         raise RuntimeError("killed")
 
 
