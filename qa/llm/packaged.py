@@ -104,7 +104,8 @@ def _is_verified(dest: Path, size: int, sha256: str) -> bool:
     return _read_sidecar(dest) == sha256.lower()
 
 
-def _progress_bar(total: int, desc: str, enabled: bool) -> Any:
+def progress_bar(total: int, desc: str, enabled: bool) -> Any:
+    """A tqdm bar of bytes on stderr (quiet when `enabled` is false or stderr is not a terminal)."""
     from tqdm import tqdm
 
     # disable=None lets tqdm stay quiet when stderr is not a terminal (service logs); a log line says it.
@@ -121,7 +122,7 @@ def _progress_bar(total: int, desc: str, enabled: bool) -> Any:
 
 def _hash_file(path: Path, *, progress: bool) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f, _progress_bar(path.stat().st_size, f"Verifying {path.name}", progress) as bar:
+    with path.open("rb") as f, progress_bar(path.stat().st_size, f"Verifying {path.name}", progress) as bar:
         while block := f.read(_COPY_BLOCK):
             digest.update(block)
             bar.update(len(block))
@@ -205,7 +206,7 @@ def _write_verified(
     digest = hashlib.sha256()
     written = 0
     share = True
-    with open_atomically(dest) as out, _progress_bar(size, f"Assembling {dest.name}", progress) as bar:
+    with open_atomically(dest) as out, progress_bar(size, f"Assembling {dest.name}", progress) as bar:
         for part in part_paths:
             with Path(part).open("rb") as src:
                 offset = 0
