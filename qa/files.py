@@ -36,19 +36,8 @@ def write_json_atomically(path: Path, value: object) -> None:
 @contextlib.contextmanager
 def open_atomically(path: Path) -> Iterator[BinaryIO]:
     """A binary file to write; it replaces `path` when the block ends, and is removed if the block raises."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_SUFFIX)
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            yield out
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.chmod(_FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with path_atomically(path) as temporary, temporary.open("wb") as out:
+        yield out
 
 
 @contextlib.contextmanager
