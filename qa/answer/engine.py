@@ -4,7 +4,8 @@ The LLM sees the reference date and one numbered, dated source per article (the 
 the question), delimited as data, and must cite them inline as [n]. Markers are validated while the
 answer streams: one that points at no given source never reaches the reader and is counted; one whose
 source lacks the claim's names and numbers is re-pointed to a source that has them. An answer that no
-cited sentence supports is withdrawn. When retrieval finds nothing relevant, the LLM is not called.
+cited sentence supports is withdrawn. When retrieval finds nothing relevant, the evidence does not state
+what is asked, or no source is from the period the question names, the LLM is not called.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from qa.answer.clock import GenerationClock, ms_since
 from qa.answer.condense import condense_question
 from qa.answer.evidence import EvidenceSource, gather_evidence, given_sources, related_sources
 from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
-from qa.answer.period import outside_period, period_not_covered
+from qa.answer.period import no_source_in_period, period_not_covered, sources_for_period
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
     HUMAN_TEMPLATE,
@@ -158,16 +159,22 @@ class AnswerEngine:
                 first_article_sentences=self.config.evidence_first_sentences,
             ),
         )
+        in_period = sources_for_period(retrieval.period, sources, self._retriever.config.time_slack_days)
+        judged = in_period or sources
         signals = evidence_signals(
             question,
-            given_sources(sources),
+            given_sources(judged),
             best_score=max(hit.score for hit in retrieval.nearest),
             dense_articles=retrieval.dense_articles,
             keyword_articles=retrieval.keyword_articles,
         )
         judgment = Judgment(signals, DEFAULT_MODEL.probability(signals), self.config.judgment_min)
+        if retrieval.period is not None and sources and not in_period:
+            # Whatever the model wrote would rest on an article from outside the period and be withdrawn.
+            said = no_source_in_period(retrieval.period, [s.article.published for s in sources])
+            return Preparation(retrieval, sources, judgment, AbstainReason.NO_SOURCE_IN_PERIOD, said)
         reason = None if judgment.holds else AbstainReason.NOT_STATED
-        return Preparation(retrieval, sources, judgment, reason)
+        return Preparation(retrieval, judged, judgment, reason)
 
     def _answer(
         self, question: str, prepared: Preparation, as_of: date, started: float
@@ -229,12 +236,12 @@ class AnswerEngine:
                 cited = [stating]
                 answer = f"{answer.rstrip()} [{stating}]"
         citations = () if declined else build_citations(answer, cited, sources, question)
-        why, said = (
-            (AbstainReason.MODEL_DECLINED, None)
+        why = (
+            AbstainReason.MODEL_DECLINED
             if declined
-            else self._withdrawal(question, answer, citations, sources, prepared)
+            else self._withdrawal(question, answer, citations, sources)
         )
-        shown = answer if why is None else f"{ABSTAIN_TEXT} {said}" if said else ABSTAIN_TEXT
+        shown = answer if why is None else ABSTAIN_TEXT
         retrieval = prepared.retrieval
         return self._result(
             question,
@@ -260,23 +267,15 @@ class AnswerEngine:
         answer: str,
         citations: Sequence[Citation],
         sources: Sequence[EvidenceSource],
-        prepared: Preparation,
-    ) -> tuple[AbstainReason | None, str | None]:
-        """Why a written answer is withdrawn, and what the abstention adds (None: it stands)."""
+    ) -> AbstainReason | None:
+        """Why a written answer is withdrawn (None: it stands)."""
         # Rule 2: an answer whose names and numbers no cited source holds (or that cites nothing) is
         # withdrawn rather than shown with a citation that does not say it. The source, not its one
         # quoted sentence, decides: a claim may join a name and a number from two sentences of it.
         stated = [supports(sources[c.n - 1].text, claims_citing(answer, c.n), question) for c in citations]
         if self.config.answer_support_check and not any(stated):
-            return AbstainReason.UNSUPPORTED_ANSWER, None
-        # An answer for "this week" that rests only on older articles is not an answer for this week.
-        out_of_period = outside_period(
-            prepared.retrieval.period,
-            [c.published for c in citations],
-            [s.article.published for s in prepared.sources],
-            self._retriever.config.time_slack_days,
-        )
-        return (AbstainReason.NO_SOURCE_IN_PERIOD, out_of_period) if out_of_period else (None, None)
+            return AbstainReason.UNSUPPORTED_ANSWER
+        return None
 
     def _fit_to_context(
         self, question: str, today: str, sources: Sequence[EvidenceSource]

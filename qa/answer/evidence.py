@@ -128,7 +128,12 @@ def related_sources(question: str, sources: Sequence[EvidenceSource]) -> list[Ev
         for rank, s in enumerate(sources)
         if rank == 0 or any(asked & set(keyword_tokens(x.text)) for x in s.sentences)
     ]
-    return [EvidenceSource(n, s.article, s.sentences, s.best) for n, s in enumerate(kept, start=1)]
+    return renumbered(kept)
+
+
+def renumbered(sources: Iterable[EvidenceSource]) -> list[EvidenceSource]:
+    """The sources numbered [1], [2], … in their order, as the model will read them."""
+    return [EvidenceSource(n, s.article, s.sentences, s.best) for n, s in enumerate(sources, start=1)]
 
 
 def _word_weights(question: str, articles: Iterable[list[EvidenceSentence]]) -> dict[str, float]:

@@ -1,11 +1,12 @@
-"""The two period rules: before the model, the question's time words point to a time no article is from;
-after it, the answer rests only on articles from outside the period the question names."""
+"""The period rules, before the model: the question's time words point to a time no article is from; and
+the model reads only the sources from the period the question names (none: the question is declined)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
 
+from qa.answer.evidence import EvidenceSource, renumbered
 from qa.documents import DateRange
 from qa.results import Retrieval
 from qa.text.dates import parse_date
@@ -36,17 +37,30 @@ def period_not_covered(retrieval: Retrieval, slack_days: int) -> str | None:
     )
 
 
-def outside_period(
-    period: DateRange | None, cited: Sequence[str | None], given: Sequence[str | None], slack_days: int
-) -> str | None:
-    """Why an answer cannot stand for the period its question names: every article it cites (publication
-    dates `cited`) is from outside it; None when no period is named, nothing is cited, or one cited article
-    is from the period or undated. The reason names the newest of the `given` sources' dates."""
-    if period is None or not cited:
-        return None
+def reports_on(period: DateRange, published: str | None, slack_days: int) -> bool:
+    """Can an article published on `published` stand as a source for `period`? Undated ones may."""
+    if parse_date(published) is None:
+        return True
     # Reports lag the news: an article a few days after the period's end still counts as from it.
     allowed = DateRange(period.start, period.end + timedelta(days=slack_days) if period.end else None)
-    if any(parse_date(day) is None or allowed.includes(day) for day in cited):
-        return None
+    return allowed.includes(published)
+
+
+def sources_for_period(
+    period: DateRange | None, sources: Sequence[EvidenceSource], slack_days: int
+) -> list[EvidenceSource]:
+    """The sources an answer for `period` may rest on, renumbered: all of them when no period is named.
+
+    An answer resting only on the others would not be an answer for that period, so they are not given
+    at all: the model cannot pick a two-year-old story for "this week" when this week's is there, and
+    when none is from the period the question is declined before the model (`no_source_in_period`).
+    """
+    if period is None:
+        return list(sources)
+    return renumbered([s for s in sources if reports_on(period, s.article.published, slack_days)])
+
+
+def no_source_in_period(period: DateRange, given: Sequence[str | None]) -> str:
+    """The decline's why: the period asked about, and the newest of the `given` sources' dates."""
     newest = max((d for day in given if (d := parse_date(day)) is not None), default=None)
     return f"The question is about {period}, and the newest article that bears on it is from {newest}."

@@ -27,7 +27,9 @@ class AbstainReason(StrEnum):
     MODEL_DECLINED = "model_declined"  # the LLM said its sources do not hold the answer
     UNSUPPORTED_ANSWER = "unsupported_answer"  # no cited sentence holds the answer's names and numbers
     NOT_STATED = "not_stated"  # no evidence sentence states what is asked (the judgment): no LLM call
-    NO_SOURCE_IN_PERIOD = "no_source_in_period"  # the answer rests on an article from outside the period
+    NO_SOURCE_IN_PERIOD = (
+        "no_source_in_period"  # no source is from the period the question names: no LLM call
+    )
 
     def explain(self, result: AnswerResult) -> str:
         """What this reason means for `result`, in one clause (no capital, no stop) every presenter shows."""

@@ -10,7 +10,7 @@ import pytest
 
 from qa.answer.evidence import EvidenceSentence, EvidenceSource, gather_evidence, related_sources
 from qa.answer.judgment import DEFAULT_MODEL, evidence_signals, holds_answer_kind
-from qa.answer.period import outside_period
+from qa.answer.period import no_source_in_period, sources_for_period
 from qa.documents import ArticleInfo, Chunk, DateRange, ScoredChunk
 from qa.eval.judging import declined_with_evidence, judgment_curve, per_week, truthfulness
 from qa.llm.fake import FakeChatModel
@@ -137,46 +137,60 @@ def test_a_headline_without_a_full_stop_keeps_its_line_break_in_the_evidence() -
     )
 
 
-def test_an_answer_resting_only_on_articles_from_before_the_period_asked_about_is_not_for_that_period() -> (
-    None
-):
+def _dated_source(n: int, published: str | None) -> EvidenceSource:
+    hit = _hit(f"a{n}", "A dangerous ice storm hit Texas.", published)
+    return EvidenceSource(n, hit.article, (EvidenceSentence("A dangerous ice storm hit Texas.", 0, 32, hit),))
+
+
+def test_only_sources_from_the_period_asked_about_are_given_renumbered() -> None:
     this_week = DateRange(date(2023, 1, 27), date(2023, 2, 2))
-    said = outside_period(this_week, ["2023-01-20"], ["2023-01-20", "2023-01-25", None], slack_days=2)
-    assert said == (
+    sources = [
+        _dated_source(1, "2023-01-20"),  # before the week
+        _dated_source(2, "2023-01-28"),
+        _dated_source(3, "2023-02-04"),  # reports lag: within the slack after the week
+        _dated_source(4, None),  # undated: may be from it
+        _dated_source(5, "2023-02-06"),  # after the slack
+    ]
+    kept = sources_for_period(this_week, sources, slack_days=2)
+    assert [(s.n, s.article.id) for s in kept] == [(1, "a2"), (2, "a3"), (3, "a4")]
+    assert sources_for_period(None, sources, slack_days=2) == sources
+    assert sources_for_period(this_week, sources[:1], slack_days=2) == []
+    assert no_source_in_period(this_week, ["2023-01-20", "2023-01-25", None]) == (
         "The question is about 2023-01-27 – 2023-02-02, and the newest article that bears on it is from "
         "2023-01-25."
     )
-    assert outside_period(this_week, ["2023-01-20", "2023-01-28"], ["2023-01-28"], slack_days=2) is None
-    assert outside_period(this_week, ["2023-02-04"], ["2023-02-04"], slack_days=2) is None  # reports lag
-    assert outside_period(this_week, [None], [None], slack_days=2) is None  # undated: may be from it
-    assert outside_period(None, ["2020-01-01"], ["2020-01-01"], slack_days=2) is None
 
 
-def test_the_desk_withdraws_a_this_week_answer_that_rests_on_an_old_article(
-    make_desk: Callable[..., NewsDesk], tmp_path: Path
-) -> None:
-    path = write_jsonl(
-        tmp_path / "news.jsonl",
-        [
-            {
-                "id": "old",
-                "title": "Ice storm hits Texas",
-                "published": "2023-01-10",
-                "text": "A dangerous ice storm hit Texas, cutting power to 300,000 homes.",
-            },
-            {
-                "id": "new",
-                "title": "Markets calm",
-                "published": "2023-02-01",
-                "text": "Stock markets were calm on Wednesday as traders waited for the Fed.",
-            },
-        ],
-    )
+def _ice_storm_desk(
+    make_desk: Callable[..., NewsDesk], tmp_path: Path, *articles: dict[str, str]
+) -> NewsDesk:
+    path = write_jsonl(tmp_path / "news.jsonl", list(articles))
     desk = make_desk(chat_model=FakeChatModel())  # FAKE extractive model: cites the closest sentence
     desk.ingest([path], progress=False)
+    return desk
+
+
+_OLD_STORM = {
+    "id": "old",
+    "title": "Ice storm hits Texas",
+    "published": "2023-01-10",
+    "text": "A dangerous ice storm hit Texas, cutting power to 300,000 homes.",
+}
+
+
+def test_a_this_week_question_whose_sources_are_all_older_is_declined_before_the_model(
+    make_desk: Callable[..., NewsDesk], tmp_path: Path
+) -> None:
+    markets = {
+        "id": "new",
+        "title": "Markets calm",
+        "published": "2023-02-01",
+        "text": "Stock markets were calm on Wednesday as traders waited for the Fed.",
+    }
+    desk = _ice_storm_desk(make_desk, tmp_path, _OLD_STORM, markets)
     result = desk.ask("Which state was hit by a dangerous ice storm this week?", as_of=date(2023, 2, 2))
     assert result.abstained and result.abstain_reason == AbstainReason.NO_SOURCE_IN_PERIOD
-    assert result.withdrawn_answer and "Texas" in result.withdrawn_answer
+    assert not result.llm_called and result.withdrawn_answer is None
     # The markets story shares no word with the question: it is not evidence, so not what "bears on it".
     assert result.answer.endswith("the newest article that bears on it is from 2023-01-10.")
     assert "2023-01-10" in AbstainReason.NO_SOURCE_IN_PERIOD.explain(result)
@@ -184,6 +198,22 @@ def test_the_desk_withdraws_a_this_week_answer_that_rests_on_an_old_article(
         "Which state was hit by a dangerous ice storm this week?", as_of=date(2023, 1, 11)
     )
     assert not asked_in_january.abstained and "Texas" in asked_in_january.answer
+
+
+def test_a_this_week_question_is_answered_from_this_weeks_article_not_an_older_closer_one(
+    make_desk: Callable[..., NewsDesk], tmp_path: Path
+) -> None:
+    this_week = {
+        "id": "new",
+        "title": "Ice storm moves east",
+        "published": "2023-01-31",
+        "text": "A dangerous ice storm hit Tennessee on Tuesday, closing schools.",
+    }
+    desk = _ice_storm_desk(make_desk, tmp_path, _OLD_STORM, this_week)
+    result = desk.ask("Which state was hit by a dangerous ice storm this week?", as_of=date(2023, 2, 2))
+    assert not result.abstained, result.answer
+    assert "Tennessee" in result.answer and [c.article_id for c in result.citations] == ["new"]
+    assert [s.article_id for s in result.evidence] == ["new"]
 
 
 def test_a_question_the_evidence_does_not_cover_is_declined_before_the_model_with_its_signals(
