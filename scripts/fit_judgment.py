@@ -8,6 +8,12 @@ picks a threshold under the lowest probability of a fit question whose evidence 
 
     python scripts/fit_judgment.py --fit runs/r-2023-questions runs/r-2023-questions-later \\
         --report runs/r-2025-questions runs/r-2025-questions-later
+
+With --answers, also replays the judgment over answer runs made with QA_JUDGMENT_MIN=0 (every question
+the other rules let through was asked of the model) and prints the answer figures of the shipped weights
+at the shipped threshold and of this fit at its own. The judgment only decides whether the model is
+called, so the replay gives what a run at that setting would have: a question under the threshold is
+declined (`not_stated`), any other keeps its recorded answer.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.answer.judgment import DEFAULT_MODEL, FEATURES, JudgmentModel, evidence_signals  # noqa: E402
-from qa.results import GivenSource, Signals  # noqa: E402
+from qa.eval.judging import declined_with_evidence, truthfulness  # noqa: E402
+from qa.eval.scoring import judge_record  # noqa: E402
+from qa.results import AbstainReason, GivenSource, Signals  # noqa: E402
+from qa.settings import Settings  # noqa: E402
 
 CURVE = [round(0.05 * i, 2) for i in range(1, 20)]
 
@@ -148,6 +157,66 @@ def report(name: str, model: JudgmentModel, records: Sequence[dict], threshold: 
         )
 
 
+def replayed(model: JudgmentModel, records: Sequence[dict], threshold: float) -> list[dict]:
+    """The answer run's records as a run with `model` at `threshold` would have left them."""
+    out = []
+    for record in records:
+        if record.get("abstain_reason") == AbstainReason.NOT_STATED:
+            raise SystemExit(
+                f"{record['id']} was declined by the run's own judgment: run with QA_JUDGMENT_MIN=0"
+            )
+        p = probability(model, record)
+        reason = record.get("abstain_reason")
+        if p is not None and p < threshold and reason not in _BEFORE_THE_JUDGMENT:
+            record = {**record, "abstained": True, "abstain_reason": AbstainReason.NOT_STATED.value}
+        out.append(record)
+    return out
+
+
+# Declines made before the judgment reads the evidence: they stand whatever its threshold.
+_BEFORE_THE_JUDGMENT = {AbstainReason.NO_RELEVANT_PASSAGE, AbstainReason.PERIOD_NOT_COVERED}
+
+
+def answer_figures(records: Sequence[dict]) -> dict[str, object]:
+    """Strict accuracy, declines and truthfulness of (replayed) answer records, as counts and shares."""
+    answerable = [r for r in records if r.get("gold_ids")]
+    later = [r for r in records if r["later"]]
+    no_gold = [r for r in records if not r.get("gold_ids") and not r["later"]]
+    right = [r for r in answerable if judge_record(r)["correct"]]
+    later_ok = [r for r in later if r["abstained"] or judge_record(r)["correct"]]
+    reasons: dict[str, int] = {}
+    for r in records:
+        if r["abstained"]:
+            reasons[r["abstain_reason"]] = reasons.get(r["abstain_reason"], 0) + 1
+
+    def share(part: Sequence[dict], whole: Sequence[dict]) -> str:
+        return f"{len(part) / len(whole):.3f} ({len(part)}/{len(whole)})" if whole else "-"
+
+    return {
+        "accuracy_answerable": share(right, answerable),
+        "declined_with_evidence": declined_with_evidence(answerable),
+        "answerable_declined": share([r for r in answerable if r["abstained"]], answerable),
+        "no_gold_declined": share([r for r in no_gold if r["abstained"]], no_gold),
+        "later_declined_or_right": share(later_ok, later),
+        "truthfulness": truthfulness(records),
+        "llm_called": sum(1 for r in records if r.get("llm_called") and not _replayed_decline(r)),
+        "declined_by": dict(sorted(reasons.items())),
+    }
+
+
+def _replayed_decline(record: dict) -> bool:
+    return record.get("abstain_reason") == AbstainReason.NOT_STATED
+
+
+def report_answers(runs: Sequence[Path], model: JudgmentModel, threshold: float) -> None:
+    """The answer figures of the shipped judgment and of this fit, replayed over `runs`."""
+    records = load(runs)
+    shipped = Settings.model_fields["judgment_min"].default
+    for name, m, t in (("shipped weights", DEFAULT_MODEL, shipped), ("this fit", model, threshold)):
+        print(f"\n## answers, {name} at {t}: {', '.join(str(r) for r in runs)}")
+        print(json.dumps(answer_figures(replayed(m, records, t))))
+
+
 def main() -> None:
     """Fit on --fit, report on --fit and --report."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -156,6 +225,13 @@ def main() -> None:
     parser.add_argument("--margin", type=float, default=0.3, help="threshold: lowest stated, less this share")
     parser.add_argument("--l2", type=float, default=0.01)
     parser.add_argument("--features", nargs="+", default=list(DEFAULT_MODEL.weights), choices=FEATURES)
+    parser.add_argument(
+        "--answers",
+        nargs="+",
+        type=Path,
+        default=[],
+        help="answer runs made with QA_JUDGMENT_MIN=0 to replay",
+    )
     args = parser.parse_args()
     fit_records = load(args.fit)
     model = fit(fit_records, args.l2, args.features)
@@ -164,6 +240,8 @@ def main() -> None:
     report("fitted on", model, fit_records, threshold)
     if args.report:
         report("reported on", model, load(args.report), threshold)
+    if args.answers:
+        report_answers(args.answers, model, threshold)
 
 
 if __name__ == "__main__":
