@@ -21,7 +21,7 @@ from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, 
 from qa.answer.clock import GenerationClock, ms_since
 from qa.answer.condense import condense_question
 from qa.answer.evidence import EvidenceSource, gather_evidence, given_sources, related_sources
-from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
+from qa.answer.judgment import DEFAULT_MODEL, answers_what_is_asked, evidence_signals
 from qa.answer.period import no_source_in_period, period_not_covered, sources_for_period
 from qa.answer.prompt import (
     EXAMPLE_ANSWER,
@@ -48,6 +48,7 @@ from qa.results import (
     Timings,
 )
 from qa.settings import StageConfig
+from qa.text.markers import strip_markers
 
 if TYPE_CHECKING:
     from qa.llm import ChatBackend, LlmConfig
@@ -269,6 +270,9 @@ class AnswerEngine:
         sources: Sequence[EvidenceSource],
     ) -> AbstainReason | None:
         """Why a written answer is withdrawn (None: it stands)."""
+        # Rule 1: a reply that only restates the question ("Ashcombe teachers earn a year") answers nothing.
+        if not answers_what_is_asked(question, strip_markers(answer)):
+            return AbstainReason.NOT_AN_ANSWER
         # Rule 2: an answer whose names and numbers no cited source holds (or that cites nothing) is
         # withdrawn rather than shown with a citation that does not say it. The source, not its one
         # quoted sentence, decides: a claim may join a name and a number from two sentences of it.

@@ -78,6 +78,7 @@ _ASKS_NAME = re.compile(
 )
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 _DIGITS = re.compile(r"\d")
+_CLOSED_ANSWER = re.compile(r"\W*(yes|no|true|false)\b", re.IGNORECASE)
 
 
 FEATURES = ("best_score", "coverage", "source_coverage", "names_found", "answer_type", "agreement")
@@ -189,13 +190,26 @@ def evidence_signals(
 
 def holds_answer_kind(question: str, sentence: str) -> bool:
     """Does `sentence` hold the kind of thing `question` asks for, beyond what the question itself says?"""
+    # A sentence's first word is capitalised whatever it is, so it is not read as a name.
+    return _holds_kind(question, sentence, names_from=1)
+
+
+def answers_what_is_asked(question: str, answer: str) -> bool:
+    """Does the model's `answer` (markers removed) add the kind of thing asked for to the question's own
+    words? "The surface of comet Varga-Lind is hot" for "how hot is …" restates the question."""
+    if _CLOSED_ANSWER.match(answer):
+        return True  # "Yes, …", "False.": a closed question's answer may repeat all its words
+    return _holds_kind(question, answer, names_from=0)  # a short answer may start with the name
+
+
+def _holds_kind(question: str, text: str, *, names_from: int) -> bool:
     asked = set(keyword_tokens(question))
-    new_words = [w for w in keyword_tokens(sentence) if w not in asked]
+    new_words = [w for w in keyword_tokens(text) if w not in asked]
     if _ASKS_NUMBER.search(question):
         return any(_DIGITS.search(w) or w in _NUMBER_WORDS for w in new_words)
     if _ASKS_DATE.search(question):
         return any(w in _DATE_WORDS or _YEAR.fullmatch(w) for w in new_words)
     if _ASKS_NAME.search(question):
-        names = {w for m in _CAPITALISED.finditer(sentence[1:]) for w in keyword_tokens(m.group())}
+        names = {w for m in _CAPITALISED.finditer(text[names_from:]) for w in keyword_tokens(m.group())}
         return bool(names - asked - _DATE_WORDS)
     return bool(new_words)  # "what …?": any word the question does not already say

@@ -26,6 +26,7 @@ class AbstainReason(StrEnum):
     )
     MODEL_DECLINED = "model_declined"  # the LLM said its sources do not hold the answer
     UNSUPPORTED_ANSWER = "unsupported_answer"  # no cited sentence holds the answer's names and numbers
+    NOT_AN_ANSWER = "not_an_answer"  # the reply adds nothing of the kind asked for to the question's words
     NOT_STATED = "not_stated"  # no evidence sentence states what is asked (the judgment): no LLM call
     NO_SOURCE_IN_PERIOD = (
         "no_source_in_period"  # no source is from the period the question names: no LLM call
@@ -49,6 +50,11 @@ class AbstainReason(StrEnum):
                 return (
                     f"the model answered “{result.withdrawn_answer}”, but no sentence it cited says so: "
                     "the answer was withdrawn"
+                )
+            case AbstainReason.NOT_AN_ANSWER:
+                return (
+                    f"the model replied “{result.withdrawn_answer}”, which does not say what was asked: "
+                    "the reply was withdrawn"
                 )
             case AbstainReason.NOT_STATED:
                 return _not_stated(result.judgment)

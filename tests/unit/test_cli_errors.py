@@ -253,6 +253,7 @@ def test_the_reasons_keep_their_json_values_and_a_decline_reads_the_same_in_cli_
         "period_not_covered",
         "model_declined",
         "unsupported_answer",
+        "not_an_answer",
         "not_stated",
         "no_source_in_period",
     ]

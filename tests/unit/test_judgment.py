@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa.answer.evidence import EvidenceSentence, EvidenceSource, gather_evidence, related_sources
-from qa.answer.judgment import DEFAULT_MODEL, evidence_signals, holds_answer_kind
+from qa.answer.judgment import DEFAULT_MODEL, answers_what_is_asked, evidence_signals, holds_answer_kind
 from qa.answer.period import no_source_in_period, sources_for_period
 from qa.documents import ArticleInfo, Chunk, DateRange, ScoredChunk
 from qa.eval.judging import declined_with_evidence, judgment_curve, per_week, truthfulness
@@ -333,3 +333,50 @@ def test_signals_come_back_from_their_json() -> None:
         "agreement": 0.0,
         "missing": ["capsule"],
     }
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "answers"),
+    [
+        ("how hot is the surface of comet varga-lind", "The surface of comet Varga-Lind is hot.", False),
+        ("how hot is the surface of comet varga-lind", "About 120 degrees.", True),
+        ("what do ashcombe teachers earn a year", "Ashcombe teachers earn a year.", False),
+        ("what do ashcombe teachers earn a year", "They earn a starting salary of $48,000.", True),
+        ("Which country was hit with the highest tariff?", "Brazil was hit hardest.", True),  # name first
+        (
+            "Which country was hit with the highest tariff?",
+            "The country was hit with the highest tariff.",
+            False,
+        ),
+        ("When did the bridge reopen?", "The bridge reopened on Monday.", True),
+        ("When did the bridge reopen?", "The bridge reopened after the repairs.", False),
+        ("True or false: the bridge reopened?", "True.", True),  # a closed question may repeat its words
+        ("Did the mayor sign the budget?", "No, the mayor did not sign the budget.", True),
+    ],
+)
+def test_a_reply_answers_only_when_it_adds_the_kind_of_thing_asked_for(
+    question: str, answer: str, answers: bool
+) -> None:
+    assert answers_what_is_asked(question, answer) is answers
+
+
+def test_the_desk_withdraws_a_reply_that_only_restates_the_question(
+    make_desk: Callable[..., NewsDesk], tmp_path: Path
+) -> None:
+    path = write_jsonl(
+        tmp_path / "news.jsonl",
+        [
+            {
+                "id": "t",
+                "title": "Teachers strike",
+                "text": "Ashcombe teachers went on strike over pay a year ago.",
+            }
+        ],
+    )
+    reply = "Ashcombe teachers earn a year [1]."
+    desk = make_desk(chat_model=FakeChatModel(reply=reply))  # FAKE model: this fixed reply
+    desk.ingest([path], progress=False)
+    result = desk.ask("what do ashcombe teachers earn a year", as_of=date(2026, 5, 21))
+    assert result.abstained and result.abstain_reason == AbstainReason.NOT_AN_ANSWER
+    assert result.withdrawn_answer == reply and not result.citations
+    assert AbstainReason.NOT_AN_ANSWER.explain(result).startswith(f"the model replied “{reply}”")
