@@ -3,8 +3,7 @@ tests/data/user_suite/ (its README says how it was made).
 
 Issue 21 asks for none of the answerable ones declined, nine in ten right, and nine in ten of the others
 declined. Measured on the whole suite with the shipped defaults (docs/EVALUATION.md, "Evidence
-judgment"): 2 of 95 answerable declined (both model answers withdrawn by the support check, rightly), 78
-right, and 21 of 29 unanswerable ones declined: the 1.5B model's picks are what is left. These tests hold
+judgment"): see the figures there; the 1.5B model's picks are what is left. These tests hold
 what is reached, so that it cannot slip back while the rest is worked on.
 
 Two tiers, to bound the suite's time (each model answer is 15-40 s on two cores, and CI has minutes):
@@ -89,11 +88,15 @@ def test_the_judgment_declines_unrelated_suite_questions_before_the_model(suite_
         for q in UNANSWERABLE
         if (prepared := evaluation.prepare(q.question, as_of=q.asked_on)).declined is not None
     }
-    # Measured: 7 of 29 (the rest are asked of articles that tell the story but not this detail: the
-    # model, the support check and the period rule decline 14 more of them, the test below).
-    assert len(declined) >= 6, declined
+    # Measured: 11 of 29 (the rest are asked of articles that tell the story but not this detail: the
+    # model, the support check and the reply check decline most of them, the test below).
+    assert len(declined) >= 10, declined
     assert {"u-na-016", "u-na-017", "u-na-019"} <= declined.keys()  # the World Cup, Canberra, Austen
-    assert set(declined.values()) <= {"not_stated", "no_relevant_passage"}
+    # "by July", "in 2027" (twice): no article is from the period they name.
+    assert {q: declined.get(q) for q in ("u-na-022", "u-na-027", "u-na-029")} == dict.fromkeys(
+        ("u-na-022", "u-na-027", "u-na-029"), "no_source_in_period"
+    )
+    assert set(declined.values()) <= {"not_stated", "no_relevant_passage", "no_source_in_period"}
 
 
 def test_the_model_answers_the_answerable_sample_right(suite_desk: NewsDesk) -> None:
@@ -112,9 +115,9 @@ def test_the_model_sample_of_unanswerable_questions_is_declined(suite_desk: News
     assert len(UNANSWERABLE_SAMPLE) == 7
     answered = _ask(suite_desk, UNANSWERABLE_SAMPLE)
     shown = [(q, r) for q, r in answered if not r.abstained]
-    # Measured on these 7: 6 declined (2 before the model, 2 by the support check, one each by the model
-    # and the period rule); "how hot is the surface of comet varga-lind" is answered.
-    assert len(shown) <= 2, f"{len(shown)} of {len(answered)} answered:\n{_listed(shown)}"
+    # Measured on these 7: all declined (3 before the model, 2 by the support check, one by the model,
+    # and "how hot is the surface of comet varga-lind" answered "… is hot", withdrawn as not an answer).
+    assert len(shown) <= 1, f"{len(shown)} of {len(answered)} answered:\n{_listed(shown)}"
     assert all(r.abstain_reason is not None for _, r in answered if r.abstained)
 
 
