@@ -10,6 +10,9 @@ runtime's for the very same prompt and the same prompt cache: prompt tokens read
 the cache, prompt reading speed, decoding speed. The first question after start is reported apart: it
 also reads the fixed part of the prompt (instructions and worked example) that later questions reuse.
 Questions declined before the model (no LLM call) are counted and left out of the figures.
+
+The evidence judgment (issue 21) is timed in the same run: its signals and probability computed again
+over each answered question's own evidence (best of 5), beside the first token it precedes.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from shared import median_and_p95  # noqa: E402  (bench/, beside this script)
+
+if TYPE_CHECKING:
+    from qa.results import AnswerResult
 
 TARGET_FIRST_TOKEN_S = 5.0  # issue 11: first token p50 on 2 cores
 MAX_OVERHEAD = 0.10  # issue 11: the product's decoding within 10 % of the runtime's
@@ -45,6 +52,19 @@ def _ask_process(question: str, as_of: str | None) -> tuple[float, dict[str, obj
     if done.returncode != 0:
         raise SystemExit(f"qa ask failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return seconds, json.loads(done.stdout)
+
+
+def _judgment_ms(question: str, result: AnswerResult) -> float:
+    """The evidence judgment's own time for one question (signals and probability), best of 5, in ms."""
+    from qa.answer.judgment import DEFAULT_MODEL, evidence_signals
+
+    evidence = result.evidence
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        DEFAULT_MODEL.probability(evidence_signals(question, evidence, best_score=0.5))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def main() -> None:
@@ -103,6 +123,7 @@ def main() -> None:
                 f"{row['new_tokens']:.0f} of {row['prompt_tokens']:.0f} prompt tokens read anew"
             )
             continue
+        row["judgment_ms"] = _judgment_ms(question.question, result)
         rows.append(row)
         print(
             f"  {question.id}: first token {row['first_token_s']:.1f} s (runtime reading "
@@ -147,6 +168,11 @@ def main() -> None:
         f"first token p50/p95:              {first_p50:.2f} / {first_p95:.2f} s "
         f"(target p50 <= {TARGET_FIRST_TOKEN_S:.0f} s: {verdict};"
         f" {first_p50 - read_p50:.2f} s above the runtime's reading)"
+    )
+    judgment_p50, judgment_p95 = p50_p95("judgment_ms")
+    print(
+        f"evidence judgment p50/p95:        {judgment_p50:.2f} / {judgment_p95:.2f} ms "
+        f"({judgment_p50 / 1000 / first_p50:.4%} of the first token; issue 21's bound: 1.5 s)"
     )
     print(
         f"decoding p50: product {product_speed:.1f} tok/s, runtime {runtime_speed:.1f} tok/s, overhead "
