@@ -167,14 +167,18 @@ def replayed(model: JudgmentModel, records: Sequence[dict], threshold: float) ->
             )
         p = probability(model, record)
         reason = record.get("abstain_reason")
-        if p is not None and p < threshold and reason not in _BEFORE_THE_JUDGMENT:
+        if p is not None and p < threshold and reason not in _WHATEVER_THE_THRESHOLD:
             record = {**record, "abstained": True, "abstain_reason": AbstainReason.NOT_STATED.value}
         out.append(record)
     return out
 
 
-# Declines made before the judgment reads the evidence: they stand whatever its threshold.
-_BEFORE_THE_JUDGMENT = {AbstainReason.NO_RELEVANT_PASSAGE, AbstainReason.PERIOD_NOT_COVERED}
+# Declines before the model that do not rest on the judgment: they stand whatever its threshold.
+_WHATEVER_THE_THRESHOLD = {
+    AbstainReason.NO_RELEVANT_PASSAGE,
+    AbstainReason.PERIOD_NOT_COVERED,
+    AbstainReason.NO_SOURCE_IN_PERIOD,
+}
 
 
 def answer_figures(records: Sequence[dict]) -> dict[str, object]:
