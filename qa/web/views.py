@@ -89,7 +89,11 @@ def describe_scope(result: AnswerResult, scope: SearchScope) -> str:
     where = f"{plural(scope.chunks, 'chunk')} of {plural(scope.articles, 'article')}"
     if scope.dates is not None:
         where += f" (only those published {scope.dates})"
-    if result.abstain_reason in (AbstainReason.PERIOD_NOT_COVERED, AbstainReason.UNSUPPORTED_ANSWER):
+    if result.abstain_reason in (
+        AbstainReason.PERIOD_NOT_COVERED,
+        AbstainReason.UNSUPPORTED_ANSWER,
+        AbstainReason.NOT_AN_ANSWER,
+    ):
         return _sentence(result.abstain_reason.explain(result))
     scores = [hit.score for hit in result.retrieved]
     if not scope.chunks:

@@ -380,3 +380,8 @@ def test_the_desk_withdraws_a_reply_that_only_restates_the_question(
     assert result.abstained and result.abstain_reason == AbstainReason.NOT_AN_ANSWER
     assert result.withdrawn_answer == reply and not result.citations
     assert AbstainReason.NOT_AN_ANSWER.explain(result).startswith(f"the model replied “{reply}”")
+    from qa.results import SearchScope
+    from qa.web.views import describe_scope
+
+    scope = SearchScope(collection="c", articles=1, chunks=1, min_score=0.1)
+    assert describe_scope(result, scope).startswith(f"The model replied “{reply}”, which does not say")
