@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +28,7 @@ from qa.results import (
     SearchScope,
     Source,
 )
+from qa.results.timeline import Timeline
 from qa.settings import Settings
 from qa.text.dates import check_as_of
 
@@ -159,6 +160,31 @@ class NewsDesk:
     ) -> AnswerResult:
         """The whole answer at once."""
         return self.stream(question, k=k, dates=dates, as_of=as_of).result
+
+    def timeline(
+        self,
+        topic: str,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        as_of: date | None = None,
+    ) -> Timeline:
+        """How the story `topic` developed in the indexed articles: dated, cited steps, oldest first, kept
+        to `since`..`until` when given (else to the period the topic's own time words name)."""
+        from qa.answer.question import checked_question
+        from qa.answer.timeline import TIMELINE_CHUNKS, build_timeline
+
+        topic = checked_question(topic, self._answer_config.max_question_chars)
+        asked_on = _asked_on(as_of)
+        # An article a few days after the period may still tell of it: reports lag the news.
+        slack = timedelta(days=self._retrieval_config.time_slack_days)
+        dates = DateRange(since, until + slack if until else None) if since or until else None
+        retrieval = self._search.retrieve(
+            topic, k=TIMELINE_CHUNKS, search_filter=_filter(dates), as_of=asked_on
+        )
+        if dates is None and retrieval.period is not None:
+            since, until = retrieval.period.start, retrieval.period.end
+        return build_timeline(topic, retrieval.hits, since=since, until=until)
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up rewritten to stand alone, given the earlier (question, answer) turns."""

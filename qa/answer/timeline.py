@@ -1,0 +1,198 @@
+"""How a story developed: dated steps from the retrieved articles, oldest first, each cited (issue 22).
+
+Extractive by design: every step is a sentence an article states, so its quote is the step itself and no
+step exists without a sentence that states it; the model is not asked (the 1.5B model picks the first
+sentence it is offered, and ordering, dating and merging are what code can check). A step is dated by
+the day its sentence states ("on Jan. 3", "on Monday", "yesterday", read against the article's date),
+else by its article's date, and says which. Wire copies and follow-ups that tell the same step on the
+same day or the next are one step citing every outlet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from qa.answer.judgment import coverage_of, question_words, word_weights
+from qa.documents import DateRange, ScoredChunk
+from qa.results.timeline import DateSource, Silence, StepSource, Timeline, TimelineStep
+from qa.text.dates import parse_date
+from qa.text.sentences import sentences
+from qa.text.words import content_words, keyword_tokens
+from qa.text.written_dates import find_dates
+
+TIMELINE_CHUNKS = 40  # passages retrieved for a story (at most two per article)
+SENTENCES_PER_ARTICLE = 2
+MIN_COVERAGE = 0.5  # share of the topic's (rarity-weighted) words a story's article holds
+SAME_STEP_OVERLAP = 0.5  # content-word overlap (Jaccard) of two sentences telling one step
+SILENCE_DAYS = 3  # a longer run of days without an article of the story is said
+# Words that ask for a timeline rather than name the story.
+_ASKING = frozenset(
+    """story develop developed developing development developments happen happened happening timeline
+    catch caught up unfold unfolded evolve evolved progress news update updates since until""".split()
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = re.compile(r"\b(?:on|last|this past|late|early)\s+(" + "|".join(_WEEKDAYS) + r")\b", re.I)
+_RELATIVE = re.compile(r"\b(yesterday|today|tonight|this morning|last night)\b", re.I)
+# A sentence about what is to come dates its weekday forward: "the House will vote on Thursday".
+_FUTURE = re.compile(
+    r"\b(will|is set to|are set to|is expected to|are expected to|scheduled|plans? to)\b", re.I
+)
+
+
+def topic_words(topic: str) -> list[str]:
+    """The words that name the story: the question's content words without those asking for a timeline."""
+    return [w for w in question_words(topic) if w not in _ASKING]
+
+
+def step_day(sentence: str, published: date | None) -> tuple[date, DateSource] | None:
+    """The day `sentence` says its event happened, read against its article's date; else the article's
+    date (None: neither is known)."""
+    if published is not None:
+        stated = _stated_day(sentence, published)
+        if stated is not None:
+            return stated, "text"
+        return published, "published"
+    for written in find_dates(sentence):
+        if len(written.key) == 10 and not written.key.startswith("--"):
+            return date.fromisoformat(written.key), "text"
+    return None
+
+
+def _stated_day(sentence: str, published: date) -> date | None:
+    for written in find_dates(sentence):
+        if written.key.startswith("--"):  # a day of a month: the nearest such day not long after the article
+            month, day = int(written.key[2:4]), int(written.key[5:7])
+            candidate = _day_in(published.year, month, day)
+            if candidate is not None and candidate > published + timedelta(days=31):
+                candidate = _day_in(published.year - 1, month, day)
+            if candidate is not None:
+                return candidate
+        elif len(written.key) == 10:
+            return date.fromisoformat(written.key)
+    weekday = _WEEKDAY.search(sentence)
+    if weekday:
+        wanted = _WEEKDAYS.index(weekday.group(1).lower())
+        if _FUTURE.search(sentence):
+            return published + timedelta(days=(wanted - published.weekday()) % 7)
+        return published - timedelta(days=(published.weekday() - wanted) % 7)
+    relative = _RELATIVE.search(sentence)
+    if relative:
+        said = relative.group(1).lower()
+        return published - timedelta(days=1) if said in ("yesterday", "last night") else published
+    return None
+
+
+def _day_in(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def build_timeline(
+    topic: str,
+    hits: Sequence[ScoredChunk],
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> Timeline:
+    """The timeline of `topic` from the retrieved `hits` (best first), kept to the days from `since` to
+    `until` when given."""
+    asked = topic_words(topic)
+    candidates = _candidate_sentences(hits)
+    weights = word_weights(asked, [[set(keyword_tokens(text)) for _, text in candidates]])
+    # An article is of the story when its sentences together name it; one of its sentences then needs one
+    # of the story's words: follow-ups say "Hamlin" once "Damar Hamlin" has been said.
+    article_words: dict[str, set[str]] = {}
+    for hit, text in candidates:
+        article_words.setdefault(hit.article.id, set()).update(keyword_tokens(f"{hit.article.title} {text}"))
+    of_story = {a for a, words in article_words.items() if coverage_of(words, weights) >= MIN_COVERAGE}
+    period = DateRange(since, until)
+    picked: dict[str, list[tuple[float, TimelineStep]]] = {}
+    for hit, text in candidates:
+        covered = coverage_of(set(keyword_tokens(text)), weights)
+        dated = step_day(text, parse_date(hit.article.published))
+        if hit.article.id not in of_story or not covered or dated is None or not _within(dated[0], period):
+            continue
+        day, source = dated
+        step = TimelineStep(day, source, text, (_source(hit, text),))
+        # Of one article, the sentences that cover the story best; one that states its day goes first.
+        picked.setdefault(hit.article.id, []).append((covered + (0.1 if source == "text" else 0.0), step))
+    steps: list[TimelineStep] = []
+    for chosen in picked.values():
+        best = sorted(chosen, key=lambda pair: -pair[0])[:SENTENCES_PER_ARTICLE]
+        steps.extend(step for _, step in best)
+    merged = _merge(sorted(steps, key=lambda s: (s.day, s.citations[0].published or "")))
+    articles = {c.article_id: c.published for s in merged for c in s.citations}
+    silences = _silences(sorted({d for p in articles.values() if (d := parse_date(p)) is not None}))
+    said = None if merged else _nothing_said(topic, since, until)
+    return Timeline(topic, tuple(merged), tuple(silences), len(articles), since, until, said)
+
+
+def _candidate_sentences(hits: Sequence[ScoredChunk]) -> list[tuple[ScoredChunk, str]]:
+    """Every sentence of the retrieved chunks, once, with the chunk it comes from (headlines left out)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for hit in hits:
+        for text in sentences(hit.chunk.text):
+            text = " ".join(text.split())
+            key = (hit.article.id, text)
+            if key in seen or text == hit.article.title or len(text) < 20:
+                continue
+            seen.add(key)
+            out.append((hit, text))
+    return out
+
+
+def _within(day: date, period: DateRange) -> bool:
+    return (period.start is None or period.start <= day) and (period.end is None or day <= period.end)
+
+
+def _source(hit: ScoredChunk, quote: str) -> StepSource:
+    article = hit.article
+    return StepSource(article.id, article.title, article.published, quote, article.url, article.source)
+
+
+def _merge(steps: Sequence[TimelineStep]) -> list[TimelineStep]:
+    """One step per event: a sentence telling a step already listed (a day apart at most) adds its source."""
+    merged: list[TimelineStep] = []
+    for step in steps:
+        words = content_words(step.text)
+        for i, earlier in enumerate(merged):
+            if abs((step.day - earlier.day).days) > 1 or not _same_event(words, content_words(earlier.text)):
+                continue
+            cited = {c.article_id for c in earlier.citations}
+            new = tuple(c for c in step.citations if c.article_id not in cited)
+            # The step stated by the text outranks one dated only by its article: keep the stated day.
+            keep = earlier if earlier.date_source == "text" or step.date_source != "text" else step
+            merged[i] = TimelineStep(keep.day, keep.date_source, keep.text, earlier.citations + new)
+            break
+        else:
+            merged.append(step)
+    return sorted(merged, key=lambda s: s.day)
+
+
+def _same_event(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= SAME_STEP_OVERLAP
+
+
+def _silences(days: Sequence[date]) -> list[Silence]:
+    """The runs of more than SILENCE_DAYS days between two of the story's article dates."""
+    return [
+        Silence(before + timedelta(days=1), after - timedelta(days=1))
+        for before, after in zip(days, days[1:], strict=False)
+        if (after - before).days > SILENCE_DAYS + 1
+    ]
+
+
+def _nothing_said(topic: str, since: date | None, until: date | None) -> str:
+    when = ""
+    if since and until:
+        when = f" between {since.isoformat()} and {until.isoformat()}"
+    elif since:
+        when = f" since {since.isoformat()}"
+    elif until:
+        when = f" until {until.isoformat()}"
+    return f"No indexed article tells of “{topic}”{when}."

@@ -1,0 +1,131 @@
+"""Timelines (issue 22): each step a sentence an article states, dated by its text or its article, oldest
+first, wire copies merged, silences said."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from qa import cli
+from qa.answer.timeline import build_timeline, step_day, topic_words
+from qa.documents import ArticleInfo, Chunk, ScoredChunk
+from qa.service import NewsDesk
+from tests.conftest import write_jsonl
+
+pytestmark = pytest.mark.unit
+
+THURSDAY = date(2023, 1, 5)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "day", "source"),
+    [
+        ("Hamlin collapsed on Monday night during the game.", THURSDAY, date(2023, 1, 2), "text"),
+        ("The House will vote again on Friday.", THURSDAY, date(2023, 1, 6), "text"),  # what is to come
+        ("Doctors removed his breathing tube yesterday.", THURSDAY, date(2023, 1, 4), "text"),
+        ("On Jan. 3, the House met for the first time.", THURSDAY, date(2023, 1, 3), "text"),
+        ("On December 29 the storm reached the coast.", THURSDAY, date(2022, 12, 29), "text"),  # last year's
+        ("The treaty was signed on July 4, 1976.", THURSDAY, date(1976, 7, 4), "text"),
+        ("The team said he remains in critical condition.", THURSDAY, THURSDAY, "published"),
+        ("On Jan. 3, 2023, the House met.", None, date(2023, 1, 3), "text"),
+    ],
+)
+def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
+    sentence: str, published: date | None, day: date, source: str
+) -> None:
+    assert step_day(sentence, published) == (day, source)
+
+
+def test_an_undated_sentence_of_an_undated_article_has_no_day() -> None:
+    assert step_day("The team said he remains in critical condition.", None) is None
+
+
+def test_the_words_that_ask_for_a_timeline_are_not_the_story() -> None:
+    assert topic_words("How did the Damar Hamlin story develop?") == ["damar", "hamlin"]
+
+
+def _hit(article_id: str, published: str, text: str, outlet: str = "AP") -> ScoredChunk:
+    info = ArticleInfo(id=article_id, title=f"Title {article_id}", published=published, source=outlet)
+    return ScoredChunk(Chunk(f"{article_id}#0", article_id, 0, text, 0, len(text)), info, 0.5)
+
+
+STORY = [
+    _hit(
+        "ap-1", "2023-01-03", "Damar Hamlin collapsed on Monday during the Bills game. Fans prayed outside."
+    ),
+    _hit(
+        "reuters-1",
+        "2023-01-03",
+        "Damar Hamlin collapsed on Monday during the Bills game in Cincinnati.",
+        "Reuters",
+    ),
+    _hit("ap-2", "2023-01-06", "Doctors removed Damar Hamlin's breathing tube on Thursday, the Bills said."),
+    _hit(
+        "ap-3",
+        "2023-01-20",
+        "Damar Hamlin thanked fans. He was released from hospital on Jan. 11, Hamlin said.",
+    ),
+    _hit("other", "2023-01-04", "The Ukraine grain deal was extended on Tuesday."),
+]
+
+
+def test_a_timeline_lists_dated_cited_steps_oldest_first_with_wire_copies_merged_and_silences_said() -> None:
+    timeline = build_timeline("How did the Damar Hamlin story develop?", list(reversed(STORY)))
+    assert [(s.day.isoformat(), s.date_source) for s in timeline.steps] == [
+        ("2023-01-02", "text"),
+        ("2023-01-05", "text"),
+        ("2023-01-11", "text"),
+        ("2023-01-20", "published"),  # "Damar Hamlin thanked fans.": no day stated, its article's
+    ]
+    first = timeline.steps[0]
+    assert {c.article_id for c in first.citations} == {"ap-1", "reuters-1"}  # one step, both outlets
+    assert all(c.quote for s in timeline.steps for c in s.citations)
+    assert all("grain" not in s.text for s in timeline.steps)  # another story
+    # Articles of 3, 6 and 20 January: nothing between the 7th and the 19th.
+    assert [str(s) for s in timeline.silences] == ["no articles between 2023-01-07 and 2023-01-19"]
+    assert timeline.articles == 4
+    assert timeline.to_json()["steps"][0]["date"] == "2023-01-02"
+
+
+def test_a_timeline_for_a_period_keeps_its_steps_and_says_when_there_are_none() -> None:
+    since = build_timeline("Damar Hamlin", STORY, since=date(2023, 1, 4))
+    assert [s.day.isoformat() for s in since.steps] == ["2023-01-05", "2023-01-11", "2023-01-20"]
+    empty = build_timeline("Damar Hamlin", STORY, since=date(2023, 2, 1), until=date(2023, 2, 28))
+    assert not empty.steps
+    assert empty.said == "No indexed article tells of “Damar Hamlin” between 2023-02-01 and 2023-02-28."
+
+
+def test_qa_timeline_prints_the_steps_and_json(
+    make_desk: Callable[..., NewsDesk],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    records = [
+        {"id": h.article.id, "title": h.article.title, "published": h.article.published, "text": h.chunk.text}
+        for h in STORY
+    ]
+    desk = make_desk()  # FAKE embedder
+    desk.ingest([write_jsonl(tmp_path / "story.jsonl", records)], progress=False)
+    timeline = desk.timeline("Damar Hamlin", as_of=date(2023, 1, 21))
+    assert [s.day.isoformat() for s in timeline.steps] == [
+        "2023-01-02",
+        "2023-01-05",
+        "2023-01-11",
+        "2023-01-20",
+    ]
+    assert desk.timeline("Damar Hamlin", until=date(2023, 1, 3), as_of=date(2023, 1, 21)).steps[0].citations
+    empty = desk.timeline("Damar Hamlin", since=date(2023, 3, 1), as_of=date(2023, 4, 1))
+    assert empty.said and not empty.steps
+    monkeypatch.setattr(NewsDesk, "timeline", lambda self, topic, **_: timeline)
+    assert cli.main(["timeline", "Damar Hamlin", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["steps"][1]["date_source"] == "text" and payload["steps"][1]["citations"][0]["quote"]
+    assert cli.main(["timeline", "Damar Hamlin", "--since", "2023-01-01"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.index("2023-01-02  ") < shown.index("(no articles between") < shown.index("2023-01-11  ")
+    assert "4 steps from 4 articles." in shown
