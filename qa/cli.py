@@ -336,7 +336,7 @@ def _timeline(desk: NewsDesk, args: argparse.Namespace) -> int:
     silences = list(timeline.silences)  # said where they fall between the steps
     shown = []
     for step in timeline.steps:
-        while silences and silences[0].until < step.day:
+        while silences and silences[0].since <= step.day:
             shown.append(f"  ({silences.pop(0)})")
         dated = "" if step.date_source == "text" else " (article's date)"
         shown.append(f"{step.day.isoformat()}{dated}  {step.text}")
