@@ -1,0 +1,104 @@
+"""Scoring timelines against a gold set of dated story events (issue 22; eval/timelines/README.md).
+
+A step states a gold event when its sentence (or one of its quotes) holds every one of the event's
+`terms`, or when it cites an article the event lists and holds at least half of them. Each step counts
+for the first event it states; an event stated by more than one step is a duplicate left unmerged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+Record = Mapping[str, Any]
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").split())
+
+
+def states(step: Record, event: Record) -> bool:
+    """Does the timeline `step` (its `--json` form) state the gold `event`?"""
+    texts = [_normal(step["text"]), *(_normal(c.get("quote") or "") for c in step.get("citations", []))]
+    terms = [_normal(t) for t in event["terms"]]
+    held = [t for t in terms if any(t in text for text in texts)]
+    if len(held) == len(terms):
+        return True
+    cited = {c["article_id"] for c in step.get("citations", [])}
+    return bool(cited & set(event.get("article_ids", []))) and len(held) >= math.ceil(len(terms) / 2)
+
+
+def gold_events(story: Record) -> list[Record]:
+    """The story's events the timeline is asked for: those of its period when it names one."""
+    events = list(story["events"])
+    if "events_in_period" in story:
+        return [events[i] for i in story["events_in_period"]]
+    return events
+
+
+def score_timeline(timeline: Record, story: Record) -> dict[str, Any]:
+    """Recall, precision, dates, order, citations and duplicates of one timeline against its story."""
+    events = gold_events(story)
+    steps = list(timeline.get("steps", []))
+    first_step: dict[int, int] = {}  # event -> the first step stating it
+    matched_steps = 0
+    duplicates = 0
+    supported = cited = 0
+    for s, step in enumerate(steps):
+        for e, event in enumerate(events):
+            if not states(step, event):
+                continue
+            matched_steps += 1
+            if e in first_step:
+                duplicates += 1
+            else:
+                first_step[e] = s
+            for citation in step.get("citations", []):
+                cited += 1
+                quote = {"text": citation.get("quote") or "", "citations": [citation]}
+                supported += states(quote, event)
+            break
+    pairs = [(events[e], steps[s]) for e, s in first_step.items()]
+    exact = sum(step["date"] == event["date"] for event, step in pairs)
+    near = sum(abs(_days(step["date"]) - _days(event["date"])) <= 1 for event, step in pairs)
+    ordered = sorted(first_step)
+    in_order = sum(first_step[a] <= first_step[b] for a, b in zip(ordered, ordered[1:], strict=False))
+    return {
+        "story": story["id"],
+        "events": len(events),
+        "steps": len(steps),
+        "events_found": len(first_step),
+        "steps_matching": matched_steps,
+        "dates_exact": exact,
+        "dates_within_1": near,
+        "order_pairs": max(len(ordered) - 1, 0),
+        "order_right": in_order,
+        "citations": cited,
+        "citations_supported": supported,
+        "duplicates": duplicates,
+    }
+
+
+def _days(iso: str) -> int:
+    return date.fromisoformat(iso).toordinal()
+
+
+def summarize(scores: Sequence[Record]) -> dict[str, float | int | None]:
+    """The figures over all stories (micro-averaged: every event and step counts once)."""
+
+    def share(part: str, whole: str) -> float | None:
+        total = sum(s[whole] for s in scores)
+        return round(sum(s[part] for s in scores) / total, 4) if total else None
+
+    return {
+        "stories": len(scores),
+        "event_recall": share("events_found", "events"),
+        "step_precision": share("steps_matching", "steps"),
+        "dates_exact": share("dates_exact", "events_found"),
+        "dates_within_1": share("dates_within_1", "events_found"),
+        "order": share("order_right", "order_pairs"),
+        "citations_supported": share("citations_supported", "citations"),
+        "duplicates": sum(s["duplicates"] for s in scores),
+    }

@@ -1,0 +1,57 @@
+"""Scoring a timeline against gold story events (issue 22): recall, precision, dates, order, duplicates."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.eval.timelines import score_timeline, states, summarize
+
+pytestmark = pytest.mark.unit
+
+STORY = {
+    "id": "tl-test",
+    "events": [
+        {"date": "2023-01-02", "terms": ["collapsed", "cincinnati"], "article_ids": ["ap-1", "rt-1"]},
+        {"date": "2023-01-05", "terms": ["breathing tube", "removed"], "article_ids": ["ap-2"]},
+        {"date": "2023-01-11", "terms": ["released", "hospital"], "article_ids": ["ap-3"]},
+    ],
+}
+
+
+def _step(day: str, text: str, *articles: str) -> dict:
+    return {"date": day, "text": text, "citations": [{"article_id": a, "quote": text} for a in articles]}
+
+
+def test_a_step_states_an_event_by_all_its_terms_or_by_its_article_and_half_of_them() -> None:
+    event = STORY["events"][1]
+    assert states(_step("2023-01-05", "Doctors removed his breathing tube.", "x"), event)
+    assert states(_step("2023-01-05", "Doctors removed it on Thursday.", "ap-2"), event)  # its article
+    assert not states(_step("2023-01-05", "Doctors removed it on Thursday.", "x"), event)
+
+
+def test_a_timeline_is_scored_for_recall_precision_dates_order_and_duplicates() -> None:
+    timeline = {
+        "steps": [
+            _step("2023-01-02", "Hamlin collapsed in Cincinnati on Monday.", "ap-1", "rt-1"),
+            _step("2023-01-04", "Doctors removed the breathing tube.", "ap-2"),  # a day off
+            _step(
+                "2023-01-05", "The breathing tube was removed, the team said.", "ap-9"
+            ),  # the same event again
+            _step("2023-01-06", "Fans gathered outside the stadium.", "ap-4"),  # no gold event
+        ]
+    }
+    score = score_timeline(timeline, STORY)
+    assert (score["events"], score["events_found"], score["steps"], score["steps_matching"]) == (3, 2, 4, 3)
+    assert (score["dates_exact"], score["dates_within_1"], score["duplicates"]) == (1, 2, 1)
+    assert (score["order_pairs"], score["order_right"]) == (1, 1)
+    assert score["citations_supported"] == score["citations"] == 4
+    summary = summarize([score])
+    assert summary["event_recall"] == round(2 / 3, 4) and summary["step_precision"] == 0.75
+    assert summary["dates_exact"] == 0.5
+
+
+def test_a_story_asked_for_a_period_is_scored_on_the_events_of_that_period() -> None:
+    story = {**STORY, "events_in_period": [2]}
+    timeline = {"steps": [_step("2023-01-11", "He was released from hospital.", "ap-3")]}
+    score = score_timeline(timeline, story)
+    assert (score["events"], score["events_found"], score["steps_matching"]) == (1, 1, 1)
