@@ -102,13 +102,19 @@ def build_timeline(
     `until` when given."""
     asked = topic_words(topic)
     candidates = _candidate_sentences(hits)
-    weights = word_weights(asked, [[set(keyword_tokens(text)) for _, text in candidates]])
+    words = [set(keyword_tokens(text)) for _, text in candidates]
+    # A word of the topic no article uses ("repairs" of a story told as "cable work") says nothing of which
+    # article is of the story: only the words found weigh, each by its rarity.
+    found = set().union(*words)
+    weights = {w: v for w, v in word_weights(asked, [words]).items() if w in found}
     # An article is of the story when its sentences together name it; one of its sentences then needs one
     # of the story's words: follow-ups say "Hamlin" once "Damar Hamlin" has been said.
     article_words: dict[str, set[str]] = {}
     for hit, text in candidates:
         article_words.setdefault(hit.article.id, set()).update(keyword_tokens(f"{hit.article.title} {text}"))
-    of_story = {a for a, words in article_words.items() if coverage_of(words, weights) >= MIN_COVERAGE}
+    of_story = {
+        a for a, held in article_words.items() if weights and coverage_of(held, weights) >= MIN_COVERAGE
+    }
     period = DateRange(since, until)
     picked: dict[str, list[tuple[float, TimelineStep]]] = {}
     for hit, text in candidates:

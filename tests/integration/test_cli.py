@@ -31,7 +31,7 @@ def qa(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subproc
 def test_help_is_instant_and_lists_every_command(tmp_path: Path) -> None:
     done = qa("--help", data_dir=tmp_path)
     assert done.returncode == 0
-    for command in "ingest sources refresh ask list stats delete reset serve eval".split():
+    for command in "ingest sources refresh ask timeline list stats delete reset serve eval".split():
         assert command in done.stdout
 
 
@@ -253,3 +253,45 @@ def test_sources_add_list_refresh_and_refresh_every_until_ctrl_c(tmp_path: Path)
         assert removed.returncode == 0 and "its articles stay indexed" in removed.stdout
         nothing = qa("refresh", data_dir=data, env=env)
         assert nothing.returncode == 1 and "qa sources add NAME URL" in nothing.stderr
+
+
+def test_timeline_of_a_story_told_over_several_days_by_several_outlets(tmp_path: Path) -> None:
+    """Real embedding model and Chroma: articles of the project's own about one story, and one other."""
+    story = [
+        ("a1", "Harbour News", "2026-03-02", "Kestrel bridge closes for cable work",
+         "The Kestrel Harbour Bridge closed to traffic on Sunday so that crews can replace its suspension "
+         "cables. The city expects the work to take eleven months."),
+        ("a2", "Port Alder Post", "2026-03-02", "Bridge shut for repairs",
+         "The Kestrel Harbour Bridge closed to traffic on Sunday so crews can replace its suspension cables, "
+         "the city said."),
+        ("a3", "Harbour News", "2026-03-12", "Kestrel bridge cables: first half done",
+         "Engineers finished replacing the first 106 cables of the Kestrel Harbour Bridge on March 10."),
+        ("a4", "Harbour News", "2026-03-20", "Kestrel bridge reopens",
+         "The Kestrel Harbour Bridge reopened on Thursday after all 212 cables were replaced."),
+        ("b1", "Harbour News", "2026-03-05", "Ferry pay talks resume",
+         "Talks between the ferry union and Sound Link resumed on Wednesday."),
+    ]  # fmt: skip
+    records = [
+        {"id": i, "source": outlet, "published": day, "title": title, "text": text}
+        for i, outlet, day, title, text in story
+    ]
+    articles = tmp_path / "story.jsonl"
+    articles.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    data = tmp_path / "data"
+    assert qa("ingest", str(articles), data_dir=data).returncode == 0
+    done = qa("timeline", "How did the Kestrel Harbour Bridge repairs develop?", "--json", data_dir=data)
+    assert done.returncode == 0, done.stderr
+    timeline = json.loads(done.stdout)
+    days = [(s["date"], s["date_source"]) for s in timeline["steps"]]
+    assert days == [("2026-03-01", "text"), ("2026-03-10", "text"), ("2026-03-19", "text")], timeline["steps"]
+    closed = timeline["steps"][0]
+    assert {c["article_id"] for c in closed["citations"]} == {"a1", "a2"}  # both outlets, one step
+    assert all("ferry" not in s["text"].lower() for s in timeline["steps"])
+    assert {"since": "2026-03-03", "until": "2026-03-11"} in timeline["silences"]
+    later = qa(
+        "timeline", "Kestrel Harbour Bridge", "--since", "2026-03-15", "--as-of", "2026-04-01", data_dir=data
+    )
+    assert later.returncode == 0 and "2026-03-19  The Kestrel Harbour Bridge reopened" in later.stdout
+    assert "2026-03-01" not in later.stdout
+    none = qa("timeline", "Kestrel Harbour Bridge", "--since", "2026-05-01", data_dir=data)
+    assert "No indexed article tells of “Kestrel Harbour Bridge” since 2026-05-01." in none.stdout

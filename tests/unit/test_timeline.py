@@ -94,6 +94,10 @@ def test_a_timeline_lists_dated_cited_steps_oldest_first_with_wire_copies_merged
 def test_a_timeline_for_a_period_keeps_its_steps_and_says_when_there_are_none() -> None:
     since = build_timeline("Damar Hamlin", STORY, since=date(2023, 1, 4))
     assert [s.day.isoformat() for s in since.steps] == ["2023-01-05", "2023-01-11", "2023-01-20"]
+    assert (
+        build_timeline("the zorblax tariff", STORY).said
+        == "No indexed article tells of “the zorblax tariff”."
+    )
     empty = build_timeline("Damar Hamlin", STORY, since=date(2023, 2, 1), until=date(2023, 2, 28))
     assert not empty.steps
     assert empty.said == "No indexed article tells of “Damar Hamlin” between 2023-02-01 and 2023-02-28."
