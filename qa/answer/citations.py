@@ -6,10 +6,11 @@ import re
 from collections.abc import Sequence
 
 from qa.answer.evidence import EvidenceSentence, EvidenceSource
-from qa.answer.support import key_words, stated_words, supports
+from qa.answer.support import key_words, supports
 from qa.results import Citation
 from qa.text.markers import CHECKED_MARKER, WRITTEN_MARKER, marker_numbers, strip_trailing_markers
 from qa.text.sentences import sentences
+from qa.text.values import stated_words
 from qa.text.words import content_words
 
 _CLOSING_PUNCTUATION = frozenset(".,;:!?)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from qa.text.markers import strip_markers
 from qa.text.sentences import sentences
-from qa.text.values import blank, find_values
+from qa.text.values import blank, find_values, stated_words
 from qa.text.words import keyword_tokens
 
 # Quantifiers that open a sentence with a capital but never name anything ("Many Brazilians ..."); the
@@ -54,17 +54,6 @@ def _key_words(claim: str, question: str) -> frozenset[str]:
         for piece in pieces:
             words |= piece.words
     return frozenset(words - _NEVER_NAMES)
-
-
-@functools.lru_cache(maxsize=4096)
-def stated_words(text: str) -> frozenset[str]:
-    """What `text` states, in the forms key words take: its words folded, its values canonical.
-
-    A value's own words are not stated apart from it: "4.2 million" states 4200000, not "4" or "2".
-    """
-    values = find_values(text)
-    forms = {form for value in values for form in value.states}
-    return frozenset(keyword_tokens(blank(text, values))) | forms
 
 
 def missing_key_words(claim: str, sentence: str, question: str = "") -> set[str]:

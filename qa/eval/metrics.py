@@ -70,6 +70,17 @@ def _rate(flags: Sequence[bool]) -> float | None:
     return rounded(sum(flags) / len(flags)) if flags else None
 
 
+def _by_type(answered: Sequence[Record]) -> dict[str, dict[str, Any]]:
+    """Questions across articles, per kind ("comparison", "order", ...): how many, and the share right."""
+    kinds: dict[str, list[bool]] = {}
+    for record in answered:
+        kinds.setdefault(record.get("type") or "untyped", []).append(bool(judge_record(record)["correct"]))
+    return {
+        kind: {"questions": len(right), "accuracy": rounded(sum(right) / len(right))}
+        for kind, right in sorted(kinds.items())
+    }
+
+
 def summarize(records: Sequence[Record], config: Mapping[str, Any]) -> dict[str, Any]:
     """Aggregate result lines into the `summary.json` metrics (see docs/EVALUATION.md)."""
     scored = [r for r in records if "error" not in r]
@@ -91,6 +102,7 @@ def summarize(records: Sequence[Record], config: Mapping[str, Any]) -> dict[str,
             "bm25": [rounded(hit_at(bm25_ranks, k)) for k in range(1, CURVE_K + 1)],
         },
         "answer": _answer_section(answered),
+        **({"by_type": _by_type(answered)} if any(r.get("type") for r in answered) else {}),
         "judgment": {
             "truthfulness": truthfulness(answered),
             "declined_with_evidence": declined_with_evidence(answered),

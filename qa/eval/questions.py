@@ -23,6 +23,8 @@ class Question:
     gold_ids: tuple[str, ...] = ()
     source: str | None = None
     question_date: str | None = None
+    kind: str | None = None  # the set's `type`: "comparison", "order", "change", "disagreement"
+    key_values: tuple[str, ...] = ()  # what a right answer must state, each (questions across articles)
 
     @property
     def asked_on(self) -> date | None:
@@ -52,6 +54,8 @@ class Question:
             "answerable": self.answerable,
             "source": self.source,
             "question_date": self.question_date,
+            **({"type": self.kind} if self.kind else {}),
+            **({"key_values": list(self.key_values)} if self.key_values else {}),
         }
 
 
@@ -84,6 +88,8 @@ def _parse(line: str, where: str) -> Question:
             gold_ids=tuple(str(g) for g in row.get("gold_ids") or ()),
             source=row.get("source"),
             question_date=row.get("question_date"),
+            kind=row.get("type"),
+            key_values=tuple(str(v) for v in row.get("key_values") or ()),
         )
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise EvalError(f"{where}: not a question record ({exc})") from exc

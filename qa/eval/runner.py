@@ -325,7 +325,12 @@ def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> d
     ]
     valid = 0 if result.abstained else count_valid_markers(result.answer, result.sources_given)
     verdict = judge_answer(
-        result.answer, result.abstained, question.answers, question.choices, question.question
+        result.answer,
+        result.abstained,
+        question.answers,
+        question.choices,
+        question.question,
+        question.key_values,
     )
     verdict.update(
         {

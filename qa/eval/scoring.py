@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qa.text.markers import cited_numbers, strip_markers
+from qa.text.values import stated_words
 from qa.text.words import FUNCTION_WORDS, fold_accents, fold_plural, same_word, tokens
 
 _APOSTROPHES = re.compile(r"['’‘`]")
@@ -100,11 +101,29 @@ def token_f1(answer: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def states_value(answer: str, value: str) -> bool:
+    """Does `answer` state `value`? Numbers, dates and amounts by what they mean ("eight" is "8",
+    "$1.1 billion" is "1,100,000,000 dollars"), words folded; a value of function words only ("before")
+    as a phrase."""
+    wanted = stated_words(value)
+    return wanted <= stated_words(answer) if wanted else states(answer, value)
+
+
 def judge_answer(
-    answer: str, abstained: bool, answers: Sequence[str], choices: Sequence[str] = (), question: str = ""
+    answer: str,
+    abstained: bool,
+    answers: Sequence[str],
+    choices: Sequence[str] = (),
+    question: str = "",
+    key_values: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Verdict on one answer: with choices, correct = states the gold choice and no other one;
-    without, correct = an answer contains a gold answer (exact match and token F1 reported too)."""
+    """Verdict on one answer: with choices, correct = states the gold choice and no other one; with key
+    values (questions across articles), correct = states every one of them; else correct = an answer
+    contains a gold answer (exact match and token F1 reported too)."""
+    if key_values:
+        held = [] if abstained else [v for v in key_values if states_value(strip_markers(answer), v)]
+        correct = len(held) == len(key_values)
+        return {"mode": "key_values", "correct": correct, "lenient": bool(held), "stated": held}
     gold = gold_choice(answers, choices)
     if gold is not None:
         stated = [] if abstained else stated_choices(answer, choices)
@@ -139,6 +158,7 @@ def judge_record(record: Mapping[str, Any]) -> dict[str, Any]:
         record.get("answers", []),
         record.get("choices", []),
         record.get("question", ""),
+        record.get("key_values", []),
     )
 
 

@@ -4,10 +4,12 @@ so that "July 4, 1776" and "4 July 1776", "80th" and "eighty", "$4.2 million" an
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from qa.text.numbers import NUMBER_WORDS, Number, Token, number_at, number_tokens
+from qa.text.words import keyword_tokens
 from qa.text.written_dates import find_dates
 
 
@@ -100,3 +102,14 @@ def _value(start: int, end: int, number: Number, unit: str | None) -> Value:
     key = digits + "%" if unit == "%" else f"{unit}{digits}" if unit else digits
     plain = number.spelled and unit is None and number.value < 10
     return Value(start, end, key, frozenset({key, digits}), plain)
+
+
+@functools.lru_cache(maxsize=4096)
+def stated_words(text: str) -> frozenset[str]:
+    """What `text` states, in the forms key words take: its words folded, its values canonical.
+
+    A value's own words are not stated apart from it: "4.2 million" states 4200000, not "4" or "2".
+    """
+    values = find_values(text)
+    forms = {form for value in values for form in value.states}
+    return frozenset(keyword_tokens(blank(text, values))) | forms
