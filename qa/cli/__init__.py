@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa.cli.timeline import add_timeline_command, run_timeline
 from qa.documents import DateRange
 from qa.errors import UserError, is_disk_full
 from qa.results import ABSTAIN_TEXT, AbstainReason, IngestReport, SourcePreview
@@ -59,18 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         help='the day the question is asked on, for its time words ("this week"); default today',
     )
 
-    timeline = commands.add_parser(
-        "timeline", parents=[common], help="how a story developed: dated, cited steps, oldest first"
-    )
-    timeline.add_argument("topic", help='the story, in quotes ("the Damar Hamlin story")')
-    timeline.add_argument("--json", action="store_true", help="print the timeline as JSON")
-    timeline.add_argument("--since", metavar="YYYY-MM-DD", help="only steps on or after this day")
-    timeline.add_argument("--until", metavar="YYYY-MM-DD", help="only steps on or before this day")
-    timeline.add_argument(
-        "--as-of",
-        metavar="YYYY-MM-DD",
-        help='the day it is asked on, for time words in the topic ("since Monday"); default today',
-    )
+    add_timeline_command(commands, common)
 
     listing = commands.add_parser("list", parents=[common], help="list the indexed articles")
     listing.add_argument("--json", action="store_true", help="print the articles as a JSON list")
@@ -322,33 +312,6 @@ def _ask(desk: NewsDesk, args: argparse.Namespace) -> int:
     return 0
 
 
-def _timeline(desk: NewsDesk, args: argparse.Namespace) -> int:
-    dates = DateRange.parse(args.since, args.until)  # a bad date fails here, before anything loads
-    as_of = check_day(args.as_of, "--as-of") if args.as_of else None
-    since, until = (dates.start, dates.end) if dates else (None, None)
-    timeline = desk.timeline(args.topic, since=since, until=until, as_of=as_of)
-    if args.json:
-        print(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
-        return 0
-    if timeline.said:
-        print(timeline.said)
-        return 0
-    silences = list(timeline.silences)  # said where they fall between the steps
-    shown = []
-    for step in timeline.steps:
-        while silences and silences[0].since <= step.day:
-            shown.append(f"  ({silences.pop(0)})")
-        dated = "" if step.date_source == "text" else " (article's date)"
-        shown.append(f"{step.day.isoformat()}{dated}  {step.text}")
-        for c in step.citations:
-            meta = ", ".join(x for x in (c.outlet, c.published) if x)
-            shown.append(f"    - {c.title}" + (f" ({meta})" if meta else "") + (f" {c.url}" if c.url else ""))
-    print(strip_control("\n".join(shown)))  # steps and titles come from articles
-    count = len(timeline.steps)
-    print(f"\n{count} step{'' if count == 1 else 's'} from {timeline.articles} articles.")
-    return 0
-
-
 def _print_sources(sources: Sequence[SourcePreview], *, declined: bool) -> None:
     """What the answer is written from (or the closest articles, when it is declined before the model), on
     stderr as soon as it is known, before the model's first word: stdout keeps the answer alone."""
@@ -421,7 +384,7 @@ _HANDLERS: dict[str, Callable[[NewsDesk, argparse.Namespace], int]] = {
     "sources": _sources,
     "refresh": _refresh,
     "ask": _ask,
-    "timeline": _timeline,
+    "timeline": run_timeline,
     "list": _list,
     "stats": _stats,
     "delete": _delete,
