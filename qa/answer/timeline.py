@@ -22,10 +22,11 @@ from qa.text.sentences import sentences
 from qa.text.words import content_words, keyword_tokens
 from qa.text.written_dates import find_dates
 
-TIMELINE_CHUNKS = 40  # passages retrieved for a story (at most two per article)
-SENTENCES_PER_ARTICLE = 2
+TIMELINE_CHUNKS = 40  # passages searched to find the story's articles (at most two per article)
+TIMELINE_ARTICLES = 12  # the story's articles read whole, best first
+LEAD_SENTENCES = 2  # sentences of an article's lead that are steps without a day of their own
 MIN_COVERAGE = 0.5  # share of the topic's (rarity-weighted) words a story's article holds
-SAME_STEP_OVERLAP = 0.5  # content-word overlap (Jaccard) of two sentences telling one step
+SAME_STEP_OVERLAP = 0.6  # share of the shorter sentence's content words two sentences of one step share
 SILENCE_DAYS = 3  # a longer run of days without an article of the story is said
 # Words that ask for a timeline rather than name the story.
 _ASKING = frozenset(
@@ -36,6 +37,14 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _WEEKDAY = re.compile(r"\b(?:on|last|this past|late|early)\s+(" + "|".join(_WEEKDAYS) + r")\b", re.I)
 _RELATIVE = re.compile(r"\b(yesterday|today|tonight|this morning|last night)\b", re.I)
 # A sentence about what is to come dates its weekday forward: "the House will vote on Thursday".
+# Not steps: photo captions ("Joseph Cress/Iowa City Press Citizen/AP Snow covers …"), links and notes
+# of the page ("Read more: …", "Editor's note: …"), and quotations (what someone said, not what happened).
+_NOT_A_STEP = re.compile(
+    r"\b[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+)+/[A-Z]"
+    r"|^(?:read more|related|editor'?’?s note|watch|subscribe|sign up|click here|photos?)\b"
+    r"|^[\"“‘']",
+    re.IGNORECASE,
+)
 _FUTURE = re.compile(
     r"\b(will|is set to|are set to|is expected to|are expected to|scheduled|plans? to)\b", re.I
 )
@@ -98,8 +107,11 @@ def build_timeline(
     since: date | None = None,
     until: date | None = None,
 ) -> Timeline:
-    """The timeline of `topic` from the retrieved `hits` (best first), kept to the days from `since` to
-    `until` when given."""
+    """The timeline of `topic` from `hits`, the chunks of the articles found for it (whole articles, in
+    order), kept to the days from `since` to `until` when given.
+
+    Every sentence of a story's article that states a day is a step; a sentence that states none is one
+    only in the article's lead and when it names the story, dated by its article."""
     asked = topic_words(topic)
     candidates = _candidate_sentences(hits)
     words = [set(keyword_tokens(text)) for _, text in candidates]
@@ -116,20 +128,21 @@ def build_timeline(
         a for a, held in article_words.items() if weights and coverage_of(held, weights) >= MIN_COVERAGE
     }
     period = DateRange(since, until)
-    picked: dict[str, list[tuple[float, TimelineStep]]] = {}
+    steps: list[TimelineStep] = []
+    leads: dict[str, int] = {}
     for hit, text in candidates:
-        covered = coverage_of(set(keyword_tokens(text)), weights)
         dated = step_day(text, parse_date(hit.article.published))
-        if hit.article.id not in of_story or not covered or dated is None or not _within(dated[0], period):
+        if hit.article.id not in of_story or dated is None or not _within(dated[0], period):
             continue
         day, source = dated
-        step = TimelineStep(day, source, text, (_source(hit, text),))
-        # Of one article, the sentences that cover the story best; one that states its day goes first.
-        picked.setdefault(hit.article.id, []).append((covered + (0.1 if source == "text" else 0.0), step))
-    steps: list[TimelineStep] = []
-    for chosen in picked.values():
-        best = sorted(chosen, key=lambda pair: -pair[0])[:SENTENCES_PER_ARTICLE]
-        steps.extend(step for _, step in best)
+        if source == "published":
+            # A sentence with no day of its own is a step only when it names the story, and only in the
+            # article's lead: further down, undated sentences are background and quotes.
+            named = coverage_of(set(keyword_tokens(text)), weights) > 0
+            if not named or leads.get(hit.article.id, 0) >= LEAD_SENTENCES:
+                continue
+            leads[hit.article.id] = leads.get(hit.article.id, 0) + 1
+        steps.append(TimelineStep(day, source, text, (_source(hit, text),)))
     merged = _merge(sorted(steps, key=lambda s: (s.day, s.citations[0].published or "")))
     articles = {c.article_id: c.published for s in merged for c in s.citations}
     silences = _silences(sorted({d for p in articles.values() if (d := parse_date(p)) is not None}))
@@ -145,7 +158,7 @@ def _candidate_sentences(hits: Sequence[ScoredChunk]) -> list[tuple[ScoredChunk,
         for text in sentences(hit.chunk.text):
             text = " ".join(text.split())
             key = (hit.article.id, text)
-            if key in seen or text == hit.article.title or len(text) < 20:
+            if key in seen or text == hit.article.title or len(text) < 20 or _NOT_A_STEP.search(text):
                 continue
             seen.add(key)
             out.append((hit, text))
@@ -181,7 +194,8 @@ def _merge(steps: Sequence[TimelineStep]) -> list[TimelineStep]:
 
 
 def _same_event(a: set[str], b: set[str]) -> bool:
-    return bool(a and b) and len(a & b) / len(a | b) >= SAME_STEP_OVERLAP
+    # Of the shorter sentence: a wire copy cut short, or a follow-up's longer retelling, is the same step.
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_STEP_OVERLAP
 
 
 def _silences(days: Sequence[date]) -> list[Silence]:

@@ -3,6 +3,8 @@
 A step states a gold event when its sentence (or one of its quotes) holds every one of the event's
 `terms`, or when it cites an article the event lists and holds at least half of them. Each step counts
 for the first event it states; an event stated by more than one step is a duplicate left unmerged.
+The gold lists every event of the articles read for the story (`article_ids`), not of the whole corpus:
+precision is over the steps citing one of those articles; steps from other articles are counted apart.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def gold_events(story: Record) -> list[Record]:
 def score_timeline(timeline: Record, story: Record) -> dict[str, Any]:
     """Recall, precision, dates, order, citations and duplicates of one timeline against its story."""
     events = gold_events(story)
-    steps = list(timeline.get("steps", []))
+    read = set(story.get("article_ids", []))
+    all_steps = list(timeline.get("steps", []))
+    steps = [s for s in all_steps if not read or {c["article_id"] for c in s.get("citations", [])} & read]
     first_step: dict[int, int] = {}  # event -> the first step stating it
     matched_steps = 0
     duplicates = 0
@@ -69,6 +73,7 @@ def score_timeline(timeline: Record, story: Record) -> dict[str, Any]:
         "story": story["id"],
         "events": len(events),
         "steps": len(steps),
+        "steps_other_articles": len(all_steps) - len(steps),
         "events_found": len(first_step),
         "steps_matching": matched_steps,
         "dates_exact": exact,
@@ -101,4 +106,5 @@ def summarize(scores: Sequence[Record]) -> dict[str, float | int | None]:
         "order": share("order_right", "order_pairs"),
         "citations_supported": share("citations_supported", "citations"),
         "duplicates": sum(s["duplicates"] for s in scores),
+        "steps_other_articles": sum(s.get("steps_other_articles", 0) for s in scores),
     }

@@ -10,11 +10,12 @@ result is grouped by article, a few chunks each, so that the top k spans several
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from qa.chunking import chunk_id
 from qa.documents import DateRange, ScoredChunk, SearchFilter
 from qa.embedding import Embedder, settings_for_index
 from qa.errors import IndexMismatchError
@@ -131,6 +132,13 @@ class Retriever:
             dense_articles=first[0] if config.retrieval_mode != "keyword" else (),
             keyword_articles=first[-1] if config.retrieval_mode != "dense" else (),
         )
+
+    def whole_articles(self, query: str, article_ids: Sequence[str]) -> list[ScoredChunk]:
+        """Every stored chunk of these articles, in article order and position, scored against `query`:
+        what a reader of the whole story reads (a timeline), not only the passages a search ranks."""
+        records = self._store.get_articles(article_ids)
+        wanted = [chunk_id(a, n) for a in article_ids if a in records for n in range(records[a].chunks)]
+        return self._store.get_chunks(wanted, self._embedder.embed([query])[0]) if wanted else []
 
     def _candidates(
         self, query: str, keywords: str, n: int, search_filter: SearchFilter | None

@@ -172,7 +172,7 @@ class NewsDesk:
         """How the story `topic` developed in the indexed articles: dated, cited steps, oldest first, kept
         to `since`..`until` when given (else to the period the topic's own time words name)."""
         from qa.answer.question import checked_question
-        from qa.answer.timeline import TIMELINE_CHUNKS, build_timeline
+        from qa.answer.timeline import TIMELINE_ARTICLES, TIMELINE_CHUNKS, build_timeline
 
         topic = checked_question(topic, self._answer_config.max_question_chars)
         asked_on = _asked_on(as_of)
@@ -184,7 +184,8 @@ class NewsDesk:
         )
         if dates is None and retrieval.period is not None:
             since, until = retrieval.period.start, retrieval.period.end
-        return build_timeline(topic, retrieval.hits, since=since, until=until)
+        found = list(dict.fromkeys(hit.article.id for hit in retrieval.hits))[:TIMELINE_ARTICLES]
+        return build_timeline(topic, self._search.whole_articles(topic, found), since=since, until=until)
 
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up rewritten to stand alone, given the earlier (question, answer) turns."""

@@ -44,10 +44,24 @@ def test_a_timeline_is_scored_for_recall_precision_dates_order_and_duplicates() 
     assert (score["events"], score["events_found"], score["steps"], score["steps_matching"]) == (3, 2, 4, 3)
     assert (score["dates_exact"], score["dates_within_1"], score["duplicates"]) == (1, 2, 1)
     assert (score["order_pairs"], score["order_right"]) == (1, 1)
+    assert score["steps_other_articles"] == 0
     assert score["citations_supported"] == score["citations"] == 4
     summary = summarize([score])
     assert summary["event_recall"] == round(2 / 3, 4) and summary["step_precision"] == 0.75
     assert summary["dates_exact"] == 0.5
+
+
+def test_precision_is_over_the_steps_from_the_articles_the_gold_was_read_from() -> None:
+    story = {**STORY, "article_ids": ["ap-1", "rt-1", "ap-2", "ap-3"]}
+    timeline = {
+        "steps": [
+            _step("2023-01-02", "Hamlin collapsed in Cincinnati on Monday.", "ap-1"),
+            _step("2023-01-03", "Fans held a vigil.", "ap-1"),  # read, no gold event: imprecise
+            _step("2023-01-04", "The NFL postponed the game.", "cnn-7"),  # an article not read: apart
+        ]
+    }
+    score = score_timeline(timeline, story)
+    assert (score["steps"], score["steps_matching"], score["steps_other_articles"]) == (2, 1, 1)
 
 
 def test_a_story_asked_for_a_period_is_scored_on_the_events_of_that_period() -> None:
