@@ -50,6 +50,21 @@ _FUTURE = re.compile(
 )
 
 
+# Questions that ask how a story developed rather than for one fact: the chat answers them with a timeline.
+_DEVELOPED = r"(?:develop|unfold|evolve|progress)(?:ed|ing)?|play(?:ed)? out"
+_ASKS_TIMELINE = re.compile(
+    rf"^\W*(?:how (?:did|has|have|is|are) .+ (?:{_DEVELOPED})\b|catch me up\b"
+    r"|(?:give me |show me )?(?:a |the )?timeline\b|walk me through\b"
+    r"|what (?:has )?happened (?:with|to|in) .+ (?:since|over|so far|this (?:week|month))\b)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_timeline(question: str) -> bool:
+    """Does `question` ask how a story developed ("How did the X story develop?", "Catch me up on Y")?"""
+    return bool(_ASKS_TIMELINE.search(question))
+
+
 def topic_words(topic: str) -> list[str]:
     """The words that name the story: the question's content words without those asking for a timeline."""
     return [w for w in question_words(topic) if w not in _ASKING]

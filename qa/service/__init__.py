@@ -187,6 +187,13 @@ class NewsDesk:
         found = list(dict.fromkeys(hit.article.id for hit in retrieval.hits))[:TIMELINE_ARTICLES]
         return build_timeline(topic, self._search.whole_articles(topic, found), since=since, until=until)
 
+    @staticmethod
+    def asks_for_timeline(question: str) -> bool:
+        """Does `question` ask how a story developed (answered with `timeline`) rather than for a fact?"""
+        from qa.answer.timeline import asks_for_timeline
+
+        return asks_for_timeline(question)
+
     def condense(self, question: str, history: list[tuple[str, str]]) -> str:
         """A follow-up rewritten to stand alone, given the earlier (question, answer) turns."""
         from qa.answer.question import checked_question

@@ -31,6 +31,7 @@ from qa.web.views import (
     render_sources_panel,
     render_status,
     render_streaming,
+    render_timeline,
     status_line,
 )
 
@@ -125,6 +126,9 @@ class WebApp:
         if history:
             yield render_status("Reading the conversation…")
             turn.searched_for = self.desk.condense(turn.question, history)
+        if self.desk.asks_for_timeline(turn.searched_for):
+            yield from self._timeline(turn)
+            return
         yield render_status("Searching the articles…")
         answer = self.desk.stream(turn.searched_for, k=turn.k, dates=turn.dates, as_of=turn.as_of)
         turn.sources, turn.declined = answer.sources, answer.declined  # retrieval and judgment run here
@@ -133,6 +137,20 @@ class WebApp:
         for _ in answer:
             yield render_streaming(answer.text)
         turn.result = answer.result
+
+    def _timeline(self, turn: Turn) -> Iterator[str]:
+        """Answer a question asking how a story developed with its timeline, shown step by step."""
+        yield render_status("Reading the story's articles…")
+        dates = turn.dates
+        timeline = self.desk.timeline(
+            turn.searched_for,
+            since=dates.start if dates else None,
+            until=dates.end if dates else None,
+            as_of=turn.as_of,
+        )
+        for shown in range(1, len(timeline.steps)):
+            yield render_timeline(timeline, shown=shown)
+        turn.timeline = timeline
 
     def new_chat(self) -> tuple[list[dict[str, str]], str, list[Turn], str, str]:
         """Forget the conversation."""

@@ -8,6 +8,7 @@ from datetime import date
 
 from qa.documents import ArticleRecord, DateRange
 from qa.results import AnswerResult, IngestReport, SourcePreview
+from qa.results.timeline import Timeline
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Turn:
     sources: tuple[SourcePreview, ...] | None = None
     declined: bool = False
     result: AnswerResult | None = None
+    timeline: Timeline | None = None  # the answer to a question asking how a story developed
     error: str | None = None
     scope: str = ""  # what was searched, said when nothing was found
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from qa.documents import ArticleRecord, ScoredChunk
 from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, SearchScope, SourcePreview
+from qa.results.timeline import Timeline
 from qa.templating import template_environment
 from qa.text.markers import CHECKED_MARKER
 from qa.web.state import FileOutcome, Turn, plural
@@ -69,6 +70,29 @@ def render_streaming(text: str) -> str:
     return _render("streaming", text)
 
 
+def render_timeline(timeline: Timeline, shown: int | None = None) -> str:
+    """A story's timeline: dated steps on a line, each with the outlets that tell it, silences between;
+    the first `shown` steps while it is being built (None: all, finished)."""
+    if timeline.said:
+        return _render("timeline_empty", timeline.said)
+    steps = timeline.steps if shown is None else timeline.steps[:shown]
+    silences = list(timeline.silences)  # said where they fall between the steps
+    items: list[dict[str, Any]] = []
+    for step in steps:
+        while silences and silences[0].since <= step.day:
+            items.append({"silence": str(silences.pop(0))})
+        sources = [
+            {"name": c.outlet or c.title, "title": c.title, "url": safe_url(c.url), "quote": c.quote}
+            for c in step.citations
+        ]
+        items.append(
+            {"date": step.day.isoformat(), "by_article": step.date_source == "published", "text": step.text,
+             "sources": sources}
+        )  # fmt: skip
+    head = f"{plural(len(timeline.steps), 'step')} from {plural(timeline.articles, 'article')}, oldest first"
+    return _render("timeline", head, items, shown is not None)
+
+
 def render_status(text: str) -> str:
     """A short progress line in the assistant's bubble (reading the conversation, searching...)."""
     return _render("status", text)
@@ -121,6 +145,8 @@ def render_turn(turn: Turn, index: int) -> str:
     if turn.error is not None:
         return render_error(turn.error)
     result = turn.result
+    if turn.timeline is not None:
+        return render_timeline(turn.timeline)
     if result is None:
         return render_status("Working…")
     if result.abstained:

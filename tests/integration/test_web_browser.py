@@ -540,3 +540,39 @@ def test_the_sources_show_before_the_answers_first_word(
         f"(FAKE model waiting {SlowFakeChat().first_word_after_s:.0f} s before its first word)"
     )
     page.context.close()
+
+
+def test_a_question_about_how_a_story_developed_gets_a_timeline(
+    page: Page, chat_app: RunningApp, tmp_path: Path
+) -> None:
+    story = [
+        ("k1", "Harbour News", "2026-03-02", "Kestrel bridge closes for cable work",
+         "The Kestrel Harbour Bridge closed to traffic on Sunday so that crews can replace its cables."),
+        ("k2", "Port Alder Post", "2026-03-12", "Kestrel bridge: first half done",
+         "Engineers finished replacing the first 106 cables of the Kestrel Harbour Bridge on March 10."),
+        ("k3", "Harbour News", "2026-03-20", "Kestrel bridge reopens",
+         "The Kestrel Harbour Bridge reopened on Thursday after all 212 cables were replaced."),
+    ]  # fmt: skip
+    path = tmp_path / "kestrel.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({"id": i, "source": o, "published": d, "title": t, "text": x})
+            for i, o, d, t, x in story
+        )
+    )
+    chat_app.desk.ingest([path], progress=False)
+    try:
+        _new_chat(page)
+        _ask(page, "How did the Kestrel Harbour Bridge repairs develop?")
+        timeline = page.locator("#nd-chat .nd-timeline").last
+        assert timeline.locator("li.nd-step").count() == 3
+        dates = timeline.locator("li.nd-step time").all_inner_texts()
+        assert dates == ["2026-03-01", "2026-03-10", "2026-03-19"]
+        assert "Port Alder Post" in timeline.locator("li.nd-step").nth(1).inner_text()
+        assert "no articles between 2026-03-03 and 2026-03-11" in timeline.inner_text()
+        shot = tmp_path / "timeline.png"  # outside the work tree
+        timeline.screenshot(path=str(shot))
+        assert shot.stat().st_size > 0
+    finally:
+        for article_id, *_ in story:
+            chat_app.desk.delete(article_id)

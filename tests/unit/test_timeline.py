@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qa import cli
-from qa.answer.timeline import build_timeline, step_day, topic_words
+from qa.answer.timeline import asks_for_timeline, build_timeline, step_day, topic_words
 from qa.documents import ArticleInfo, Chunk, ScoredChunk
 from qa.service import NewsDesk
 from tests.conftest import write_jsonl
@@ -133,3 +133,38 @@ def test_qa_timeline_prints_the_steps_and_json(
     shown = capsys.readouterr().out
     assert shown.index("2023-01-02  ") < shown.index("(no articles between") < shown.index("2023-01-11  ")
     assert "4 steps from 4 articles." in shown
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("How did the Damar Hamlin story develop?", True),
+        ("How has the debt ceiling fight unfolded?", True),
+        ("Catch me up on the Ukraine grain deal since Monday", True),
+        ("Give me a timeline of the House speaker vote", True),
+        ("What happened with the debt ceiling this month?", True),
+        ("How many votes did McCarthy lose?", False),
+        ("What happened to Damar Hamlin?", False),  # one fact: the chat answers it
+    ],
+)
+def test_the_chat_knows_a_question_asking_how_a_story_developed(question: str, asks: bool) -> None:
+    assert asks_for_timeline(question) is asks
+
+
+def test_the_chat_renders_a_timeline_as_dated_steps_with_their_outlets_and_silences() -> None:
+    from qa.web.views import render_timeline
+
+    timeline = build_timeline("Damar Hamlin", STORY)
+    html = render_timeline(timeline)
+    assert html.count('<li class="nd-step">') == 4 and "nd-streaming" not in html
+    assert '<time datetime="2023-01-02">' in html
+    assert '<span class="nd-title">AP</span> · <span class="nd-title">Reuters</span>' in html  # both outlets
+    assert html.index("2023-01-05") < html.index("no articles between 2023-01-07") < html.index("2023-01-11")
+    assert "article&#39;s date" in html or "article's date" in html
+    building = render_timeline(timeline, shown=2)
+    assert building.count('<li class="nd-step">') == 2 and "nd-streaming" in building
+    hostile = build_timeline(
+        "Damar Hamlin", [_hit("x", "2023-01-03", "Damar Hamlin <script>alert(1)</script> on Monday.")]
+    )
+    assert "<script>" not in render_timeline(hostile)  # article text is escaped
+    assert "No timeline in the articles" in render_timeline(build_timeline("zorblax", STORY))

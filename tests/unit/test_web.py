@@ -651,3 +651,27 @@ def test_a_fetch_nobody_watches_any_more_is_stopped(make_desk: MakeDesk) -> None
     next(watching)
     watching.close()  # Gradio's cancel of the event closes its generator
     assert slow.stopped.wait(5)
+
+
+def test_the_chat_answers_how_a_story_developed_with_a_timeline_built_step_by_step(
+    make_desk: MakeDesk, tmp_path: Path
+) -> None:
+    from tests.conftest import write_jsonl
+
+    records = [
+        {"id": "a", "published": "2023-01-03", "title": "Hamlin collapses", "source": "AP",
+         "text": "Damar Hamlin collapsed on Monday during the Bills game."},
+        {"id": "b", "published": "2023-01-06", "title": "Hamlin improves", "source": "Reuters",
+         "text": "Doctors removed Damar Hamlin's breathing tube on Thursday."},
+    ]  # fmt: skip
+    desk = make_desk(chat_model=FakeChatModel(reply="never asked"))  # FAKE embedder and chat model
+    desk.ingest([write_jsonl(tmp_path / "story.jsonl", records)], progress=False)
+    web = WebApp(desk)
+    updates = list(web.respond("How did the Damar Hamlin story develop?", [], 5, "", "", "2023-01-07"))
+    bubbles = [messages[-1]["content"] for messages, *_ in updates]
+    assert any("nd-timeline nd-streaming" in b and b.count('<li class="nd-step">') == 1 for b in bubbles)
+    *_, (messages, _, turns, _) = updates
+    assert turns[-1].timeline is not None and turns[-1].result is None
+    final = messages[-1]["content"]
+    assert final.count('<li class="nd-step">') == 2 and "nd-streaming" not in final
+    assert final.index("2023-01-02") < final.index("2023-01-05") and "never asked" not in final
