@@ -144,8 +144,8 @@ class DateRange:
         end = check_day(until, labels[1]) if until else None
         return cls(start, end)
 
-    def includes(self, published: str | None) -> bool:
-        """Whether an article published on `published` is in range (an undated one never is)."""
+    def includes(self, published: str | date | None) -> bool:
+        """Whether an article published on `published` (or that day) is in range (an undated one never is)."""
         day = parse_date(published)
         if day is None:
             return False

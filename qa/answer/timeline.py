@@ -147,7 +147,7 @@ def build_timeline(
     leads: dict[str, int] = {}
     for hit, text in candidates:
         dated = step_day(text, parse_date(hit.article.published))
-        if hit.article.id not in of_story or dated is None or not _within(dated[0], period):
+        if hit.article.id not in of_story or dated is None or not period.includes(dated[0]):
             continue
         day, source = dated
         if source == "published":
@@ -178,10 +178,6 @@ def _candidate_sentences(hits: Sequence[ScoredChunk]) -> list[tuple[ScoredChunk,
             seen.add(key)
             out.append((hit, text))
     return out
-
-
-def _within(day: date, period: DateRange) -> bool:
-    return (period.start is None or period.start <= day) and (period.end is None or day <= period.end)
 
 
 def _source(hit: ScoredChunk, quote: str) -> StepSource:

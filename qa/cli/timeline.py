@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from qa.documents import DateRange
+from qa.results.timeline import Silence
 from qa.text.control import strip_control
 from qa.text.dates import check_day
 
@@ -42,14 +43,14 @@ def run_timeline(desk: NewsDesk, args: argparse.Namespace) -> int:
     if timeline.said:
         print(timeline.said)
         return 0
-    silences = list(timeline.silences)  # said where they fall between the steps
     shown = []
-    for step in timeline.steps:
-        while silences and silences[0].since <= step.day:
-            shown.append(f"  ({silences.pop(0)})")
-        dated = "" if step.date_source == "text" else " (article's date)"
-        shown.append(f"{step.day.isoformat()}{dated}  {step.text}")
-        for c in step.citations:
+    for entry in timeline.entries():
+        if isinstance(entry, Silence):
+            shown.append(f"  ({entry})")
+            continue
+        dated = "" if entry.date_source == "text" else " (article's date)"
+        shown.append(f"{entry.day.isoformat()}{dated}  {entry.text}")
+        for c in entry.citations:
             meta = ", ".join(x for x in (c.outlet, c.published) if x)
             shown.append(f"    - {c.title}" + (f" ({meta})" if meta else "") + (f" {c.url}" if c.url else ""))
     print(strip_control("\n".join(shown)))  # steps and titles come from articles

@@ -74,6 +74,17 @@ class Timeline:
     until: date | None = None
     said: str | None = None  # why there are no steps, when there are none
 
+    def entries(self, shown: int | None = None) -> list[TimelineStep | Silence]:
+        """The first `shown` steps (None: all), each silence said before the first step on or after its
+        start: the order every presenter lists them in."""
+        silences = list(self.silences)
+        entries: list[TimelineStep | Silence] = []
+        for step in self.steps if shown is None else self.steps[:shown]:
+            while silences and silences[0].since <= step.day:
+                entries.append(silences.pop(0))
+            entries.append(step)
+        return entries
+
     def to_json(self) -> dict[str, Any]:
         """The timeline as `qa timeline --json` gives it."""
         return {

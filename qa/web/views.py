@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from qa.documents import ArticleRecord, ScoredChunk
 from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, SearchScope, SourcePreview
-from qa.results.timeline import Timeline
+from qa.results.timeline import Silence, Timeline
 from qa.templating import template_environment
 from qa.text.markers import CHECKED_MARKER
 from qa.web.state import FileOutcome, Turn, plural
@@ -75,20 +75,19 @@ def render_timeline(timeline: Timeline, shown: int | None = None) -> str:
     the first `shown` steps while it is being built (None: all, finished)."""
     if timeline.said:
         return _render("timeline_empty", timeline.said)
-    steps = timeline.steps if shown is None else timeline.steps[:shown]
-    silences = list(timeline.silences)  # said where they fall between the steps
     items: list[dict[str, Any]] = []
-    for step in steps:
-        while silences and silences[0].since <= step.day:
-            items.append({"silence": str(silences.pop(0))})
+    for entry in timeline.entries(shown):
+        if isinstance(entry, Silence):
+            items.append({"silence": str(entry)})
+            continue
         sources = [
             {"name": c.outlet or c.title, "title": c.title, "url": safe_url(c.url), "quote": c.quote}
-            for c in step.citations
+            for c in entry.citations
         ]
+        by_article = entry.date_source == "published"
         items.append(
-            {"date": step.day.isoformat(), "by_article": step.date_source == "published", "text": step.text,
-             "sources": sources}
-        )  # fmt: skip
+            {"date": entry.day.isoformat(), "by_article": by_article, "text": entry.text, "sources": sources}
+        )
     head = f"{plural(len(timeline.steps), 'step')} from {plural(timeline.articles, 'article')}, oldest first"
     return _render("timeline", head, items, shown is not None)
 
