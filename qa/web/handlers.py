@@ -44,6 +44,7 @@ ChatUpdate = tuple[list[dict[str, str]], str, list[Turn], str]  # messages, sour
 UrlUpdate = tuple[Any, Any, Any, Any, Any]  # results, library, picker, header, URL box
 
 FETCH_JOBS = 2  # fetches from the URL box running at once
+FETCH_CANCELLED = "Cancelled: fetching stops now; the pages fetched before the cancel are indexed."
 PROGRESS_EVERY_S = 0.5  # how often a running fetch's progress line is refreshed (and can be cancelled)
 
 
@@ -237,20 +238,24 @@ class WebApp:
         session = _session_of(request)
         self._fetch_stops[session] = stop
         try:
-            yield from self._watch_fetch(url, query, job)
+            yield from self._watch_fetch(url, query, job, stop)
         finally:
             # Done, failed, or the watcher closed by Gradio's cancel: a fetch nobody watches stops.
             stop.set()
             if self._fetch_stops.get(session) is stop:
                 del self._fetch_stops[session]
 
-    def _watch_fetch(self, url: str, query: str, job: Future[IngestReport]) -> Iterator[UrlUpdate]:
+    def _watch_fetch(
+        self, url: str, query: str, job: Future[IngestReport], stop: threading.Event
+    ) -> Iterator[UrlUpdate]:
         started = time.monotonic()
         while True:
             try:
                 outcome = file_outcome(url, job.result(timeout=PROGRESS_EVERY_S))
                 break
             except StillRunning:
+                if stop.is_set():
+                    break  # cancelled: it stops within a moment, and nobody waits for it
                 waited = f"Fetching {url} … {int(time.monotonic() - started)} s (Cancel stops it)"
                 yield status_line(waited), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except UserError as exc:  # a busy index, a lost Chroma server: said as is
@@ -261,6 +266,11 @@ class WebApp:
                 outcome = FileOutcome(url, "rejected", f"{type(exc).__name__}: {exc}")
                 break
         header, table, picker = self.refresh(query)
+        if stop.is_set():
+            # Cancelled: the last word stays "Cancelled" (an update after it would cover the message);
+            # the library shows what was indexed before the cancel.
+            yield status_line(FETCH_CANCELLED), table, picker, header, gr.skip()
+            return
         yield render_outcomes([outcome]), table, picker, header, url if outcome.outcome == "rejected" else ""
 
     def fetch_cancelled(self, request: gr.Request | None = None) -> str:
@@ -268,7 +278,7 @@ class WebApp:
         stop = self._fetch_stops.pop(_session_of(request), None)
         if stop is not None:
             stop.set()
-        return status_line("Cancelled: fetching stops now; the pages fetched before the cancel are indexed.")
+        return status_line(FETCH_CANCELLED)
 
     def delete(self, article_id: str | None, query: str) -> tuple[str, str, Any, str]:
         """Remove the chosen article and every chunk of it."""
