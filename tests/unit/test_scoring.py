@@ -63,3 +63,17 @@ def test_the_summary_gives_accuracy_per_kind_of_question_across_articles() -> No
         "change": {"questions": 1, "accuracy": 1.0},
         "order": {"questions": 2, "accuracy": 0.5},
     }
+
+
+@pytest.mark.parametrize(
+    ("answer", "correct"),
+    [
+        ("6 houses were lost in the wildfire [1].", True),  # "6" is the gold "Six", by value
+        ("Six homes were destroyed [1].", True),
+        ("Sixteen homes were lost [1].", False),
+        ("60 houses were lost [1].", False),
+    ],
+)
+def test_a_free_answer_states_a_number_gold_by_value(answer: str, correct: bool) -> None:
+    verdict = judge_answer(answer, False, ["Six", "six homes"])
+    assert verdict["mode"] == "free" and verdict["correct"] is correct
