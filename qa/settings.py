@@ -133,6 +133,20 @@ class Settings(BaseSettings):
         "(the floor for questions unrelated to anything indexed; the evidence judgment decides the rest).",
     )
 
+    # --- stories ---------------------------------------------------------------------------------
+    # Chosen on the realtimeqa-2023 timeline stories (best pairwise F1 of 0.2/0.25/0.3/0.35), reported on
+    # 2025 (docs/EVALUATION.md, "Stories").
+    story_min_similarity: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="How alike two articles' headline and lead must be (cosine of rare words) to be "
+        "linked into one story.",
+    )
+    story_max_gap_days: int = Field(
+        21, ge=0, description="Longest gap in days between two linked articles (undated ones link by words)."
+    )
+
     # --- answer ----------------------------------------------------------------------------------
     max_question_chars: int = Field(
         2000,
@@ -153,6 +167,15 @@ class Settings(BaseSettings):
         6,
         ge=0,
         description="Sentences the first-ranked article gives (0: every sentence of its retrieved chunks).",
+    )
+    # Chosen on realtimeqa-2025 (the largest share with no answer-stating evidence lost there), checked
+    # on realtimeqa-2023 and the user suite (docs/EVALUATION.md, "Fewer, closer sources").
+    evidence_min_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="An article besides the first-ranked is read only when its sentences cover at least "
+        "this share of what the best-covering article's cover of the question's words (0: all are read).",
     )
     evidence_next_sentence: bool = Field(
         False, description="Give the model the sentence after each evidence sentence too (context)."

@@ -1,5 +1,6 @@
 """Build the timeline of every story of a gold set and score it: event recall and precision, dates,
-order, citations, duplicates (issue 22; the set and its rules: eval/timelines/README.md).
+order, citations, duplicates (issue 22; the set and its rules: eval/timelines/README.md); and score the
+index's story grouping (`qa list --stories`) against the gold stories' articles, per corpus.
 
     QA_DATA_DIR=DIR python scripts/score_timelines.py --stories eval/timelines/stories.jsonl \\
         --corpus realtimeqa-2023=eval-data/realtimeqa-2023/articles.jsonl \\
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.eval.corpus import collection_for, corpus_hash  # noqa: E402
-from qa.eval.timelines import score_timeline, summarize  # noqa: E402
+from qa.eval.timelines import score_grouping, score_timeline, summarize  # noqa: E402
 from qa.service import NewsDesk  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.text.dates import check_day  # noqa: E402
@@ -69,9 +70,17 @@ def main() -> None:
             f"{score['duplicates']} duplicates, {seconds:.1f} s",
             flush=True,
         )
-    for desk in desks.values():
+    grouping = {}
+    for name, desk in desks.items():
+        grouped = desk.stories()
+        story_of = {a: s.id for s in grouped for a in s.article_ids}
+        grouping[name] = {
+            **score_grouping(story_of, [s for s in stories if s["corpus"] == name]),
+            "stories_of_several": sum(1 for s in grouped if len(s.article_ids) > 1),
+            "largest": max((len(s.article_ids) for s in grouped), default=0),
+        }
         desk.close()
-    summary = summarize(scores)
+    summary = {**summarize(scores), "grouping": grouping}
     print(json.dumps(summary, indent=2))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -162,6 +162,7 @@ class StoreContract:
         write(store, article("a", 3, origin="a"))
         assert [c.id for c in store.iter_chunks()] == ["a#0", "a#1", "a#2", "b#0", "b#1"]
         assert next(iter(store.iter_chunks())).text == "Sentence 0."
+        assert [c.id for c in store.opening_chunks()] == ["a#0", "b#0"]
 
     def test_writes_above_the_batch_size_are_split(self, store: Store) -> None:
         write(store, article("big", 2300))

@@ -11,7 +11,7 @@ same day or the next are one step citing every outlet.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
 from qa.answer.judgment import coverage_of, question_words, word_weights
@@ -121,9 +121,11 @@ def build_timeline(
     *,
     since: date | None = None,
     until: date | None = None,
+    story: Collection[str] | None = None,
 ) -> Timeline:
     """The timeline of `topic` from `hits`, the chunks of the articles found for it (whole articles, in
-    order), kept to the days from `since` to `until` when given.
+    order), kept to the days from `since` to `until` when given; `story`: the articles known to tell it
+    (a grouped story), read without asking whether they name the topic.
 
     Every sentence of a story's article that states a day is a step; a sentence that states none is one
     only in the article's lead and when it names the story, dated by its article."""
@@ -139,9 +141,8 @@ def build_timeline(
     article_words: dict[str, set[str]] = {}
     for hit, text in candidates:
         article_words.setdefault(hit.article.id, set()).update(keyword_tokens(f"{hit.article.title} {text}"))
-    of_story = {
-        a for a, held in article_words.items() if weights and coverage_of(held, weights) >= MIN_COVERAGE
-    }
+    told = {a for a, held in article_words.items() if weights and coverage_of(held, weights) >= MIN_COVERAGE}
+    of_story = set(story) if story is not None else told
     period = DateRange(since, until)
     steps: list[TimelineStep] = []
     leads: dict[str, int] = {}

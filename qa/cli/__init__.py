@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa.cli.listing import run_list
 from qa.cli.timeline import add_timeline_command, run_timeline
 from qa.documents import DateRange
 from qa.errors import UserError, is_disk_full
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", parents=[common], help="list the indexed articles")
     listing.add_argument("--json", action="store_true", help="print the articles as a JSON list")
+    listing.add_argument(
+        "--stories", action="store_true", help="group the articles into stories (those telling one story)"
+    )
 
     stats = commands.add_parser("stats", parents=[common], help="counts and index settings")
     stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -322,19 +326,6 @@ def _print_sources(sources: Sequence[SourcePreview], *, declined: bool) -> None:
         print(strip_control("\n".join(lines)), file=sys.stderr, flush=True)  # titles come from articles
 
 
-def _list(desk: NewsDesk, args: argparse.Namespace) -> int:
-    articles = desk.list_articles()
-    if args.json:
-        print(json.dumps([asdict(a) for a in articles], indent=2, ensure_ascii=False))
-        return 0
-    if not articles:
-        print("no articles indexed yet: run `qa ingest PATH`")
-    for a in articles:
-        meta = " · ".join(x for x in (a.source, a.published, f"{a.chunks} chunks") if x)
-        print(f"{a.id}  {a.title}  ({meta})")
-    return 0
-
-
 def _stats(desk: NewsDesk, args: argparse.Namespace) -> int:
     stats = desk.stats().to_json()
     if args.json:
@@ -385,7 +376,7 @@ _HANDLERS: dict[str, Callable[[NewsDesk, argparse.Namespace], int]] = {
     "refresh": _refresh,
     "ask": _ask,
     "timeline": run_timeline,
-    "list": _list,
+    "list": run_list,
     "stats": _stats,
     "delete": _delete,
     "reset": _reset,

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from qa.documents import DateRange
+from qa.errors import UserError
 from qa.results.timeline import Silence
 from qa.text.control import strip_control
 from qa.text.dates import check_day
@@ -20,7 +21,12 @@ def add_timeline_command(commands: Any, common: argparse.ArgumentParser) -> None
     timeline = commands.add_parser(
         "timeline", parents=[common], help="how a story developed: dated, cited steps, oldest first"
     )
-    timeline.add_argument("topic", help='the story, in quotes ("the Damar Hamlin story")')
+    timeline.add_argument(
+        "topic", nargs="?", default="", help='the story, in quotes ("the Damar Hamlin story")'
+    )
+    timeline.add_argument(
+        "--story", metavar="STORY_ID", help="the steps of one grouped story (`qa list --stories`)"
+    )
     timeline.add_argument("--json", action="store_true", help="print the timeline as JSON")
     timeline.add_argument("--since", metavar="YYYY-MM-DD", help="only steps on or after this day")
     timeline.add_argument("--until", metavar="YYYY-MM-DD", help="only steps on or before this day")
@@ -36,7 +42,9 @@ def run_timeline(desk: NewsDesk, args: argparse.Namespace) -> int:
     dates = DateRange.parse(args.since, args.until)  # a bad date fails here, before anything loads
     as_of = check_day(args.as_of, "--as-of") if args.as_of else None
     since, until = (dates.start, dates.end) if dates else (None, None)
-    timeline = desk.timeline(args.topic, since=since, until=until, as_of=as_of)
+    if not args.topic.strip() and not args.story:
+        raise UserError("say which story: a topic in quotes, or --story STORY_ID (see `qa list --stories`)")
+    timeline = desk.timeline(args.topic, since=since, until=until, as_of=as_of, story=args.story)
     if args.json:
         print(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
         return 0

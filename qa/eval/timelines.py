@@ -108,3 +108,27 @@ def summarize(scores: Sequence[Record]) -> dict[str, float | int | None]:
         "duplicates": sum(s["duplicates"] for s in scores),
         "steps_other_articles": sum(s.get("steps_other_articles", 0) for s in scores),
     }
+
+
+def score_grouping(story_of: Mapping[str, str], gold: Sequence[Record]) -> dict[str, float | int | None]:
+    """Story grouping against the gold stories, over pairs of their articles: recall is the share of
+    pairs from one gold story put in one story, precision the share of pairs put in one story that are
+    from one gold story (`story_of`: article id -> its story's id; articles the index lacks are left out).
+    """
+    gold_of: dict[str, str] = {}
+    for story in gold:
+        for article_id in story["article_ids"]:
+            gold_of.setdefault(article_id, story["id"])
+    known = sorted(a for a in gold_of if a in story_of)
+    together = apart = merged = 0
+    for i, a in enumerate(known):
+        for b in known[i + 1 :]:
+            same_gold, same = gold_of[a] == gold_of[b], story_of[a] == story_of[b]
+            together += same_gold and same
+            apart += same_gold and not same
+            merged += same and not same_gold
+    return {
+        "articles": len(known),
+        "pair_recall": round(together / (together + apart), 4) if together + apart else None,
+        "pair_precision": round(together / (together + merged), 4) if together + merged else None,
+    }

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from qa.answer.stream import AnswerStream
     from qa.embedding import Embedder
     from qa.llm import ChatBackend, LlmConfig
+    from qa.results.stories import Story
     from qa.retrieval import RetrievalConfig, Retriever
     from qa.service.evaluation import Evaluation
     from qa.store import Store
@@ -62,6 +63,7 @@ class NewsDesk:
         self._backend: ChatBackend | None = None
         self._engine: AnswerEngine | None = None
         self._retriever: Retriever | None = None
+        self._stories: tuple[tuple[tuple[str, str], ...], list[Story]] | None = None
 
     # -- each stage's own config, built once from the settings (what it runs with is what is recorded)
     @cached_property
@@ -168,12 +170,21 @@ class NewsDesk:
         since: date | None = None,
         until: date | None = None,
         as_of: date | None = None,
+        story: str | None = None,
     ) -> Timeline:
         """How the story `topic` developed in the indexed articles: dated, cited steps, oldest first, kept
-        to `since`..`until` when given (else to the period the topic's own time words name)."""
+        to `since`..`until` when given (else to the period the topic's own time words name). With `story`
+        (a story id from `stories`), the steps come from that story's articles and no others."""
         from qa.answer.question import checked_question
         from qa.answer.timeline import TIMELINE_ARTICLES, TIMELINE_CHUNKS, build_timeline
 
+        if story is not None:
+            chosen = next((s for s in self.stories() if s.id == story), None)
+            if chosen is None:
+                raise UserError(f"no story {story!r}: `qa list --stories` lists them")
+            topic = topic or chosen.title
+            articles = self._search.whole_articles(topic, list(chosen.article_ids))
+            return build_timeline(topic, articles, since=since, until=until, story=chosen.article_ids)
         topic = checked_question(topic, self._answer_config.max_question_chars)
         asked_on = _asked_on(as_of)
         # An article a few days after the period may still tell of it: reports lag the news.
@@ -283,6 +294,24 @@ class NewsDesk:
     def list_articles(self) -> list[ArticleRecord]:
         """Every indexed article, by title."""
         return self._index.list_articles()
+
+    def stories(self) -> list[Story]:
+        """The indexed articles grouped into stories (linked by headline and lead), those of several
+        articles first; read again only when the articles changed (qa/retrieval/stories.py)."""
+        from qa.retrieval.stories import StoryLead, group_stories
+
+        records = self._index.list_articles()
+        state = tuple(sorted((r.id, r.content_hash) for r in records))
+        if self._stories is None or self._stories[0] != state:
+            openings = {c.article_id: c.text for c in self._index.opening_chunks()}
+            leads = [StoryLead(r.id, r.title, r.published, openings.get(r.id, "")) for r in records]
+            grouped = group_stories(
+                leads,
+                min_similarity=self.settings.story_min_similarity,
+                max_gap_days=self.settings.story_max_gap_days,
+            )
+            self._stories = (state, grouped)
+        return self._stories[1]
 
     def get_article(self, article_id: str) -> ArticleRecord | None:
         """One indexed article, if there is one with that id."""

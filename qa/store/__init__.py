@@ -108,6 +108,10 @@ class Store(Protocol):
         """Every stored chunk, ordered by article id and position (for keyword indexes and checks)."""
         ...
 
+    def opening_chunks(self) -> Iterator[Chunk]:
+        """The first chunk of every article, ordered by article id (what story grouping reads)."""
+        ...
+
     def reset(self) -> None:
         """Drop the whole index: chunks, registry and recorded settings."""
         ...

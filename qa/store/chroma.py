@@ -215,11 +215,13 @@ class ChromaStore:
         """Number of chunks stored."""
         return int(self._chunks.count()) if self._open(create=False) else 0
 
-    def _pages(self, collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
-        """`collection.get` in batches Chroma accepts, until everything was read."""
+    def _pages(
+        self, collection: Any, include: list[str], where: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """`collection.get` (of the rows matching `where`) in batches Chroma accepts, until all were read."""
         offset = 0
         while True:
-            got = collection.get(include=include, limit=self._batch_size, offset=offset)
+            got = collection.get(include=include, where=where, limit=self._batch_size, offset=offset)
             yield got
             if len(got["ids"]) < self._batch_size:
                 return
@@ -376,6 +378,17 @@ class ChromaStore:
         ]
         return iter(sorted(chunks, key=lambda c: (c.article_id, c.index)))
 
+    def opening_chunks(self) -> Iterator[Chunk]:
+        """The first chunk of every article, ordered by article id (one filtered read, not every chunk)."""
+        if not self._open(create=False):
+            return iter(())
+        chunks = [
+            chunk_from(chunk_id, text, meta)
+            for got in self._pages(self._chunks, ["documents", "metadatas"], where={"index": 0})
+            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return iter(sorted(chunks, key=lambda c: c.article_id))
+
 
 for _name in (
     "stored_config",
@@ -395,5 +408,6 @@ for _name in (
     "undated_articles",
     "get_chunks",
     "iter_chunks",
+    "opening_chunks",
 ):
     setattr(ChromaStore, _name, server_errors(getattr(ChromaStore, _name)))

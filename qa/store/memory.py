@@ -176,6 +176,10 @@ class InMemoryStore:
             chunks = [s.chunk for s in self._data.chunks.values()]
         return iter(sorted(chunks, key=lambda c: (c.article_id, c.index)))
 
+    def opening_chunks(self) -> Iterator[Chunk]:
+        """The first chunk of every article, ordered by article id."""
+        return (chunk for chunk in self.iter_chunks() if chunk.index == 0)
+
     def reset(self) -> None:
         """Drop the whole index: chunks, registry and recorded settings."""
         with self._lock:

@@ -15,6 +15,7 @@ import gradio as gr
 
 from qa.documents import DateRange
 from qa.errors import InvalidDateError, UserError
+from qa.results.stories import stories_by_article
 from qa.service import NewsDesk, is_url
 from qa.settings import Settings
 from qa.text.dates import check_as_of, check_day
@@ -75,8 +76,10 @@ class WebApp:
     def library(self, query: str) -> tuple[str, Any]:
         """The library table and the delete picker, filtered by `query`."""
         records = self.desk.list_articles()
-        chosen = filter_articles(records, query or "")
-        return render_library(chosen, len(records)), gr.update(choices=article_choices(chosen), value=None)
+        linked = {a: s for a, s in stories_by_article(self.desk.stories()).items() if len(s.article_ids) > 1}
+        chosen = filter_articles(records, query or "", {a: f"{s.title} {s.id}" for a, s in linked.items()})
+        table = render_library(chosen, len(records), linked)
+        return table, gr.update(choices=article_choices(chosen), value=None)
 
     def refresh(self, query: str) -> tuple[str, str, Any]:
         """Header, library and picker, as on page load."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -68,14 +68,17 @@ def file_outcome(name: str, report: IngestReport) -> FileOutcome:
     return FileOutcome(name, outcome, detail)
 
 
-def filter_articles(records: Sequence[ArticleRecord], query: str) -> list[ArticleRecord]:
-    """The records whose title, outlet, date, id or URL contain every word of `query` (any case)."""
+def filter_articles(
+    records: Sequence[ArticleRecord], query: str, stories: Mapping[str, str] | None = None
+) -> list[ArticleRecord]:
+    """The records whose title, outlet, date, id, URL or story (`stories`: article id -> the story's
+    name and id) contain every word of `query` (any case)."""
     words = query.lower().split()
+    named = stories or {}
     chosen = []
     for record in records:
-        haystack = " ".join(
-            x for x in (record.title, record.source, record.published, record.id, record.url) if x
-        ).lower()
+        fields = (record.title, record.source, record.published, record.id, record.url, named.get(record.id))
+        haystack = " ".join(x for x in fields if x).lower()
         if all(word in haystack for word in words):
             chosen.append(record)
     return sorted(chosen, key=lambda r: (r.published or "", r.title), reverse=True)

@@ -7,13 +7,14 @@ which sentence is highlighted, which URL may become a link), the templates write
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from qa.documents import ArticleRecord, ScoredChunk
 from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Citation, SearchScope, SourcePreview
+from qa.results.stories import Story
 from qa.results.timeline import Silence, Timeline
 from qa.templating import template_environment
 from qa.text.markers import CHECKED_MARKER
@@ -286,12 +287,17 @@ def _when(iso_time: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render_library(records: Sequence[ArticleRecord], total: int) -> str:
-    """The indexed articles as an escaped table: title, outlet, date, chunks, id."""
+def render_library(
+    records: Sequence[ArticleRecord], total: int, stories: Mapping[str, Story] | None = None
+) -> str:
+    """The indexed articles as an escaped table: title, story (`stories`: article id -> its story of
+    several articles), outlet, date, chunks, id."""
+    linked = stories or {}
     rows = [
         {
             "title": r.title,
             "link": safe_url(r.url),
+            "story": linked.get(r.id),
             "source": r.source,
             "published": r.published,
             "chunks": r.chunks,
