@@ -67,6 +67,7 @@ class AnswerConfig(StageConfig):
     evidence_sentences: int
     evidence_first_sentences: int
     evidence_next_sentence: bool
+    evidence_min_share: float
     answer_support_check: bool
     judgment_min: float
 
@@ -159,6 +160,7 @@ class AnswerEngine:
                 neighbours=self.config.evidence_next_sentence,
                 first_article_sentences=self.config.evidence_first_sentences,
             ),
+            min_share=self.config.evidence_min_share,
         )
         in_period = sources_for_period(retrieval.period, sources, self._retriever.config.time_slack_days)
         judged = in_period or sources

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from qa.answer.judgment import holds_answer_kind
+from qa.answer.judgment import coverage_of, holds_answer_kind, question_words, word_weights
 from qa.documents import ArticleInfo, ScoredChunk
 from qa.results import GivenSource, SourcePreview
 from qa.text.sentences import split_sentences
@@ -116,17 +116,27 @@ def gather_evidence(
     ]
 
 
-def related_sources(question: str, sources: Sequence[EvidenceSource]) -> list[EvidenceSource]:
-    """The sources that share a word with the question, renumbered; the first-ranked one always stays.
+def related_sources(
+    question: str, sources: Sequence[EvidenceSource], *, min_share: float = 0.0
+) -> list[EvidenceSource]:
+    """The sources worth reading, renumbered; the first-ranked one always stays.
 
     An article none of whose given sentences shares a word with the question is not evidence, only
-    prompt to read: in a small collection the top k holds unrelated stories.
+    prompt to read: in a small collection the top k holds unrelated stories. Nor is one whose sentences
+    cover less than `min_share` of what the best-covering source covers (coverage: the judgment's
+    rarity-weighted share of the question's content words): the 1.5B model takes a number or a name
+    from whatever it reads, and "how many bus drivers will Millford hire?" was answered with the 45
+    deckhands of a ferry story read beside the budget article that says 30.
     """
     asked = set(keyword_tokens(question))
+    held = [[set(keyword_tokens(x.text)) for x in s.sentences] for s in sources]
+    weights = word_weights(question_words(question), held)
+    covered = [coverage_of(set().union(*words), weights) for words in held]
+    best = max(covered, default=0.0)
     kept = [
         s
         for rank, s in enumerate(sources)
-        if rank == 0 or any(asked & set(keyword_tokens(x.text)) for x in s.sentences)
+        if rank == 0 or (any(asked & words for words in held[rank]) and covered[rank] >= min_share * best)
     ]
     return renumbered(kept)
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from qa.results import GivenSource, Signals
-from qa.text.words import keyword_tokens
+from qa.text.words import keyword_tokens, unknown_words
 
 # Words that say when, ask how or ask for the answer's form ("Answer briefly."), never what: they are not
 # what a sentence must share with the question.
@@ -129,9 +129,13 @@ def question_words(question: str) -> list[str]:
 
 
 def question_names(question: str) -> set[str]:
-    """The names and numbers of the question (capitalised past its first word, or digits), folded."""
+    """The names and numbers of the question (capitalised past its first word, digits, or words no
+    English word list knows: "what did the committee decide about the zorblax tariff?"), folded."""
     found = {w for m in _CAPITALISED.finditer(question[1:]) for w in keyword_tokens(m.group())}
     found |= {w for w in keyword_tokens(question) if _DIGITS.search(w)}
+    # Typed in lower case, a name is still a name: without this, a question with no capital letter had
+    # no names, and "names found" read 1.0 for a word no article uses.
+    found |= unknown_words(question)
     return {w for w in found - _NOT_CONTENT - _GENERIC if not _YEAR.fullmatch(w)}
 
 

@@ -72,3 +72,19 @@ def keyword_tokens(text: str) -> list[str]:
     """Words for keyword search: accents and plurals folded, possessive 's and stop words dropped."""
     folded = fold_accents(drop_possessives(text))
     return [fold_plural(word) for word in tokens(folded) if word not in STOP_WORDS]
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def unknown_words(text: str) -> set[str]:
+    """The words of `text` that no English word list knows ("zorblax", a place typed in lower case,
+    a typo), folded like `keyword_tokens`: what a question names rather than asks."""
+    from wordfreq import zipf_frequency  # its word list loads on first use (~0.3 s), once
+
+    return {
+        token
+        for word in _LETTERS.findall(drop_possessives(text))
+        if zipf_frequency(word.lower(), "en") == 0
+        for token in keyword_tokens(word)
+    }

@@ -127,6 +127,27 @@ def test_articles_sharing_no_word_with_the_question_are_left_out_and_the_rest_re
     assert [(s.n, s.article.id) for s in kept] == [(1, "a"), (2, "c")]  # the first-ranked always stays
 
 
+def test_an_article_covering_far_less_of_the_question_than_the_best_one_is_not_read() -> None:
+    question = "how many bus drivers will millford hire"
+    sources = gather_evidence(
+        question,
+        [
+            _hit("ferry", "Sound Link will hire 45 new deckhands by July."),
+            _hit("budget", "Millford approved its budget. The plan funds 30 new bus drivers."),
+            _hit("trams", "Millford trams carry more riders than its buses."),
+        ],
+        sentences_per_article=3,
+    )
+    # The ferry story shares only "hire": the model took its 45 for Millford's drivers.
+    kept = related_sources(question, sources, min_share=0.5)
+    assert [(s.n, s.article.id) for s in kept] == [(1, "ferry"), (2, "budget")]
+    assert [s.article.id for s in related_sources(question, sources, min_share=0.0)] == [
+        "ferry",
+        "budget",
+        "trams",
+    ]
+
+
 def test_a_headline_without_a_full_stop_keeps_its_line_break_in_the_evidence() -> None:
     text = "Stone Age grave found in Finland\n\nThe burial site was discovered in Eastern Finland."
     hit = _hit("grave", text)
@@ -237,6 +258,31 @@ def test_a_question_the_evidence_does_not_cover_is_declined_before_the_model_wit
     answered = desk.ask("how many cables were swapped on the kestrel bridge")
     assert not answered.abstained and "212" in answered.answer
     assert answered.judgment is not None and answered.judgment.holds
+
+
+def test_a_word_no_word_list_knows_is_a_name_the_evidence_must_hold_even_in_lower_case() -> None:
+    from qa.answer.judgment import question_names
+
+    assert question_names("what did the committee decide about the zorblax tariff?") == {"zorblax"}
+    assert question_names("how many cables got swapped out on the kestrel bridge") == set()
+
+
+def test_a_question_about_a_thing_no_article_names_is_declined_though_the_story_matches(
+    make_desk: Callable[..., NewsDesk], tmp_path: Path
+) -> None:
+    text = (
+        "The trade committee decided on Tuesday to impose a 25% tariff on imported steel. "
+        "The tariff takes effect in March, the committee said."
+    )
+    path = write_jsonl(tmp_path / "news.jsonl", [{"id": "t", "title": "Steel tariff", "text": text}])
+    desk = make_desk(chat_model=FakeChatModel(reply="The committee decided to impose it [1]."))
+    desk.ingest([path], progress=False)
+    invented = desk.ask("what did the committee decide about the zorblax tariff")
+    assert invented.abstained and invented.abstain_reason == AbstainReason.NOT_STATED
+    assert not invented.llm_called and invented.judgment is not None
+    assert invented.judgment.signals.names_found == 0.0 and "zorblax" in invented.judgment.signals.missing
+    stated = desk.ask("what did the committee decide about the steel tariff")
+    assert stated.llm_called and stated.judgment is not None and stated.judgment.holds
 
 
 def _declined(judgment: Judgment):  # type: ignore[no-untyped-def]
