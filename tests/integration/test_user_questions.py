@@ -88,10 +88,12 @@ def test_the_judgment_declines_unrelated_suite_questions_before_the_model(suite_
         for q in UNANSWERABLE
         if (prepared := evaluation.prepare(q.question, as_of=q.asked_on)).declined is not None
     }
-    # Measured: 11 of 29 (the rest are asked of articles that tell the story but not this detail: the
-    # model, the support check and the reply check decline most of them, the test below).
-    assert len(declined) >= 10, declined
+    # Measured: 12 of 29 ("the carran crumb shop": a name no article holds, since issue 21's word-list
+    # rule; the rest are asked of articles that tell the story but not this detail: the model, the
+    # support check and the reply check decline most of them, the test below).
+    assert len(declined) >= 11, declined
     assert {"u-na-016", "u-na-017", "u-na-019"} <= declined.keys()  # the World Cup, Canberra, Austen
+    assert declined.get("u-na-025") == "not_stated"  # "carran": in no word list and no article
     # "by July", "in 2027" (twice): no article is from the period they name.
     assert {q: declined.get(q) for q in ("u-na-022", "u-na-027", "u-na-029")} == dict.fromkeys(
         ("u-na-022", "u-na-027", "u-na-029"), "no_source_in_period"
@@ -104,10 +106,12 @@ def test_the_model_answers_the_answerable_sample_right(suite_desk: NewsDesk) -> 
     answered = _ask(suite_desk, ANSWERABLE_SAMPLE)
     declined = [(q, r) for q, r in answered if r.abstained]
     wrong = [(q, r) for q, r in answered if not r.abstained and not _right(q, r)]
-    # Measured on these 8: none declined, 7 right (u-078 answers with the firefighters, not who fled).
+    # Measured on these 8: none declined, all 8 right since an article covering under half of what the
+    # best one covers is not read (7 before: u-078 answered with the firefighters, not who fled). One of
+    # slack for another CPU's arithmetic.
     assert not declined, f"{len(declined)} answerable questions declined:\n{_listed(declined)}"
     right = len(answered) - len(wrong)
-    assert right >= 6, f"{right} of {len(answered)} right; wrong:\n{_listed(wrong)}"
+    assert right >= 7, f"{right} of {len(answered)} right; wrong:\n{_listed(wrong)}"
     assert all(r.citations for _, r in answered)
 
 
