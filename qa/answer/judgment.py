@@ -68,9 +68,9 @@ _ASKS_NUMBER = re.compile(
     r"|\bwhat (percentage|percent|share|proportion|number|amount|sum|price|age|score)\b",
     re.IGNORECASE,
 )
-_ASKS_DATE = re.compile(
-    r"^\s*when\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|day|month|date)\b", re.I
-)
+_ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (year|date|day|month)\b|\bwhich (year|day|month|date)\b", re.I)
+_ASKS_TIME = re.compile(r"\bwhat time\b|\bat what hour\b", re.I)  # a time of day: "9 p.m.", "noon"
+_TIME_WORDS = frozenset("noon midday midnight morning afternoon evening night".split())
 _ASKS_NAME = re.compile(
     r"\bwho(m|se)?\b|\bwhere\b|\b(which|what) (country|city|state|town|nation|region|island|company|"
     r"team|club|firm|party|group|person|organi[sz]ation|agency|airline|brand|band|singer|actor|player)\b",
@@ -211,6 +211,8 @@ def _holds_kind(question: str, text: str, *, names_from: int) -> bool:
     new_words = [w for w in keyword_tokens(text) if w not in asked]
     if _ASKS_NUMBER.search(question):
         return any(_DIGITS.search(w) or w in _NUMBER_WORDS for w in new_words)
+    if _ASKS_TIME.search(question):
+        return any(_DIGITS.search(w) or w in _TIME_WORDS for w in new_words)
     if _ASKS_DATE.search(question):
         return any(w in _DATE_WORDS or _YEAR.fullmatch(w) for w in new_words)
     if _ASKS_NAME.search(question):

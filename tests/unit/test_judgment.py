@@ -395,6 +395,8 @@ def test_signals_come_back_from_their_json() -> None:
             False,
         ),
         ("When did the bridge reopen?", "The bridge reopened on Monday.", True),
+        ("what time does eastbrook library shut on weekdays", "It shuts at 9 p.m. on weekdays.", True),
+        ("what time does eastbrook library shut on weekdays", "It shuts later on weekdays.", False),
         ("When did the bridge reopen?", "The bridge reopened after the repairs.", False),
         ("True or false: the bridge reopened?", "True.", True),  # a closed question may repeat its words
         ("Did the mayor sign the budget?", "No, the mayor did not sign the budget.", True),
