@@ -12,7 +12,7 @@ import pytest
 from qa import cli
 from qa.documents import ArticleRecord
 from qa.eval.timelines import score_grouping
-from qa.results.stories import Story, stories_by_article
+from qa.results.stories import Story, stories_by_article, with_first_story
 from qa.retrieval.stories import StoryLead, group_stories
 from qa.service import NewsDesk
 from qa.web.state import filter_articles
@@ -128,3 +128,10 @@ def test_the_articles_tab_shows_each_articles_story_and_filters_by_it() -> None:
     table = render_library(records, len(records), linked)
     assert table.count("Bills safety Damar Hamlin collapses on field · 3 articles") == 3
     assert "qa timeline --story h1" in table
+
+
+def test_a_timeline_reads_the_other_articles_of_the_first_found_articles_story() -> None:
+    stories = group_stories(HAMLIN + OTHERS, min_similarity=0.25, max_gap_days=21)
+    assert with_first_story(["h2", "s1"], stories) == ["h2", "s1", "h1", "h3"]
+    assert with_first_story(["w1", "h2"], stories) == ["w1", "h2"]  # the first is a story of its own
+    assert with_first_story([], stories) == []
