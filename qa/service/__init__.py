@@ -183,7 +183,7 @@ class NewsDesk:
             chosen = next((s for s in self.stories() if s.id == story), None)
             if chosen is None:
                 raise UserError(f"no story {story!r}: `qa list --stories` lists them")
-            topic = topic or chosen.title
+            topic = checked_question(topic or chosen.title, self._answer_config.max_question_chars)
             articles = self._search.whole_articles(topic, list(chosen.article_ids))
             return build_timeline(topic, articles, since=since, until=until, story=chosen.article_ids)
         topic = checked_question(topic, self._answer_config.max_question_chars)

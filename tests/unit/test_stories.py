@@ -11,6 +11,7 @@ import pytest
 
 from qa import cli
 from qa.documents import ArticleRecord
+from qa.errors import UserError
 from qa.eval.timelines import score_grouping
 from qa.results.stories import Story, stories_by_article, with_first_story
 from qa.retrieval.stories import StoryLead, group_stories
@@ -94,6 +95,8 @@ def test_the_desk_groups_what_is_indexed_and_regroups_after_a_change(
     timeline = desk.timeline("", story="h1")
     assert {c.article_id for s in timeline.steps for c in s.citations} <= {"h1", "h3"}
     assert timeline.steps and timeline.topic.startswith("Bills safety")
+    with pytest.raises(UserError, match="no story 'nope'"):
+        desk.timeline("", story="nope")
 
 
 def test_qa_list_stories_prints_each_story_with_its_articles_and_json(
