@@ -79,6 +79,7 @@ _ASKS_NAME = re.compile(
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
 _DIGITS = re.compile(r"\d")
 _CLOSED_ANSWER = re.compile(r"\W*(yes|no|true|false)\b", re.IGNORECASE)
+_OFFERS_CHOICE = re.compile(r"\w\s+or\s+\w", re.IGNORECASE)
 
 
 FEATURES = ("best_score", "coverage", "source_coverage", "names_found", "answer_type", "agreement")
@@ -201,8 +202,10 @@ def holds_answer_kind(question: str, sentence: str) -> bool:
 def answers_what_is_asked(question: str, answer: str) -> bool:
     """Does the model's `answer` (markers removed) add the kind of thing asked for to the question's own
     words? "The surface of comet Varga-Lind is hot" for "how hot is …" restates the question."""
-    if _CLOSED_ANSWER.match(answer):
-        return True  # "Yes, …", "False.": a closed question's answer may repeat all its words
+    if _CLOSED_ANSWER.match(answer) or _OFFERS_CHOICE.search(question):
+        # "Yes, …", "False.", or one of the alternatives the question offers ("before or after?",
+        # "who was older, A or B?"): such an answer may repeat only the question's words
+        return True
     return _holds_kind(question, answer, names_from=0)  # a short answer may start with the name
 
 

@@ -400,6 +400,12 @@ def test_signals_come_back_from_their_json() -> None:
         ("When did the bridge reopen?", "The bridge reopened after the repairs.", False),
         ("True or false: the bridge reopened?", "True.", True),  # a closed question may repeat its words
         ("Did the mayor sign the budget?", "No, the mayor did not sign the budget.", True),
+        (  # the answer is one of the alternatives the question offers
+            "Was Messina Denaro arrested before or after Ardern announced she would resign?",
+            "Messina Denaro was arrested before Ardern announced she would resign.",
+            True,
+        ),
+        ("Who was older at death, Queen Elizabeth II or Benedict XVI?", "Benedict XVI was older.", True),
     ],
 )
 def test_a_reply_answers_only_when_it_adds_the_kind_of_thing_asked_for(
