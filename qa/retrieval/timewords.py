@@ -68,9 +68,14 @@ class TimeFocus:
         return _RECENT.sub(" ", question) if self.latest else question
 
 
+# "Today" capitalised past a question's first word is a name ("USA Today's report", "the Today show"),
+# not the day: read as a time word it made "Do CNN and USA Today agree…?" a question about one day.
+_NAMED_TODAY = re.compile(r"(?<=\w)([\s'’]+)Today\b")
+
+
 def time_focus(question: str, reference: date) -> TimeFocus:
     """The period `question`'s time words point to, read against `reference` (the day it is asked)."""
-    text = _RECURRING.sub(" ", question.lower())
+    text = _RECURRING.sub(" ", _NAMED_TODAY.sub(" ", question).lower())
     latest = bool(_RECENT.search(text))
     for finder in (_relative_day, _relative_span, _weekday, _month, _year):
         found = finder(text, reference)

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from qa.documents import DateRange
 from qa.retrieval.timewords import time_focus
 
 pytestmark = pytest.mark.unit
@@ -118,3 +119,17 @@ def test_recurring_phrases_stay_in_the_words_searched() -> None:
     # "each June" says what the question is about (a June event), so keyword search keeps it.
     question = "Which annual festival each June opened this week?"
     assert time_focus(question, FRIDAY).strip(question) == "Which annual festival each June opened  ?"
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Do CNN and USA Today agree on how old Benedict XVI was?", False),  # an outlet, not the day
+        ("Which fire was larger in USA Today's reporting?", False),
+        ("What did the mayor say today?", True),
+        ("Today, who won the vote?", True),
+    ],
+)
+def test_today_capitalised_inside_a_name_is_not_a_time_word(question: str, named: bool) -> None:
+    focus = time_focus(question, date(2025, 8, 21))
+    assert (focus.period == DateRange(date(2025, 8, 21), date(2025, 8, 21))) is named
