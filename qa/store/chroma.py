@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.documents import ArticleRecord, Chunk, DateRange, ScoredChunk, SearchFilter
-from qa.store import ArticleWrite, check_writes, config_to_record, title_order
+from qa.store import ArticleWrite, Store, check_writes, config_to_record, title_order
 from qa.store.chroma_client import ChromaClient, server_errors
 from qa.store.chroma_rows import (
     chunk_from,
@@ -369,45 +369,24 @@ class ChromaStore:
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk, ordered by article id and position."""
+        return self._read_chunks(None)
+
+    def opening_chunks(self) -> Iterator[Chunk]:
+        """The first chunk of every article, ordered by article id (one filtered read, not every chunk)."""
+        return self._read_chunks({"index": 0})
+
+    def _read_chunks(self, matching: dict[str, Any] | None) -> Iterator[Chunk]:
         if not self._open(create=False):
             return iter(())
         chunks = [
             chunk_from(chunk_id, text, meta)
-            for got in self._pages(self._chunks, ["documents", "metadatas"])
+            for got in self._pages(self._chunks, ["documents", "metadatas"], where=matching)
             for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
         return iter(sorted(chunks, key=lambda c: (c.article_id, c.index)))
 
-    def opening_chunks(self) -> Iterator[Chunk]:
-        """The first chunk of every article, ordered by article id (one filtered read, not every chunk)."""
-        if not self._open(create=False):
-            return iter(())
-        chunks = [
-            chunk_from(chunk_id, text, meta)
-            for got in self._pages(self._chunks, ["documents", "metadatas"], where={"index": 0})
-            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ]
-        return iter(sorted(chunks, key=lambda c: c.article_id))
 
-
-for _name in (
-    "stored_config",
-    "check_config",
-    "get_article",
-    "get_articles",
-    "articles_from_origin",
-    "list_articles",
-    "count_articles",
-    "count_chunks",
-    "write_articles",
-    "delete_article",
-    "reset",
-    "search",
-    "keyword_search",
-    "published_span",
-    "undated_articles",
-    "get_chunks",
-    "iter_chunks",
-    "opening_chunks",
-):
+# Every call of the Store protocol reaches the server (opening another collection's view does not): a
+# method added to the protocol is wrapped without being listed here.
+for _name in sorted(n for n in vars(Store) if not n.startswith("_") and n != "open_collection"):
     setattr(ChromaStore, _name, server_errors(getattr(ChromaStore, _name)))
