@@ -13,7 +13,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from qa.answer.judgment import coverage_of, holds_answer_kind, question_words, word_weights
+from qa.answer.judgment import (
+    coverage_of,
+    holds_answer_kind,
+    question_words,
+    sentence_words,
+    word_weights,
+)
 from qa.documents import ArticleInfo, ScoredChunk
 from qa.results import GivenSource, SourcePreview
 from qa.text.sentences import split_sentences
@@ -129,7 +135,7 @@ def related_sources(
     deckhands of a ferry story read beside the budget article that says 30.
     """
     asked = set(keyword_tokens(question))
-    held = [[set(keyword_tokens(x.text)) for x in s.sentences] for s in sources]
+    held = sentence_words(given_sources(sources))
     weights = word_weights(question_words(question), held)
     covered = [coverage_of(set().union(*words), weights) for words in held]
     best = max(covered, default=0.0)

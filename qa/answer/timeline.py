@@ -141,8 +141,12 @@ def build_timeline(
     article_words: dict[str, set[str]] = {}
     for hit, text in candidates:
         article_words.setdefault(hit.article.id, set()).update(keyword_tokens(f"{hit.article.title} {text}"))
-    told = {a for a, held in article_words.items() if weights and coverage_of(held, weights) >= MIN_COVERAGE}
-    of_story = set(story) if story is not None else told
+    if story is not None:
+        of_story = set(story)
+    else:
+        of_story = {
+            a for a, held in article_words.items() if weights and coverage_of(held, weights) >= MIN_COVERAGE
+        }
     period = DateRange(since, until)
     steps: list[TimelineStep] = []
     leads: dict[str, int] = {}

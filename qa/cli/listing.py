@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qa.text.control import strip_control
 
@@ -18,11 +19,8 @@ def run_list(desk: NewsDesk, args: argparse.Namespace) -> int:
     if args.stories:
         return _list_stories(desk, args)
     articles = desk.list_articles()
-    if args.json:
-        print(json.dumps([asdict(a) for a in articles], indent=2, ensure_ascii=False))
-        return 0
-    if not articles:
-        print("no articles indexed yet: run `qa ingest PATH`")
+    if args.json or not articles:
+        return _print_json_or_empty(articles, args.json)
     for a in articles:
         meta = " · ".join(x for x in (a.source, a.published, f"{a.chunks} chunks") if x)
         print(f"{a.id}  {a.title}  ({meta})")
@@ -31,12 +29,8 @@ def run_list(desk: NewsDesk, args: argparse.Namespace) -> int:
 
 def _list_stories(desk: NewsDesk, args: argparse.Namespace) -> int:
     stories = desk.stories()
-    if args.json:
-        print(json.dumps([asdict(s) for s in stories], indent=2, ensure_ascii=False))
-        return 0
-    if not stories:
-        print("no articles indexed yet: run `qa ingest PATH`")
-        return 0
+    if args.json or not stories:
+        return _print_json_or_empty(stories, args.json)
     records = {a.id: a for a in desk.list_articles()}
     shown = []
     linked = [s for s in stories if len(s.article_ids) > 1]
@@ -53,4 +47,13 @@ def _list_stories(desk: NewsDesk, args: argparse.Namespace) -> int:
         "a story of its own (`qa list` lists every article). `qa timeline --story STORY_ID` tells one."
     )
     print(strip_control("\n".join(shown)))  # titles come from articles
+    return 0
+
+
+def _print_json_or_empty(rows: Sequence[Any], as_json: bool) -> int:
+    """The rows (dataclasses) as a JSON list, or the line that says nothing is indexed yet."""
+    if as_json:
+        print(json.dumps([asdict(row) for row in rows], indent=2, ensure_ascii=False))
+    else:
+        print("no articles indexed yet: run `qa ingest PATH`")
     return 0
