@@ -194,6 +194,11 @@ class Settings(BaseSettings):
         description="Decline before the model when the judged probability that an evidence sentence "
         "states the answer is below this (fitted on a dev set: docs/EVALUATION.md); 0 never declines.",
     )
+    cross_article_answers: bool = Field(
+        True,
+        description='Answer comparisons, "before or after?", "how did it change?" and "do the '
+        'reports agree?" from two articles, each side found and cited on its own (no model).',
+    )
     llm_mode: str = Field(
         "local", description="local: the packaged model on llama.cpp; openai: an endpoint; fake: tests."
     )

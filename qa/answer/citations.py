@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Generator, Iterable, Sequence
 
 from qa.answer.evidence import EvidenceSentence, EvidenceSource
 from qa.answer.support import key_words, supports
@@ -209,3 +209,27 @@ def build_citations(
             )
         )
     return tuple(citations)
+
+
+def checked_pieces(pieces: Iterable[str], citation_filter: CitationFilter) -> Generator[str, None, str]:
+    """Stream the model's pieces through the citation check; return the whole checked answer."""
+    parts: list[str] = []
+    for piece in pieces:
+        shown = citation_filter.feed(piece)
+        if shown:
+            parts.append(shown)
+            yield shown
+    tail = citation_filter.flush()
+    if tail:
+        parts.append(tail)
+        yield tail
+    return "".join(parts).strip()
+
+
+def source_stating(answer: str, sources: Sequence[EvidenceSource], question: str) -> int | None:
+    """The first source with a sentence holding every name and number of `answer` (None: none, or the
+    answer has no names or numbers to look for)."""
+    if not key_words(answer, question):
+        return None
+    matcher = SourceMatcher(sources, question)
+    return next((s.n for s in sources if matcher.states(answer, s.n)), None)

@@ -1,4 +1,5 @@
 """Stage 6: answer a question from the evidence in the retrieved articles, and check every citation.
+A question across articles (comparison, order, change, agreement) is answered in code: `cross_answer`.
 
 The LLM sees the reference date and one numbered, dated source per article (the sentences that bear on
 the question), delimited as data, and must cite them inline as [n]. Markers are validated while the
@@ -17,9 +18,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from qa.answer.citations import CitationFilter, SourceMatcher, build_citations, claims_citing
+from qa.answer.citations import (
+    CitationFilter,
+    SourceMatcher,
+    build_citations,
+    checked_pieces,
+    claims_citing,
+    source_stating,
+)
 from qa.answer.clock import GenerationClock, ms_since
 from qa.answer.condense import condense_question
+from qa.answer.cross_question import cross_question
+from qa.answer.cross_stream import cross_opening
 from qa.answer.evidence import EvidenceSource, gather_evidence, given_sources, related_sources
 from qa.answer.judgment import DEFAULT_MODEL, answers_what_is_asked, evidence_signals
 from qa.answer.period import no_source_in_period, period_not_covered, sources_for_period
@@ -34,7 +44,7 @@ from qa.answer.prompt import (
 )
 from qa.answer.question import checked_question
 from qa.answer.stream import AnswerStream, Opening
-from qa.answer.support import key_words, supports
+from qa.answer.support import supports
 from qa.documents import SearchFilter
 from qa.errors import PromptTooLongError
 from qa.results import (
@@ -70,6 +80,7 @@ class AnswerConfig(StageConfig):
     evidence_min_share: float
     answer_support_check: bool
     judgment_min: float
+    cross_article_answers: bool
 
 
 class AnswerEngine:
@@ -128,6 +139,17 @@ class AnswerEngine:
         question = checked_question(question, self.config.max_question_chars)
 
         def start() -> Opening:
+            cross = cross_question(question) if self.config.cross_article_answers else None
+            if cross is not None:  # answered from two articles in code: the model is not asked
+                return cross_opening(
+                    cross,
+                    lambda query, n: self._retriever.retrieve(
+                        query, k=n, search_filter=search_filter, as_of=as_of
+                    ),
+                    as_of,
+                    llm_label=self.llm_label,
+                    embedding_label=self.embedding_label,
+                )
             started = time.perf_counter()
             prepared = self.prepare(question, k=k, search_filter=search_filter, as_of=as_of)
             previews = tuple(source.preview() for source in prepared.sources)
@@ -206,7 +228,7 @@ class AnswerEngine:
             "instructions": INSTRUCTIONS,
         }
         clock = GenerationClock(started)
-        answer = yield from _checked_pieces(clock.timed(self._generate(inputs)), citation_filter)
+        answer = yield from checked_pieces(clock.timed(self._generate(inputs)), citation_filter)
         return self._judged(
             question,
             answer,
@@ -234,7 +256,7 @@ class AnswerEngine:
         cited = list(citation_filter.cited)
         if not declined and not cited:
             # An answer without a marker: cite the source that states its names and numbers, if one does.
-            stating = _source_stating(answer, sources, question)
+            stating = source_stating(answer, sources, question)
             if stating is not None:
                 cited = [stating]
                 answer = f"{answer.rstrip()} [{stating}]"
@@ -372,27 +394,3 @@ class Preparation:
     judgment: Judgment | None
     declined: AbstainReason | None = None
     said: str | None = None  # what a decline adds to the abstention text (the period check's why)
-
-
-def _checked_pieces(pieces: Iterable[str], citation_filter: CitationFilter) -> Generator[str, None, str]:
-    """Stream the model's pieces through the citation check; return the whole checked answer."""
-    parts: list[str] = []
-    for piece in pieces:
-        shown = citation_filter.feed(piece)
-        if shown:
-            parts.append(shown)
-            yield shown
-    tail = citation_filter.flush()
-    if tail:
-        parts.append(tail)
-        yield tail
-    return "".join(parts).strip()
-
-
-def _source_stating(answer: str, sources: Sequence[EvidenceSource], question: str) -> int | None:
-    """The first source with a sentence holding every name and number of `answer` (None: none, or the
-    answer has no names or numbers to look for)."""
-    if not key_words(answer, question):
-        return None
-    matcher = SourceMatcher(sources, question)
-    return next((s.n for s in sources if matcher.states(answer, s.n)), None)

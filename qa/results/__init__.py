@@ -31,6 +31,7 @@ class AbstainReason(StrEnum):
     NO_SOURCE_IN_PERIOD = (
         "no_source_in_period"  # no source is from the period the question names: no LLM call
     )
+    SIDE_NOT_STATED = "side_not_stated"  # a question across articles: no article states one side of it
 
     def explain(self, result: AnswerResult) -> str:
         """What this reason means for `result`, in one clause (no capital, no stop) every presenter shows."""
@@ -58,7 +59,7 @@ class AbstainReason(StrEnum):
                 )
             case AbstainReason.NOT_STATED:
                 return _not_stated(result.judgment)
-            case AbstainReason.NO_SOURCE_IN_PERIOD:
+            case AbstainReason.NO_SOURCE_IN_PERIOD | AbstainReason.SIDE_NOT_STATED:
                 said = result.answer.removeprefix(ABSTAIN_TEXT).strip().removesuffix(".")
                 return said[:1].lower() + said[1:]
 
@@ -276,6 +277,7 @@ class AnswerResult:
     dense_articles: tuple[str, ...] = ()  # retrieval's dense ranking alone (first articles)
     keyword_articles: tuple[str, ...] = ()  # and its keyword ranking alone
     judgment: Judgment | None = None  # the verdict on the evidence (None: declined before it was read)
+    across: str | None = None  # the kind of question across articles answered in code ("order", …)
 
     @property
     def source_articles(self) -> list[str]:
@@ -297,6 +299,7 @@ class AnswerResult:
             "abstain_reason": self.abstain_reason,
             "withdrawn_answer": self.withdrawn_answer,
             "judgment": self.judgment.to_json() if self.judgment else None,
+            "across": self.across,
             "newest_source_date": self.newest_source_date,
             "citations": [c.to_json() for c in self.citations],
             "retrieved": [

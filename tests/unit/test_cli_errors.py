@@ -256,6 +256,7 @@ def test_the_reasons_keep_their_json_values_and_a_decline_reads_the_same_in_cli_
         "not_an_answer",
         "not_stated",
         "no_source_in_period",
+        "side_not_stated",
     ]
     declined = _abstained(AbstainReason.MODEL_DECLINED, sources_given=1)
     assert json.loads(json.dumps(declined.to_json()))["abstain_reason"] == "model_declined"
