@@ -1,5 +1,5 @@
 """Stage 6: answer a question from the evidence in the retrieved articles, and check every citation.
-A question across articles (comparison, order, change, agreement) is answered in code: `cross_answer`.
+A question across articles (comparison, order, change, agreement) is answered in code: `qa.answer.across`.
 
 The LLM sees the reference date and one numbered, dated source per article (the sentences that bear on
 the question), delimited as data, and must cite them inline as [n]. Markers are validated while the
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from qa.answer.across.question import cross_question
+from qa.answer.across.stream import StoryLookup, cross_opening
 from qa.answer.citations import (
     CitationFilter,
     SourceMatcher,
@@ -28,8 +30,6 @@ from qa.answer.citations import (
 )
 from qa.answer.clock import GenerationClock, ms_since
 from qa.answer.condense import condense_question
-from qa.answer.cross_question import cross_question
-from qa.answer.cross_stream import cross_opening
 from qa.answer.evidence import EvidenceSource, gather_evidence, given_sources, related_sources
 from qa.answer.judgment import DEFAULT_MODEL, answers_what_is_asked, evidence_signals
 from qa.answer.period import no_source_in_period, period_not_covered, sources_for_period
@@ -133,9 +133,11 @@ class AnswerEngine:
         k: int | None = None,
         search_filter: SearchFilter | None = None,
         as_of: date,
+        stories: StoryLookup | None = None,
     ) -> AnswerStream:
         """The answer to `question` asked on `as_of`, as a stream: its `sources` once the judgment is done
-        (before the model), then the checked text; its `result` has the citations, timings and counts."""
+        (before the model), then the checked text; its `result` has the citations, timings and counts.
+        `stories` gives each article's story: two reports compared are of one story."""
         question = checked_question(question, self.config.max_question_chars)
 
         def start() -> Opening:
@@ -147,6 +149,7 @@ class AnswerEngine:
                         query, k=n, search_filter=search_filter, as_of=as_of
                     ),
                     as_of,
+                    stories=stories,
                     llm_label=self.llm_label,
                     embedding_label=self.embedding_label,
                 )

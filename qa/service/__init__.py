@@ -151,7 +151,10 @@ class NewsDesk:
 
         # Checked before the engine (and in local mode the LLM) is started: a refusal costs nothing.
         question = checked_question(question, self._answer_config.max_question_chars)
-        return self._answers.stream(question, k=k, search_filter=_filter(dates), as_of=_asked_on(as_of))
+        story_of = lambda: {a: story.id for story in self.stories() for a in story.article_ids}  # noqa: E731
+        return self._answers.stream(
+            question, k=k, search_filter=_filter(dates), as_of=_asked_on(as_of), stories=story_of
+        )
 
     def ask(
         self,

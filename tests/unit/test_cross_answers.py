@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer.cross_answer import answer_across, fact_asked
-from qa.answer.cross_question import cross_question
+from qa.answer.across.answer import answer_across, fact_asked
+from qa.answer.across.question import cross_question
 from qa.documents import ArticleInfo, Chunk, ScoredChunk
 from qa.results import AbstainReason
 from qa.service import NewsDesk
@@ -230,3 +230,40 @@ def test_with_the_setting_off_a_question_across_articles_goes_to_the_model(
     desk.ingest([write_jsonl(tmp_path / "news.jsonl", _records())], progress=False)
     result = desk.ask("Was Pelé buried before or after the funeral of Benedict XVI?", as_of=AS_OF)
     assert result.across is None and result.llm_called
+
+
+def test_which_came_first_is_an_order_question_that_names_the_first() -> None:
+    cross = cross_question("which happened first, the funeral of Benedict XVI or Pelé buried")
+    assert cross is not None and cross.kind == "order" and cross.asks_first
+    answer = answer_across(cross, _search(ARTICLES), AS_OF)
+    assert answer.text.startswith("Pelé buried came first: ")
+
+
+GRANTS = [
+    _hit(
+        "fair", "2026-10-12", "The Harvest Fair drew 23,750 people and had a $48,500 grant from the council."
+    ),
+    _hit(
+        "lanterns",
+        "2026-10-20",
+        "The Lantern Festival drew 18,400 visitors; the council gave it a $62,000 grant.",
+    ),
+    _hit(
+        "march-1", "2026-11-08", "About 4,200 people took part in the march, police said.", "Harbour Gazette"
+    ),
+    _hit("march-2", "2026-11-08", "Organisers said 6,500 people took part in the march.", "Northfield Times"),
+]
+
+
+def test_a_comparison_weighs_figures_of_the_kind_asked_on_both_sides() -> None:
+    cross = cross_question("which one got the bigger council grant, lantern festival or harvest fair?")
+    assert cross is not None
+    text = answer_across(cross, _search(GRANTS), AS_OF).text
+    assert text == "Lantern festival. Lantern festival: $62,000 [1]; harvest fair: $48,500 [2]."
+
+
+def test_an_outlet_is_named_by_a_word_of_its_name() -> None:
+    cross = cross_question("did the gazette and the times report the same number of marchers")
+    assert cross is not None
+    text = answer_across(cross, _search(GRANTS), AS_OF).text
+    assert text.startswith("No: Harbour Gazette (2026-11-08) says 4,200 [1]; Northfield Times (2026-11-08)")

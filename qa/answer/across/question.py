@@ -21,6 +21,9 @@ CrossKind = Literal["order", "comparison", "change", "disagreement"]
 
 _ORDER = re.compile(r"\s+(?:come |happen |take place |occur )?before or after\s+", re.I)
 _LEAD = re.compile(r"^\W*(?:was|were|did|does|do|is|has|had)\s+", re.I)
+_FIRST_OF = re.compile(
+    r"\bwhich (?:one )?(?:came|happened|was|started|began|occurred|took place) first\b", re.I
+)
 _AGREE = re.compile(r"\b(?:agree|disagree|the same|differ|match)\b", re.I)
 _CHANGE = re.compile(
     r"\bhow (?:did|has|have|had) .+\bchange\b|\b(?:rise|rose|fall|fell|grow|grew) from\b", re.I
@@ -48,6 +51,7 @@ class CrossQuestion:
     kind: CrossKind
     question: str
     options: tuple[str, str] | None = None  # the two things compared or ordered, as the question words them
+    asks_first: bool = False  # "which came first, X or Y?" rather than "was X before or after Y?"
 
     def side_queries(self) -> tuple[str, str] | None:
         """What each side's article is searched with: the question less the other side (None: the sides
@@ -67,6 +71,14 @@ def cross_question(question: str) -> CrossQuestion | None:
         second = _side_after(text, order.end())
         if first and second:
             return CrossQuestion("order", text, (first, second))
+    first_of = _FIRST_OF.search(text)
+    if first_of:  # "Which happened first, X or Y?"
+        at = text.find(" or ", first_of.end())
+        if at > 0:
+            first = _TAIL.sub("", text[first_of.end() : at].strip(" ,:"))
+            second = _side_after(text, at + 4)
+            if first and second:
+                return CrossQuestion("order", text, (first, second), asks_first=True)
     if _AGREE.search(text):
         return CrossQuestion("disagreement", text)
     if _CHANGE.search(text) or _HOW_MANY.search(text):

@@ -4,24 +4,31 @@ answer, so every presenter (CLI, web, API, eval) shows it, its citations and its
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
 from datetime import date
 
+from qa.answer.across.answer import CROSS_CHUNKS, answer_across
+from qa.answer.across.question import CrossQuestion
 from qa.answer.citations import build_citations
 from qa.answer.clock import ms_since
-from qa.answer.cross_answer import CROSS_CHUNKS, answer_across
-from qa.answer.cross_question import CrossQuestion
 from qa.answer.evidence import given_sources
 from qa.answer.stream import Opening
 from qa.documents import ScoredChunk
 from qa.results import ABSTAIN_TEXT, AbstainReason, AnswerResult, Retrieval, Timings
 
 Retrieve = Callable[[str, int], Retrieval]  # (query, k) -> what retrieval found
+StoryLookup = Callable[[], Mapping[str, str]]  # article id -> its story's id, read only when needed
 
 
 def cross_opening(
-    cross: CrossQuestion, retrieve: Retrieve, as_of: date, *, llm_label: str, embedding_label: str
+    cross: CrossQuestion,
+    retrieve: Retrieve,
+    as_of: date,
+    *,
+    stories: StoryLookup | None = None,
+    llm_label: str,
+    embedding_label: str,
 ) -> Opening:
     """Answer `cross` from its sides' articles (retrieval only, no model) and open it as a stream."""
     started = time.perf_counter()
@@ -32,7 +39,7 @@ def cross_opening(
         searched.append(found)
         return list(found.hits)
 
-    answer = answer_across(cross, search, as_of)
+    answer = answer_across(cross, search, as_of, stories=stories)
     retrieved = tuple(dict.fromkeys(hit for found in searched for hit in found.nearest))
     timings = Timings(retrieval_ms=sum(found.ms for found in searched), total_ms=ms_since(started))
     if not answer.sources:

@@ -1,0 +1,149 @@
+"""One side of a question across articles (issue 22): the sentences of the found articles that state it,
+best first, each with the figure it gives (or, for an event, the day it tells)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+from qa.answer.across.values import asked_values, stem, stems, words_beside
+from qa.answer.evidence import EvidenceSentence, EvidenceSource, gather_evidence
+from qa.answer.judgment import coverage_of, question_names, question_words, word_weights
+from qa.answer.timeline import step_day
+from qa.documents import ArticleInfo, ScoredChunk
+from qa.text.dates import parse_date
+from qa.text.values import Value
+
+MIN_SIDE_COVERAGE = 0.2  # share of a side's (rarity-weighted) words the sentence stating it must hold
+OPTION_WEIGHT = 3.0  # a side's own words ("BAFTA") count this much more than the context both share
+VALUES_PER_SENTENCE = 2  # figures of one sentence that may be the one asked for
+_AMPERSAND = re.compile(r"(?<=[A-Za-z])&(?=[A-Za-z])")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+@dataclass(frozen=True)
+class SidePick:
+    """One side's evidence: the article, the sentence that states it, and what that sentence says."""
+
+    source: EvidenceSource
+    sentence: EvidenceSentence
+    score: float
+    value: Value | None  # the figure it states (None for an order question's event)
+
+    @property
+    def shown_value(self) -> str:
+        """The value as the sentence writes it."""
+        return self.sentence.text[self.value.start : self.value.end] if self.value else ""
+
+    @property
+    def published(self) -> date | None:
+        """Its article's publication day."""
+        return parse_date(self.source.article.published)
+
+
+@dataclass(frozen=True)
+class SideWords:
+    """What only one side of a question says: its words, its names and its years."""
+
+    own: frozenset[str]
+    names: frozenset[str]  # names and numbers of the side: its sentence must hold half their weight
+    years: frozenset[str]  # "in 2023" against "in 2024": stated in the sentence, or the article's year
+
+    @classmethod
+    def of(cls, option: str, other_query: str) -> SideWords:
+        """The words of `option` that the other side's search does not have."""
+        option, other_query = _joined(option), _joined(other_query)
+        own = frozenset(asked_words(option)) - set(asked_words(other_query))
+        years = frozenset(_YEAR.findall(option)) - set(_YEAR.findall(other_query))
+        # question_names skips a first word (capitalised anyway): a side may start with a name ("AT&T's …")
+        names = {stem(w) for w in question_names(f"- {option}")}
+        return cls(own, frozenset(names & own), years)
+
+    def named_in(self, held: set[str], weights: dict[str, float], text: str, published: str | None) -> bool:
+        """Does a sentence holding `held` (with its headline) name this side?"""
+        if self.years and not any(y in text or (published or "").startswith(y) for y in self.years):
+            return False
+        if self.names:
+            return coverage_of(held, {n: weights.get(n, 1.0) for n in self.names}) >= 0.34
+        return not self.own or bool(self.own & held)
+
+
+def _joined(text: str) -> str:
+    """ "AT&T" as one word ("ATT"): split at "&", its letters are no name at all."""
+    return _AMPERSAND.sub("", text)
+
+
+def asked_words(text: str) -> list[str]:
+    """The question's content words (judgment.question_words), as `stems` cuts them."""
+    return list(dict.fromkeys(stem(w) for w in question_words(_joined(text))))
+
+
+def ranked(
+    query: str,
+    hits: Sequence[ScoredChunk],
+    *,
+    need_value: bool,
+    side: SideWords | None = None,
+    asked: str = "",
+    ignored: frozenset[str] = frozenset(),
+) -> list[SidePick]:
+    """Every sentence of the found articles that states the side (a value of it, when `need_value`), best
+    first; `asked` is the whole question, which says what kind of value is wanted; `ignored`: words
+    that are not what the sentence must say (the outlets a question names). A sentence's coverage
+    counts its article's headline for a third and, for a value, the asked words next to it for another
+    third ("18 deaths" for a death toll, not "315,000 homes")."""
+    sources = gather_evidence(query, hits, sentences_per_article=0, neighbours=False)
+    words = [[set(stems(s.text)) for s in source.sentences] for source in sources]
+    weights = word_weights([w for w in asked_words(query) if w not in ignored], words)
+    own = side.own if side else frozenset()
+    weights = {w: v * (OPTION_WEIGHT if w in own else 1.0) for w, v in weights.items()}
+    picks = []
+    for source, held in zip(sources, words, strict=True):
+        article = source.article
+        title = set(stems(article.title))
+        for sentence, sentence_words in zip(source.sentences, held, strict=True):
+            if side and not side.named_in(sentence_words | title, weights, sentence.text, article.published):
+                continue  # a side's sentence names the side: "BAFTA", not only the film
+            score = (
+                2 * coverage_of(sentence_words, weights) + coverage_of(sentence_words | title, weights)
+            ) / 3
+            if not need_value:
+                if score >= MIN_SIDE_COVERAGE:
+                    picks.append(SidePick(source, sentence, score, None))
+                continue
+            # A sentence may give the figure asked beside another ("$999 for the Pro and $1199 for the
+            # Pro Max"): its likeliest two, each scored by the asked words beside it.
+            for value in asked_values(sentence.text, asked or query, weights)[:VALUES_PER_SENTENCE]:
+                scored = (2 * score + _closeness(sentence.text, value, weights)) / 3
+                if scored >= MIN_SIDE_COVERAGE:
+                    picks.append(SidePick(source, sentence, scored, value))
+    return sorted(picks, key=lambda p: -p.score)
+
+
+def _closeness(sentence: str, value: Value, weights: dict[str, float]) -> float:
+    """The weighted share of the asked words within a few words of `value`."""
+    return coverage_of(words_beside(sentence, value), weights)
+
+
+def best_pick(picks: Sequence[SidePick]) -> SidePick | None:
+    """The side's best sentence; for an event, one that states its day if it covers nearly as much."""
+    if not picks:
+        return None
+    dated = [p for p in picks if p.score >= 0.9 * picks[0].score and stated_day(p) is not None]
+    return dated[0] if dated and picks[0].value is None else picks[0]
+
+
+def outlet_of(article: ArticleInfo) -> str:
+    """Who published `article`: its outlet, else its web site's name ("usatoday.com")."""
+    if article.source:
+        return article.source
+    host = urlsplit(article.url or "").hostname or ""
+    return ".".join(host.removeprefix("www.").split(".")[-2:]) if host else ""
+
+
+def stated_day(pick: SidePick) -> date | None:
+    dated = step_day(pick.sentence.text, pick.published)
+    return dated[0] if dated and dated[1] == "text" else None

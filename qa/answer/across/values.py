@@ -1,0 +1,159 @@
+"""The figure a question across articles asks for, read from a sentence: the kind asked (an amount, an
+age, a year, a count) nearest the question's words, never a date, a time of day or prose ("one of")."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from qa.answer.judgment import coverage_of
+from qa.text.values import Value, find_values
+from qa.text.words import fold_plural, keyword_tokens
+
+MIN_STEM = 4
+_ENDINGS = ("ations", "ation", "ated", "ating", "ates", "ers", "ees", "ing", "ed", "er", "ee", "es", "e")
+_AMPERSAND = re.compile(r"(?<=[A-Za-z])&(?=[A-Za-z])")
+VALUE_WINDOW = 4  # words either side of a value that say what it counts
+_MONEY = re.compile(
+    r"[$€£¥]|\b(?:jackpot|cash|price|cost|costs|cheaper|paid|payment|settlement|amount|worth|grants?|budgets?|fund(?:ing)?|fines?|fees?|salary|wages?)\b",
+    re.I,
+)
+_PROSE_NUMBERS = frozenset({"one", "first", "a", "an"})  # "one of the latest", "her first nomination"
+_TIME_OF_DAY = re.compile(r"\s*(?::\d\d|a\.?m\.?|p\.?m\.?)", re.I)  # "9:34", "9 a.m.": a time, not a figure
+_ASKS_AGE = re.compile(r"\bhow old\b|\bolder\b|\byounger\b|\bages?\b", re.I)
+_AGE_BEFORE = re.compile(r"\b(?:age of|aged|died at|dies at|at age)\s*$", re.I)
+_AGE_AFTER = re.compile(r"[\s-]*years?[\s-]*old\b", re.I)
+# "Oct. 10 and 11": the second day of a date, not a figure.
+_AFTER_A_DAY = re.compile(r"\b[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?\s*(?:and|to|-|–)\s*$")
+_COUNTED = re.compile(r"\b(?:how many|number of|more|fewer)\s+((?:[\w'’-]+[\s,?]*){1,5})", re.I)
+_PHRASE_ENDS = frozenset(
+    """did do does was were is are have has had will would could can in of to for on at from by between
+    and or than with as that which who the a an his her its their came went got get took won lost drew
+    came""".split()
+)
+_ANY_COUNT = frozenset("people persons times years days months weeks than".split())
+NOUN_WINDOW = (
+    5  # the counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march"
+)
+_YEAR_ASKED = ("what year", "which year", "in what year")
+
+
+def asked_values(sentence: str, question: str, weights: dict[str, float]) -> list[Value]:
+    """The figures in `sentence` of the kind the question asks for, the likeliest first: of its values
+    not already in the question (not a date, not a year unless a year is asked), those beside the
+    question's rarest words, then those nearest any of its words."""
+    in_question = {v.key for v in find_values(question)}
+    asks_year = any(p in question.lower() for p in _YEAR_ASKED)
+    asks_money = bool(_MONEY.search(question))
+    values = [
+        v
+        for v in find_values(sentence)
+        if "-" not in v.key
+        and v.key not in in_question
+        and _is_year(v) == asks_year
+        and (not asks_money or v.key[:1] in "$€£¥")
+        and sentence[v.start : v.end].lower() not in _PROSE_NUMBERS
+        and not _TIME_OF_DAY.match(sentence, v.end)
+        and not sentence[: v.start].endswith(":")
+        and not _AFTER_A_DAY.search(sentence[: v.start])
+    ]
+    counted = measured_noun(question)
+    if counted:  # "how many votes": a figure of votes, not of ballots or years
+        values = [v for v in values if _names(counted, words_beside(sentence, v, window=NOUN_WINDOW))]
+    if _ASKS_AGE.search(question):
+        values = [
+            v for v in values if _AGE_BEFORE.search(sentence[: v.start]) or _AGE_AFTER.match(sentence, v.end)
+        ]
+    if any(not v.plain for v in values):
+        values = [v for v in values if not v.plain]  # "six" counts only where no figure is written
+    # The figure the question's rarest words stand beside ("about 35 in Lee County", not "66 deaths …
+    # in Florida"), then the nearest to any of its words.
+    lowered = sentence.lower()
+    marks = [i for w in weights for i in _positions(lowered, w)]
+
+    def rank(value: Value) -> tuple[float, int]:
+        beside = coverage_of(words_beside(sentence, value), weights)
+        near = min((min(abs(m - value.start), abs(m - value.end)) for m in marks), default=0)
+        return -beside, near
+
+    return sorted(values, key=rank)
+
+
+def words_beside(sentence: str, value: Value, window: int = VALUE_WINDOW) -> set[str]:
+    """The words within `window` words either side of `value`, stemmed."""
+    before = stems(sentence[: value.start])[-window:]
+    after = stems(sentence[value.end :])[:window]
+    return set(before) | set(after)
+
+
+def _positions(text: str, word: str) -> list[int]:
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
+def _is_year(value: Value) -> bool:
+    return value.key.isdigit() and len(value.key) == 4 and 1900 <= int(value.key) <= 2100
+
+
+def amount(value: Value | None) -> Decimal | None:
+    """The value as a number to compare ("$4.2 million" -> 4200000; None: no value)."""
+    if value is None:
+        return None
+    try:
+        return Decimal(value.key.lstrip("$€£¥").rstrip("%"))
+    except InvalidOperation:
+        return None
+
+
+def difference(value: Value | None, a: Decimal, b: Decimal) -> str:
+    """How far apart `a` and `b` are, written in `value`'s unit ("$200", "39")."""
+    gap = abs(a - b)
+    sign = value.key[0] if value and value.key[:1] in "$€£¥" else ""
+    unit = "%" if value and value.key.endswith("%") else ""
+    return (
+        f"{sign}{gap:,f}{unit}".replace(".0,", ",")
+        if gap != gap.to_integral()
+        else f"{sign}{int(gap):,}{unit}"
+    )
+
+
+def stems(text: str) -> list[str]:
+    """The text's keyword words cut to a rough stem, so that a reader's word finds the article's:
+    "marchers" and "march", "evacuees" and "evacuated" ("AT&T" is one word, "ATT")."""
+    return [stem(word) for word in keyword_tokens(_AMPERSAND.sub("", text))]
+
+
+def stem(word: str) -> str:
+    """`word` (folded, as keyword_tokens gives it) less a common ending, keeping at least 4 letters."""
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+def _names(noun: str, words: set[str]) -> bool:
+    """Is `noun` among `words`, one stem the start of the other ("signatur" and "sign")?"""
+    return any(w.startswith(noun) or (len(w) >= MIN_STEM and noun.startswith(w)) for w in words)
+
+
+def measured_noun(question: str) -> str | None:
+    """What the question counts, stemmed: the last word of the phrase after "how many", "number of",
+    "more" ("how many National Guard troops did …" -> "troop"); None for a word that counts anything
+    ("people", "times") or when no such phrase is asked."""
+    found = _COUNTED.search(question)
+    if not found:
+        return None
+    phrase: list[str] = []
+    for word in found.group(1).split():
+        bare = word.strip(",.?!;:'\"()").lower()
+        if not bare or bare in _PHRASE_ENDS or bare.endswith(("ing", "ed")) or not bare.isalpha():
+            break
+        phrase.append(bare)
+        if word[-1] in ",.?!;:":  # "more sets, Jannik Sinner's …": the clause ends here
+            break
+    if not phrase or phrase[-1] in _ANY_COUNT:
+        return None
+    return stem(fold_plural(phrase[-1]))
