@@ -56,6 +56,8 @@ AS_OF = date(2023, 1, 20)
         ),
         ("How many votes did McCarthy get on the first ballot, and how many on the last?", "change", None),
         ("Do CNN and USA Today agree on how old Benedict was when he died?", "disagreement", None),
+        ("did they open more shelters between the first and second report", "change", None),
+        ("how many more had been evacuated by the oct 21 report than on oct 19", "change", None),
     ],
 )
 def test_a_question_across_articles_is_read_as_its_kind_and_its_two_sides(

@@ -36,6 +36,17 @@ _SMALLER = frozenset("cheaper smaller fewer less lower shorter younger".split())
 _MORE_WORD = re.compile(rf"\b{_MORE}\b(?!\s+than\b)", re.I)
 # "How many at first, and how many at last?": one figure at two times (not a question asked twice).
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b.*\band how (?:many|much)\b", re.I)
+# "between the first and second report", "between the two reports": one figure in two reports.
+_TWO_REPORTS = re.compile(
+    r"\bbetween (?:the )?(?:two|first and (?:the )?second|earlier and (?:the )?later) "
+    r"(?:reports?|updates?|stories)\b",
+    re.I,
+)
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_A_MONTH = re.compile(rf"\b(?:{_MONTHS})[a-z]*\b")
+_DAY_WORDS = re.compile(
+    rf"\b(?:on|by|the|in|report|reports|update|story|(?:{_MONTHS})[a-z]*\.?|\d{{1,2}}(?:st|nd|rd|th)?|\d{{4}})\b"
+)
 _EACH = re.compile(r"\b(?:each|both)\b", re.I)
 # Where the first alternative starts, when no comma or colon says it: the word the second one starts with.
 _PARALLEL_WORDS = frozenset("in for the his her its their a an on at more less to from by".split())
@@ -81,14 +92,22 @@ def cross_question(question: str) -> CrossQuestion | None:
                 return CrossQuestion("order", text, (first, second), asks_first=True)
     if _AGREE.search(text):
         return CrossQuestion("disagreement", text)
-    if _CHANGE.search(text) or _HOW_MANY.search(text):
+    if _CHANGE.search(text) or _HOW_MANY.search(text) or _TWO_REPORTS.search(text):
         return CrossQuestion("change", text)
     options = _alternatives(text)
+    if options is not None and any(_only_a_day(option) for option in options):
+        return CrossQuestion("change", text)  # "how many more by the Oct 21 report than on Oct 19?"
     if options is not None:
         return CrossQuestion("comparison", text, options)
     if _MORE_WORD.search(text) and _EACH.search(text):
         return CrossQuestion("comparison", text)  # "how many in each game, and how many more?"
     return None
+
+
+def _only_a_day(option: str) -> bool:
+    """Is the side only a day ("on oct 19", "the Jan. 9 report"; "in 2024" is a year's worth of things)?"""
+    lowered = option.lower()
+    return bool(_A_MONTH.search(lowered)) and not _DAY_WORDS.sub(" ", lowered).strip(" .,")
 
 
 def wants_smaller(question: str) -> bool:
