@@ -51,7 +51,8 @@ def answer_across(
     stories: Callable[[], Mapping[str, str]] | None = None,
 ) -> CrossAnswer:
     """The answer to `cross`, from the articles `search` finds for each side (or for the question);
-    `stories` (article id -> story id) keeps two reports compared to the story of the best one."""
+    `stories` (article id -> story id): two reports of the best one's story are preferred when the
+    question names neither outlets nor days."""
     queries = cross.side_queries()
     if cross.options is not None and queries is not None:
         sides = [

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
-from qa.answer.across.values import asked_values, stem, stems, words_beside
+from qa.answer.across.values import asked_values, joined, stem, stems, words_beside
 from qa.answer.evidence import EvidenceSentence, EvidenceSource, gather_evidence
 from qa.answer.judgment import coverage_of, question_names, question_words, word_weights
 from qa.answer.timeline import step_day
@@ -19,8 +19,8 @@ from qa.text.values import Value
 
 MIN_SIDE_COVERAGE = 0.2  # share of a side's (rarity-weighted) words the sentence stating it must hold
 OPTION_WEIGHT = 3.0  # a side's own words ("BAFTA") count this much more than the context both share
+NAMES_SHARE = 1 / 3  # "the 2024 Park Fire" is named by "Park Fire", "Lopez v. Apple" by "Apple"
 VALUES_PER_SENTENCE = 2  # figures of one sentence that may be the one asked for
-_AMPERSAND = re.compile(r"(?<=[A-Za-z])&(?=[A-Za-z])")
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
@@ -49,13 +49,13 @@ class SideWords:
     """What only one side of a question says: its words, its names and its years."""
 
     own: frozenset[str]
-    names: frozenset[str]  # names and numbers of the side: its sentence must hold half their weight
+    names: frozenset[str]  # names and numbers of the side: its sentence holds NAMES_SHARE of their weight
     years: frozenset[str]  # "in 2023" against "in 2024": stated in the sentence, or the article's year
 
     @classmethod
     def of(cls, option: str, other_query: str) -> SideWords:
         """The words of `option` that the other side's search does not have."""
-        option, other_query = _joined(option), _joined(other_query)
+        option, other_query = joined(option), joined(other_query)
         own = frozenset(asked_words(option)) - set(asked_words(other_query))
         years = frozenset(_YEAR.findall(option)) - set(_YEAR.findall(other_query))
         # question_names skips a first word (capitalised anyway): a side may start with a name ("AT&T's …")
@@ -67,18 +67,13 @@ class SideWords:
         if self.years and not any(y in text or (published or "").startswith(y) for y in self.years):
             return False
         if self.names:
-            return coverage_of(held, {n: weights.get(n, 1.0) for n in self.names}) >= 0.34
+            return coverage_of(held, {n: weights.get(n, 1.0) for n in self.names}) >= NAMES_SHARE
         return not self.own or bool(self.own & held)
-
-
-def _joined(text: str) -> str:
-    """ "AT&T" as one word ("ATT"): split at "&", its letters are no name at all."""
-    return _AMPERSAND.sub("", text)
 
 
 def asked_words(text: str) -> list[str]:
     """The question's content words (judgment.question_words), as `stems` cuts them."""
-    return list(dict.fromkeys(stem(w) for w in question_words(_joined(text))))
+    return list(dict.fromkeys(stem(w) for w in question_words(joined(text))))
 
 
 def ranked(

@@ -10,12 +10,14 @@ from qa.answer.judgment import coverage_of
 from qa.text.values import Value, find_values
 from qa.text.words import fold_plural, keyword_tokens
 
-MIN_STEM = 4
+MIN_STEM = 4  # letters a word keeps when its ending is cut
 _ENDINGS = ("ations", "ation", "ated", "ating", "ates", "ers", "ees", "ing", "ed", "er", "ee", "es", "e")
 _AMPERSAND = re.compile(r"(?<=[A-Za-z])&(?=[A-Za-z])")
 VALUE_WINDOW = 4  # words either side of a value that say what it counts
+# Words that ask for an amount of money: the figure must carry a currency.
 _MONEY = re.compile(
-    r"[$€£¥]|\b(?:jackpot|cash|price|cost|costs|cheaper|paid|payment|settlement|amount|worth|grants?|budgets?|fund(?:ing)?|fines?|fees?|salary|wages?)\b",
+    r"[$€£¥]|\b(?:jackpot|cash|price|cost|costs|cheaper|paid|payment|settlement|amount|worth|grants?"
+    r"|budgets?|fund(?:ing)?|fines?|fees?|salary|wages?)\b",
     re.I,
 )
 _PROSE_NUMBERS = frozenset({"one", "first", "a", "an"})  # "one of the latest", "her first nomination"
@@ -29,12 +31,11 @@ _COUNTED = re.compile(r"\b(?:how many|number of|more|fewer)\s+((?:[\w'’-]+[\s,
 _PHRASE_ENDS = frozenset(
     """did do does was were is are have has had will would could can in of to for on at from by between
     and or than with as that which who the a an his her its their came went got get took won lost drew
-    came""".split()
+    """.split()
 )
 _ANY_COUNT = frozenset("people persons times years days months weeks than".split())
-NOUN_WINDOW = (
-    5  # the counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march"
-)
+# The counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march".
+NOUN_WINDOW = 5
 _YEAR_ASKED = ("what year", "which year", "in what year")
 
 
@@ -123,7 +124,12 @@ def difference(value: Value | None, a: Decimal, b: Decimal) -> str:
 def stems(text: str) -> list[str]:
     """The text's keyword words cut to a rough stem, so that a reader's word finds the article's:
     "marchers" and "march", "evacuees" and "evacuated" ("AT&T" is one word, "ATT")."""
-    return [stem(word) for word in keyword_tokens(_AMPERSAND.sub("", text))]
+    return [stem(word) for word in keyword_tokens(joined(text))]
+
+
+def joined(text: str) -> str:
+    """ "AT&T" as one word ("ATT"): split at "&", its letters are no name at all."""
+    return _AMPERSAND.sub("", text)
 
 
 def stem(word: str) -> str:
