@@ -43,7 +43,8 @@ def _list_stories(desk: NewsDesk, args: argparse.Namespace) -> int:
             shown.append(f"    {a.id}  {a.title}" + (f"  ({meta})" if meta else ""))
     alone = len(stories) - len(linked)
     shown.append(
-        f"\n{len(linked)} stories of several articles; {alone} article{'' if alone == 1 else 's'} on "
+        f"\n{len(linked)} {'story' if len(linked) == 1 else 'stories'} of several articles; "
+        f"{alone} article{'' if alone == 1 else 's'} on "
         "a story of its own (`qa list` lists every article). `qa timeline --story STORY_ID` tells one."
     )
     print(strip_control("\n".join(shown)))  # titles come from articles

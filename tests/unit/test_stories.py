@@ -120,6 +120,9 @@ def test_qa_list_stories_prints_each_story_with_its_articles_and_json(
     assert cli.main(["list", "--stories", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload[0]["article_ids"] == ["h1", "h2", "h3"]
+    monkeypatch.setattr(NewsDesk, "stories", lambda self: stories[:1])  # one story: said in the singular
+    assert cli.main(["list", "--stories"]) == 0
+    assert "\n1 story of several articles; 0 articles on" in capsys.readouterr().out
 
 
 def test_the_articles_tab_shows_each_articles_story_and_filters_by_it() -> None:
