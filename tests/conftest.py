@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from qa.documents import ArticleInfo, Chunk, ScoredChunk
 from qa.embedding.fake import FakeEmbedder
 from qa.service import NewsDesk
 from qa.settings import Settings
@@ -44,6 +45,16 @@ ASK_JSON_KEYS = {
     "llm",
     "embedding_model",
 }
+
+
+def scored_hit(
+    article_id: str, published: str, text: str, outlet: str | None = None, *, title: str | None = None
+) -> ScoredChunk:
+    """One search hit: a single chunk holding `text`, of an article published on `published`."""
+    info = ArticleInfo(
+        id=article_id, title=title or f"Report {article_id}", published=published, source=outlet
+    )
+    return ScoredChunk(Chunk(f"{article_id}#0", article_id, 0, text, 0, len(text)), info, 0.5)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

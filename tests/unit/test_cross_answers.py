@@ -11,9 +11,12 @@ import pytest
 
 from qa.answer.across.answer import answer_across, fact_asked
 from qa.answer.across.question import cross_question
-from qa.documents import ArticleInfo, Chunk, ScoredChunk
+from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, question_days
+from qa.answer.across.values import asked_values
+from qa.documents import ScoredChunk
 from qa.results import AbstainReason
 from qa.service import NewsDesk
+from tests.conftest import scored_hit as _hit
 from tests.conftest import write_jsonl
 
 pytestmark = pytest.mark.unit
@@ -92,11 +95,6 @@ def test_each_side_is_searched_without_the_other_sides_words() -> None:
     assert fact_asked("Do CNN and USA Today agree on how old Benedict was when he died?") == (
         "how old Benedict was when he died?"
     )
-
-
-def _hit(article_id: str, published: str, text: str, outlet: str | None = None) -> ScoredChunk:
-    info = ArticleInfo(id=article_id, title=f"Report {article_id}", published=published, source=outlet)
-    return ScoredChunk(Chunk(f"{article_id}#0", article_id, 0, text, 0, len(text)), info, 0.5)
 
 
 ARTICLES = [
@@ -269,3 +267,70 @@ def test_an_outlet_is_named_by_a_word_of_its_name() -> None:
     assert cross is not None
     text = answer_across(cross, _search(GRANTS), AS_OF).text
     assert text.startswith("No: Harbour Gazette (2026-11-08) says 4,200 [1]; Northfield Times (2026-11-08)")
+
+
+def _figures(sentence: str, question: str) -> list[str]:
+    return [sentence[v.start : v.end] for v in asked_values(sentence, question, {})]
+
+
+def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
+    sentence = "Kirk, 31, spoke for 40 minutes to a crowd of some 3,000 people."
+    assert _figures(sentence, "how large was the crowd?") == ["3,000"]
+    assert _figures(sentence, "how old was Kirk?") == ["31"]
+    assert "40" in _figures(sentence, "how long did Kirk speak?")
+    assert _figures("Swift, who has 14 VMAs, won 7 on Tuesday.", "how many VMAs did Swift win?") == [
+        "14",
+        "7",
+    ]
+
+
+def test_money_is_read_only_where_the_question_asks_for_money() -> None:
+    sentence = "The Congressional Budget Office says the $4.5 trillion bill leaves 11.8 million uninsured."
+    asked = "How did the Congressional Budget Office's estimate of people losing coverage change?"
+    assert _figures(sentence, asked) == ["11.8 million"]  # "Budget" in a name asks for no money
+    assert _figures(sentence, "How did the bill's cost change?") == ["$4.5 trillion"]
+    assert _figures(sentence, "How much does the bill cost?") == ["$4.5 trillion"]
+
+
+def test_a_toll_is_read_beside_the_words_a_report_gives_it() -> None:
+    toll = "The death toll from last week's catastrophic flooding rose to at least 104 on Monday."
+    assert _figures(toll, "How did the death toll change?") == ["104"]
+    assert _figures("The storm dumped 40 inches of snow.", "How did the death toll change?") == []
+
+
+def test_the_days_a_question_names_take_its_year_and_a_month_reaches_the_whole_month() -> None:
+    park = "How did the 2024 Park Fire's ranking change between the July 27 and July 30 reports?"
+    assert question_days(park, date(2025, 9, 1)) == [
+        (date(2024, 7, 27), REPORT_DAYS),
+        (date(2024, 7, 30), REPORT_DAYS),
+    ]
+    bill = "How did the estimate change between the House vote in May 2025 and the Senate passage in July?"
+    assert question_days(bill, date(2025, 9, 1)) == [
+        (date(2025, 5, 15), MONTH_REACH),
+        (date(2025, 7, 15), MONTH_REACH),
+    ]
+    assert question_days("How did it change from Aug 11 to mid-September?", date(2025, 9, 20)) == [
+        (date(2025, 8, 11), REPORT_DAYS),
+        (date(2025, 9, 15), MONTH_REACH),
+    ]
+
+
+def test_copies_of_one_sentence_show_no_change_between_its_two_figures() -> None:
+    copy = "The iPhone 16 Pro starts at $999 and the iPhone 16 Pro Max at $1,199."
+    hits = [_hit("iphone-1", "2024-09-09", copy), _hit("iphone-2", "2024-09-10", copy)]
+    cross = cross_question("How did the starting price of the iPhone 16 Pro change between the two reports?")
+    assert cross is not None
+    text = answer_across(cross, _search(hits), AS_OF).text
+    assert text == "It did not change: $999 (a report, 2024-09-09) [1], $999 (a report, 2024-09-10) [2]."
+
+
+def test_outlets_named_with_one_day_are_read_on_that_day() -> None:
+    hits = [
+        _hit("cnn-24", "2022-12-24", "At least 22 deaths have been blamed on the storm.", "CNN"),
+        _hit("usa-24", "2022-12-24", "Officials attributed at least 18 deaths to the storm.", "USA Today"),
+        _hit("cnn-26", "2022-12-26", "The storm's death toll climbed to 49 on Monday.", "CNN"),
+    ]
+    cross = cross_question("On December 24, did CNN and USA Today report the same death toll for the storm?")
+    assert cross is not None
+    text = answer_across(cross, _search(hits), AS_OF).text
+    assert text == "No: CNN (2022-12-24) says 22 [1]; USA Today (2022-12-24) says 18 [2]."

@@ -12,9 +12,9 @@ import pytest
 
 from qa import cli
 from qa.answer.timeline import asks_for_timeline, build_timeline, step_day, topic_words
-from qa.documents import ArticleInfo, Chunk, ScoredChunk
+from qa.documents import ScoredChunk
 from qa.service import NewsDesk
-from tests.conftest import write_jsonl
+from tests.conftest import scored_hit, write_jsonl
 
 pytestmark = pytest.mark.unit
 
@@ -49,8 +49,7 @@ def test_the_words_that_ask_for_a_timeline_are_not_the_story() -> None:
 
 
 def _hit(article_id: str, published: str, text: str, outlet: str = "AP") -> ScoredChunk:
-    info = ArticleInfo(id=article_id, title=f"Title {article_id}", published=published, source=outlet)
-    return ScoredChunk(Chunk(f"{article_id}#0", article_id, 0, text, 0, len(text)), info, 0.5)
+    return scored_hit(article_id, published, text, outlet, title=f"Title {article_id}")
 
 
 STORY = [

@@ -27,7 +27,8 @@ CROSS_CHUNKS = 20  # passages searched for each side (or for the fact two report
 # What asks how reports compare, not what they report.
 _ASKING_HOW = re.compile(
     r"\b(?:how (?:did|has|have|had)|change[sd]?|between|from|to|agree|disagree|the same|same|differ|"
-    r"according to|different|reports?|reported|report(?:ing)?|updates?|first(?:-day)?|later|next-day|"
+    r"according to|different|reports?|reported|report(?:ing)?|updates?|stor(?:y|ies)|coverage|explainers?|"
+    r"articles?|live|first(?:-day)?|later|next-day|"
     r"two days|do they|does it|did|do|and|its|their|on|give|cnn|usa today|the week|ap|reuters)\b",
     re.I,
 )
@@ -154,10 +155,13 @@ def _two_reports(cross: CrossQuestion, first: SidePick, second: SidePick) -> Cro
         if a is not None and a == b:
             return _cited(f"Yes: both say {first.shown_value} [1] [2].", first, second)
         return _cited(f"No: {said[0]}; {said[1]}.", first, second)
-    verb = "went" if a is None or b is None else "rose" if b > a else "fell" if b < a else "stayed the same"
+    verb = "went" if a is None or b is None else "rose" if b > a else "fell" if b < a else ""
     text = (
         f"It {verb} from {first.shown_value} ({_report(first)}) [1] "
         f"to {second.shown_value} ({_report(second)}) [2]."
+        if verb
+        else f"It did not change: {first.shown_value} ({_report(first)}) [1], "
+        f"{second.shown_value} ({_report(second)}) [2]."
     )
     if asks_difference(cross.question) and a is not None and b is not None:
         text += f" The difference is {difference(first.value, a, b)}."

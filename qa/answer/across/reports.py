@@ -19,7 +19,15 @@ from qa.text.written_dates import find_dates
 REPORT_DAYS = 7  # a report "of Jan 9" is one published within a week of it
 REPORT_SENTENCES = 3  # sentences of one article that may be its report of the fact
 MAX_SCALE_GAP = 1.3  # two reports' figures within a factor of 20: 27 and 37, not 10 (years) and 12 million
+MONTH_REACH = 16  # a report "of July" is one published that month: within 16 days of its 15th
 REPORTS_WITHIN = 0.5  # of the best report's coverage: how well another article must cover a fact
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_MONTH_NAMES = "january february march april may june july august september october november december"
+_MONTH_NUMBERS = {name[:3]: n for n, name in enumerate(_MONTH_NAMES.split(), start=1)}
+# A month named alone, or as "mid-September": no day and no year (those find_dates reads).
+_BARE_MONTH = re.compile(
+    rf"\b(?:in|by|to|from|between|and|since|until|mid-|early|late)\s*({'|'.join(_MONTH_NAMES.title().split())})\b(?![\s.]*\d)"
+)
 _OUTLET_WORDS = frozenset("news daily the com press post online media".split())  # name no one outlet
 
 
@@ -55,7 +63,9 @@ def pair_reports(
             (a, b)
             for a in first
             for b in second
-            if a.source.article.id != b.source.article.id and comparable(a.value, b.value)
+            if a.source.article.id != b.source.article.id
+            and comparable(a.value, b.value)
+            and not _one_sentence_two_figures(a, b)
         ]
         if cross.kind == "change":
             # A change is told by two days' reports of two figures; one figure twice is the last resort.
@@ -64,6 +74,12 @@ def pair_reports(
         if pairs:
             return by_day(*max(pairs, key=lambda pair: pair_score(*pair)))
     return None
+
+
+def _one_sentence_two_figures(a: SidePick, b: SidePick) -> bool:
+    """Two figures of one sentence, copied into two articles ("$999 for the Pro and $1199 for the Pro
+    Max"): the copies report the same thing, so they show no change and no disagreement."""
+    return a.sentence.text == b.sentence.text and amount(a.value) != amount(b.value)
 
 
 def _candidates(
@@ -81,14 +97,16 @@ def _candidates(
         outlet = outlet_of(pick.source.article)
         if outlet and _names_outlet(cross.question, outlet):
             by_outlet.setdefault(outlet, []).append(pick)
+    days = question_days(cross.question, as_of)
     if len(by_outlet) >= 2:
         first, second, *_ = by_outlet.values()
+        if len(days) == 1:  # "On December 24, did CNN and USA Today report …": their reports of that day
+            choices.append((_nearest(first, days[0][0]), _nearest(second, days[0][0])))
         choices.append((first, second))
-    days = question_days(cross.question, as_of)
     if len(days) >= 2:
         ends = (days[0], days[-1])
-        choices.append((_nearest(reports, ends[0]), _nearest(reports, ends[1])))
-        within = [[p for p in reports if _days_from(p, day) <= REPORT_DAYS] for day in ends]
+        choices.append((_nearest(reports, ends[0][0]), _nearest(reports, ends[1][0])))
+        within = [[p for p in reports if _days_from(p, day) <= reach] for day, reach in ends]
         choices.append((within[0], within[1]))
     if stories is not None and reports:
         same = of_one_story(reports, stories())
@@ -146,19 +164,34 @@ def by_day(a: SidePick, b: SidePick) -> tuple[SidePick, SidePick]:
     return (a, b) if (a.published or date.min) <= (b.published or date.min) else (b, a)
 
 
-def question_days(question: str, as_of: date) -> list[date]:
-    """The days the question names, in its order: a day of a month is the latest such day by `as_of`.
-    Months ("the May explainer and the July report") count as their 15th only when fewer than two days
-    are named: "the July 2025 floods … between the July 7 and July 12 reports" names two days."""
+def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
+    """The days the question names, in its order, each with how far from it a report of it may be: a
+    day of a month is in the one year the question names, else the latest such day by `as_of`.
+    Months ("the May explainer and the July report") count as their 15th, reaching the whole month, only
+    when fewer than two days are named: "the July 2025 floods … between the July 7 and July 12 reports"
+    names two days."""
     days, months = [], []
+    named_years = set(_YEAR.findall(question))
     for written in find_dates(question):
         key = written.key
         if key.startswith("--"):
             month, day = int(key[2:4]), int(key[5:7])
             year = as_of.year if (month, day) <= (as_of.month, as_of.day) else as_of.year - 1
+            if len(named_years) == 1:  # "the 2024 Park Fire … between the July 27 and July 30 reports"
+                year = int(next(iter(named_years)))
             days.append(date(year, month, day))
         elif len(key) == 10:
             days.append(date.fromisoformat(key))
         else:
             months.append(date(int(key[:4]), int(key[5:7]), 15))
-    return days if len(days) >= 2 else sorted(days + months)
+    for bare in _BARE_MONTH.finditer(question):  # "… in May 2025 and the Senate passage in July"
+        month = _MONTH_NUMBERS[bare.group(1).lower()[:3]]
+        year = int(next(iter(named_years))) if len(named_years) == 1 else _latest_year(month, as_of)
+        months.append(date(year, month, 15))
+    if len(days) >= 2:
+        return [(day, REPORT_DAYS) for day in days]
+    return sorted([(day, REPORT_DAYS) for day in days] + [(month, MONTH_REACH) for month in months])
+
+
+def _latest_year(month: int, as_of: date) -> int:
+    return as_of.year if month <= as_of.month else as_of.year - 1

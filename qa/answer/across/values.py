@@ -20,11 +20,18 @@ _MONEY = re.compile(
     r"|budgets?|fund(?:ing)?|fines?|fees?|salary|wages?)\b",
     re.I,
 )
+# "the next 48 hours", "for 50 years": how long, not how many of what is asked.
+_DURATION = re.compile(r"[\s-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b(?![\s-]*old)", re.I)
+_HOW_LONG = re.compile(r"\bhow long\b", re.I)
+_TIME_UNITS = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years)\b", re.I)
+_HOW_MUCH = re.compile(r"\bhow much\b(?!\s+(?:more|less|bigger|larger|smaller|longer|older|of)\b)", re.I)
 _PROSE_NUMBERS = frozenset({"one", "first", "a", "an"})  # "one of the latest", "her first nomination"
 _TIME_OF_DAY = re.compile(r"\s*(?::\d\d|a\.?m\.?|p\.?m\.?)", re.I)  # "9:34", "9 a.m.": a time, not a figure
 _ASKS_AGE = re.compile(r"\bhow old\b|\bolder\b|\byounger\b|\bages?\b", re.I)
 _AGE_BEFORE = re.compile(r"\b(?:age of|aged|died at|dies at|at age)\s*$", re.I)
 _AGE_AFTER = re.compile(r"[\s-]*years?[\s-]*old\b", re.I)
+# "Kirk, 31, was speaking": an age set off by commas after a name is no count of anything.
+_NAME_BEFORE = re.compile(r"\b[A-Z][\w'’.-]*,\s*$")
 # "Oct. 10 and 11": the second day of a date, not a figure.
 _AFTER_A_DAY = re.compile(r"\b[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?\s*(?:and|to|-|–)\s*$")
 _COUNTED = re.compile(r"\b(?:how many|number of|more|fewer)\s+((?:[\w'’-]+[\s,?]*){1,5})", re.I)
@@ -33,6 +40,12 @@ _PHRASE_ENDS = frozenset(
     and or than with as that which who the a an his her its their came went got get took won lost drew
     """.split()
 )
+WORDED_WINDOW = 8  # a toll's or a crowd's figure: its words lead the clause ("the death toll … rose to 104")
+# What a figure of a toll or a crowd stands beside in a report (stems, matched as word starts).
+_WORDED_AS = {
+    "toll": ("death", "dead", "die", "kill", "fatal", "toll"),
+    "crowd": ("crowd", "people", "attend", "spectator", "mourner", "person"),
+}
 _ANY_COUNT = frozenset("people persons times years days months weeks than".split())
 # The counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march".
 NOUN_WINDOW = 5
@@ -45,26 +58,30 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
     question's rarest words, then those nearest any of its words."""
     in_question = {v.key for v in find_values(question)}
     asks_year = any(p in question.lower() for p in _YEAR_ASKED)
-    asks_money = bool(_MONEY.search(question))
+    # Money only where money is asked: "people losing coverage under the $4.5 trillion bill" counts people.
+    asks_money = any(_is_asked_word(question, m) for m in _MONEY.finditer(question)) or bool(
+        _HOW_MUCH.search(question)
+    )
+    # "how long", "how many days" (not only: "how long is the border?" asks for miles)
+    durations_asked = bool(_HOW_LONG.search(question) or _TIME_UNITS.search(question))
     values = [
         v
         for v in find_values(sentence)
         if "-" not in v.key
         and v.key not in in_question
         and _is_year(v) == asks_year
-        and (not asks_money or v.key[:1] in "$€£¥")
+        and (v.key[:1] in "$€£¥") == asks_money
         and sentence[v.start : v.end].lower() not in _PROSE_NUMBERS
         and not _TIME_OF_DAY.match(sentence, v.end)
+        and (durations_asked or not _spans_time(sentence, v))
         and not sentence[: v.start].endswith(":")
         and not _AFTER_A_DAY.search(sentence[: v.start])
     ]
-    counted = measured_noun(question)
+    counted, window = measured_nouns(question)
     if counted:  # "how many votes": a figure of votes, not of ballots or years
-        values = [v for v in values if _names(counted, words_beside(sentence, v, window=NOUN_WINDOW))]
-    if _ASKS_AGE.search(question):
-        values = [
-            v for v in values if _AGE_BEFORE.search(sentence[: v.start]) or _AGE_AFTER.match(sentence, v.end)
-        ]
+        beside = [(v, words_beside(sentence, v, window=window)) for v in values]
+        values = [v for v, words in beside if any(_names(noun, words) for noun in counted)]
+    values = [v for v in values if _is_age(sentence, v) == bool(_ASKS_AGE.search(question))]
     if any(not v.plain for v in values):
         values = [v for v in values if not v.plain]  # "six" counts only where no figure is written
     # The figure the question's rarest words stand beside ("about 35 in Lee County", not "66 deaths …
@@ -78,6 +95,24 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         return -beside, near
 
     return sorted(values, key=rank)
+
+
+def _spans_time(sentence: str, value: Value) -> bool:
+    """Is `value` a span of time ("the next 48 hours", "for 50 years")?"""
+    return bool(_DURATION.match(sentence, value.end))
+
+
+def _is_asked_word(question: str, found: re.Match[str]) -> bool:
+    """Is a matched word the question's own, not part of a name ("Congressional Budget Office")?"""
+    word = found.group()
+    return found.start() == 0 or not word[:1].isupper() or not word[:1].isalpha()
+
+
+def _is_age(sentence: str, value: Value) -> bool:
+    """Is `value` someone's age ("aged 96", "the 31-year-old", "Kirk, 31, was")?"""
+    if _AGE_BEFORE.search(sentence[: value.start]) or _AGE_AFTER.match(sentence, value.end):
+        return True
+    return bool(_NAME_BEFORE.search(sentence[: value.start])) and sentence[value.end : value.end + 1] == ","
 
 
 def words_beside(sentence: str, value: Value, window: int = VALUE_WINDOW) -> set[str]:
@@ -145,10 +180,21 @@ def _names(noun: str, words: set[str]) -> bool:
     return any(w.startswith(noun) or (len(w) >= MIN_STEM and noun.startswith(w)) for w in words)
 
 
-def measured_noun(question: str) -> str | None:
-    """What the question counts, stemmed: the last word of the phrase after "how many", "number of",
-    "more" ("how many National Guard troops did …" -> "troop"); None for a word that counts anything
-    ("people", "times") or when no such phrase is asked."""
+def measured_nouns(question: str) -> tuple[tuple[str, ...], int]:
+    """What the question counts, stemmed, as the articles may word it, and how many words from its
+    figure a sentence says it: a toll is of deaths ("killed", "dead"; "the death toll from last week's
+    flooding rose to 104"), a crowd of people; else the last word of the phrase after "how many",
+    "number of", "more" ("how many National Guard troops did …" -> "troop"); none for a word that
+    counts anything ("people", "times") or when no such phrase is asked."""
+    asked = set(keyword_tokens(question))
+    for measure, worded in _WORDED_AS.items():
+        if measure in asked:
+            return worded, WORDED_WINDOW
+    noun = _counted_noun(question)
+    return ((noun,) if noun else ()), NOUN_WINDOW
+
+
+def _counted_noun(question: str) -> str | None:
     found = _COUNTED.search(question)
     if not found:
         return None
