@@ -12,10 +12,11 @@ import pytest
 from qa.answer.across.answer import answer_across, fact_asked
 from qa.answer.across.question import cross_question
 from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, question_days
-from qa.answer.across.values import asked_values
+from qa.answer.across.values import asked_values, phrase_around
 from qa.documents import ScoredChunk
 from qa.results import AbstainReason
 from qa.service import NewsDesk
+from qa.text.values import find_values
 from tests.conftest import scored_hit as _hit
 from tests.conftest import write_jsonl
 
@@ -174,8 +175,9 @@ def test_reports_that_disagree_are_both_given_and_agreeing_ones_are_said_to_agre
         "Did CNN and USA Today report the same Mega Millions cash option before the drawing?"
     )
     assert (
-        text
-        == "No: CNN (2022-07-29) says $742.2 million [1]; USA Today (2022-07-29) says $747.2 million [2]."
+        text == "No: CNN (2022-07-29) says $742.2 million (“The Mega Millions cash option was $742.2 million "
+        "before the drawing”) [1]; USA Today (2022-07-29) says $747.2 million (“the Mega Millions cash "
+        "option was $747.2 million”) [2]."
     )
     assert sorted(cited) == ["lotto-1", "lotto-2"]
     same = [
@@ -184,7 +186,10 @@ def test_reports_that_disagree_are_both_given_and_agreeing_ones_are_said_to_agre
     ]
     cross = cross_question("Did CNN and AP agree on the Mega Millions cash option?")
     assert cross is not None
-    assert answer_across(cross, _search(same), AS_OF).text.startswith("Yes: both say $742.2 million [1] [2].")
+    assert answer_across(cross, _search(same), AS_OF).text == (
+        "Yes: both say $742.2 million: “The Mega Millions cash option was $742.2 million before the drawing” "
+        "[1]; “The Mega Millions cash option was $742.2 million” [2]."
+    )
 
 
 def test_a_side_no_article_states_is_said_and_nothing_is_guessed_for_it() -> None:
@@ -266,11 +271,22 @@ def test_an_outlet_is_named_by_a_word_of_its_name() -> None:
     cross = cross_question("did the gazette and the times report the same number of marchers")
     assert cross is not None
     text = answer_across(cross, _search(GRANTS), AS_OF).text
-    assert text.startswith("No: Harbour Gazette (2026-11-08) says 4,200 [1]; Northfield Times (2026-11-08)")
+    assert text.startswith("No: Harbour Gazette (2026-11-08) says 4,200 (“About 4,200 people took part in")
+    assert "[1]; Northfield Times (2026-11-08) says 6,500 (“Organisers said 6,500 people" in text
 
 
 def _figures(sentence: str, question: str) -> list[str]:
     return [sentence[v.start : v.end] for v in asked_values(sentence, question, {})]
+
+
+def test_a_quoted_figure_keeps_its_clause_cut_to_a_few_words_each_side() -> None:
+    sentence = (
+        "More than 7,800 flights were delayed, according to FlightAware, and over 1,100 flights were "
+        "canceled as of 1:30 p.m. ET."
+    )
+    canceled = next(v for v in find_values(sentence) if v.key == "1100")
+    assert phrase_around(sentence, canceled) == "and over 1,100 flights were canceled as of 1:30 p.m. ET"
+    assert phrase_around(sentence, canceled, reach=3) == "and over 1,100 flights were canceled…"
 
 
 def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
@@ -333,4 +349,7 @@ def test_outlets_named_with_one_day_are_read_on_that_day() -> None:
     cross = cross_question("On December 24, did CNN and USA Today report the same death toll for the storm?")
     assert cross is not None
     text = answer_across(cross, _search(hits), AS_OF).text
-    assert text == "No: CNN (2022-12-24) says 22 [1]; USA Today (2022-12-24) says 18 [2]."
+    assert text == (
+        "No: CNN (2022-12-24) says 22 (“At least 22 deaths have been blamed on the storm”) [1]; "
+        "USA Today (2022-12-24) says 18 (“Officials attributed at least 18 deaths to the storm”) [2]."
+    )

@@ -16,7 +16,7 @@ from datetime import date
 from qa.answer.across.question import CrossQuestion, asks_difference, wants_smaller
 from qa.answer.across.reports import best_reports, comparable, pair_reports, pair_score
 from qa.answer.across.sides import SidePick, SideWords, best_pick, outlet_of, ranked
-from qa.answer.across.values import amount, difference, stems
+from qa.answer.across.values import amount, difference, phrase_around, stems
 from qa.answer.evidence import EvidenceSource
 from qa.answer.timeline import step_day
 from qa.documents import ScoredChunk
@@ -150,10 +150,13 @@ def _comparison(cross: CrossQuestion, first: SidePick, second: SidePick) -> Cros
 
 def _two_reports(cross: CrossQuestion, first: SidePick, second: SidePick) -> CrossAnswer:
     a, b = amount(first.value), amount(second.value)
-    said = [f"{_who(p)} says {p.shown_value} [{n}]" for n, p in ((1, first), (2, second))]
+    # Each figure with the words it stands in, so a reader sees what each report counts ("1,100 flights
+    # were canceled" against "10,000 flights were delayed or canceled").
+    said = [f"{_who(p)} says {p.shown_value} ({_quoted(p)}) [{n}]" for n, p in ((1, first), (2, second))]
     if cross.kind == "disagreement":
         if a is not None and a == b:
-            return _cited(f"Yes: both say {first.shown_value} [1] [2].", first, second)
+            quotes = f"{_quoted(first)} [1]; {_quoted(second)} [2]"
+            return _cited(f"Yes: both say {first.shown_value}: {quotes}.", first, second)
         return _cited(f"No: {said[0]}; {said[1]}.", first, second)
     verb = "went" if a is None or b is None else "rose" if b > a else "fell" if b < a else ""
     text = (
@@ -166,6 +169,11 @@ def _two_reports(cross: CrossQuestion, first: SidePick, second: SidePick) -> Cro
     if asks_difference(cross.question) and a is not None and b is not None:
         text += f" The difference is {difference(first.value, a, b)}."
     return _cited(text, first, second)
+
+
+def _quoted(pick: SidePick) -> str:
+    """The words around the pick's figure, in quotation marks: its clause, cut to a few words each side."""
+    return f"“{phrase_around(pick.sentence.text, pick.value)}”" if pick.value else ""
 
 
 def _capital(text: str) -> str:

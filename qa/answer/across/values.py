@@ -13,6 +13,10 @@ from qa.text.words import fold_plural, keyword_tokens
 MIN_STEM = 4  # letters a word keeps when its ending is cut
 _ENDINGS = ("ations", "ation", "ated", "ating", "ates", "ers", "ees", "ing", "ed", "er", "ee", "es", "e")
 _AMPERSAND = re.compile(r"(?<=[A-Za-z])&(?=[A-Za-z])")
+PHRASE_WORDS = 8  # words either side of a figure quoted in an answer
+# Where a clause ends within a sentence: a semicolon, dash or bracket, a comma or colon (not in "10,000"
+# or "1:30"); a full stop there ends only an abbreviation ("p.m.").
+_CLAUSE_MARK = re.compile(r"[;—–()]|[,:](?!\d)")
 VALUE_WINDOW = 4  # words either side of a value that say what it counts
 # Words that ask for an amount of money: the figure must carry a currency.
 _MONEY = re.compile(
@@ -113,6 +117,23 @@ def _is_age(sentence: str, value: Value) -> bool:
     if _AGE_BEFORE.search(sentence[: value.start]) or _AGE_AFTER.match(sentence, value.end):
         return True
     return bool(_NAME_BEFORE.search(sentence[: value.start])) and sentence[value.end : value.end + 1] == ","
+
+
+def phrase_around(sentence: str, value: Value, reach: int = PHRASE_WORDS) -> str:
+    """The clause of `sentence` that holds `value`, at most `reach` words either side of it, an ellipsis
+    where it is cut ("…attributed at least 18 deaths to the storm")."""
+    starts = [m.end() for m in _CLAUSE_MARK.finditer(sentence, 0, value.start)]
+    start = starts[-1] if starts else 0
+    stop = _CLAUSE_MARK.search(sentence, value.end)
+    end = stop.start() if stop else len(sentence)
+    before = sentence[start : value.start].split()
+    after = sentence[value.end : end].split()
+    head = ("…" if len(before) > reach else "") + " ".join(before[-reach:])
+    tail = " ".join(after[:reach]) + ("…" if len(after) > reach else "")
+    glue_before = " " if head and sentence[value.start - 1 : value.start].isspace() else ""
+    glue_after = " " if tail and sentence[value.end : value.end + 1].isspace() else ""
+    shown = f"{head}{glue_before}{sentence[value.start : value.end]}{glue_after}{tail}"
+    return shown.strip().rstrip(".")
 
 
 def words_beside(sentence: str, value: Value, window: int = VALUE_WINDOW) -> set[str]:
