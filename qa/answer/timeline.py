@@ -34,19 +34,33 @@ _ASKING = frozenset(
     catch caught up unfold unfolded evolve evolved progress news update updates since until""".split()
 )
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY = re.compile(r"\b(?:on|last|this past|late|early)\s+(" + "|".join(_WEEKDAYS) + r")\b", re.I)
-_RELATIVE = re.compile(r"\b(yesterday|today|tonight|this morning|last night)\b", re.I)
+# "on Monday", and a weekday alone as the news writes it ("dug out Sunday", "Tuesday's meeting"), but not
+# a named day ("Black Friday", "Super Tuesday", "Ash Wednesday").
+_NAMED_DAYS = ("Black", "Super", "Ash", "Good", "Cyber", "Giving", "Bloody", "Holy", "Palm", "Fat", "Maundy")
+_WEEKDAY = re.compile(
+    r"(?i:\b(?:on|last|this past|late|early)\s+(" + "|".join(_WEEKDAYS) + r"))\b"
+    r"|\b"
+    + "".join(rf"(?<!\b{word} )" for word in _NAMED_DAYS)
+    + "("
+    + "|".join(d.title() for d in _WEEKDAYS)
+    + r")\b"
+)
+# Not the outlet "USA TODAY" ("Contributing: …, USA TODAY"): a name, not the day.
+_RELATIVE = re.compile(r"\b(yesterday|(?<!USA )today|tonight|this morning|last night)\b", re.I)
 # A sentence about what is to come dates its weekday forward: "the House will vote on Thursday".
 # Not steps: photo captions ("Joseph Cress/Iowa City Press Citizen/AP Snow covers …"), links and notes
 # of the page ("Read more: …", "Editor's note: …"), and quotations (what someone said, not what happened).
 _NOT_A_STEP = re.compile(
     r"\b[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+)+/[A-Z]"
-    r"|^(?:read more|related|editor'?’?s note|watch|subscribe|sign up|click here|photos?)\b"
-    r"|^[\"“‘']",
+    r"|^(?:read more|related|editor'?’?s note|watch|subscribe|sign up|click here|photos?|contributing)\b"
+    r"|^[\"“‘']"
+    r"|(?-i:[A-Za-z0-9]:[A-Z])",  # a linked headline set in the text: "Microsoft:Company to lay off 10,000"
     re.IGNORECASE,
 )
 _FUTURE = re.compile(
-    r"\b(will|is set to|are set to|is expected to|are expected to|scheduled|plans? to)\b", re.I
+    r"\b(will|is set to|are set to|is expected to|are expected to|scheduled|plans? to|could|"
+    r"is poised to|are poised to|is forecast to|are forecast to)\b",
+    re.I,
 )
 
 
@@ -97,10 +111,13 @@ def _stated_day(sentence: str, published: date) -> date | None:
             return date.fromisoformat(written.key)
     weekday = _WEEKDAY.search(sentence)
     if weekday:
-        wanted = _WEEKDAYS.index(weekday.group(1).lower())
+        wanted = _WEEKDAYS.index((weekday.group(1) or weekday.group(2)).lower())
         if _FUTURE.search(sentence):
             return published + timedelta(days=(wanted - published.weekday()) % 7)
-        return published - timedelta(days=(published.weekday() - wanted) % 7)
+        back = (published.weekday() - wanted) % 7
+        # The day after the article's date is likelier than six days before it: a live page keeps its first
+        # date while it is updated ("On Tuesday, Goodell announced …" on a page dated Monday).
+        return published + timedelta(days=1) if back == 6 else published - timedelta(days=back)
     relative = _RELATIVE.search(sentence)
     if relative:
         said = relative.group(1).lower()

@@ -22,6 +22,11 @@ _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "t
 _WEEKDAY = re.compile(r"\b(?:(last|this|past|on)\s+)?(" + "|".join(_WEEKDAYS) + r")\b")
 _MONTH = re.compile(r"\b(?:(last|this|in|since|during)\s+)?(" + "|".join(_MONTHS) + r")(?:\s+(\d{4}))?\b")
 _YEAR = re.compile(r"\b(?:in|during|of|since)\s+((?:19|20)\d{2})\b")
+_A_MONTH = r"(" + "|".join(_MONTHS) + r")(?:\s+((?:19|20)\d{2}))?"
+# "from November 2022 to January 2023", "between October and December", "June through August 2025"
+_MONTH_RANGE = re.compile(
+    rf"\b(?:(?:from|between)\s+)?{_A_MONTH}\s*(?:to|through|until|till|and|-|–)\s*{_A_MONTH}\b"
+)
 _PAST_SPAN = re.compile(
     r"\b(?:past|last|previous)\s+(\d+|" + "|".join(_NUMBERS) + r")\s+(day|week|month)s?\b"
 )
@@ -77,7 +82,7 @@ def time_focus(question: str, reference: date) -> TimeFocus:
     """The period `question`'s time words point to, read against `reference` (the day it is asked)."""
     text = _RECURRING.sub(" ", _NAMED_TODAY.sub(" ", question).lower())
     latest = bool(_RECENT.search(text))
-    for finder in (_relative_day, _relative_span, _weekday, _month, _year):
+    for finder in (_relative_day, _relative_span, _weekday, _month_range, _month, _year):
         found = finder(text, reference)
         if found is not None:
             phrase, start, end = found
@@ -151,6 +156,27 @@ def _month(text: str, reference: date) -> _Found:
         last = _previous_month(first.replace(day=28) + timedelta(days=4))[1]
         return match.group(0), first, reference if word == "since" else last
     return None
+
+
+def _month_range(text: str, reference: date) -> _Found:
+    """ "from November 2022 to January 2023", "between October and December": the first month's first day
+    to the last month's last day (a year left out is the other month's, else the latest such months)."""
+    match = _MONTH_RANGE.search(text)
+    if not match:
+        return None
+    first_month = _MONTHS.index(match.group(1)) + 1
+    last_month = _MONTHS.index(match.group(3)) + 1
+    first_year, last_year = match.group(2), match.group(4)
+    if last_year:
+        end_year = int(last_year)
+    elif first_year:
+        end_year = int(first_year) + (last_month < first_month)
+    else:
+        end_year = reference.year - (last_month > reference.month)
+    start_year = int(first_year) if first_year else end_year - (first_month > last_month)
+    first = date(start_year, first_month, 1)
+    last = _previous_month(date(end_year, last_month, 28) + timedelta(days=4))[1]
+    return (match.group(0), first, last) if first <= last else None
 
 
 def _year(text: str, reference: date) -> _Found:

@@ -39,6 +39,11 @@ def period(question: str, reference: date = FRIDAY) -> tuple[str | None, str | N
         ("Who won the World Cup in 2022?", ("2022-01-01", "2022-12-31")),
         ("What happened over the past 3 days?", ("2023-01-03", "2023-01-06")),
         ("Which stocks fell in the past two weeks?", ("2022-12-23", "2023-01-06")),
+        # A span of months is the whole span, not its first month.
+        ("How did the layoffs unfold from November 2022 to January 2023?", ("2022-11-01", "2023-01-31")),
+        ("What happened between October and December?", ("2022-10-01", "2022-12-31")),
+        ("How did it go from November through January?", ("2022-11-01", "2023-01-31")),
+        ("How did sales go from June to August 2021?", ("2021-06-01", "2021-08-31")),
     ],
 )
 def test_time_words_become_periods(question: str, expected: tuple[str, str]) -> None:
