@@ -32,12 +32,32 @@ THURSDAY = date(2023, 1, 5)
         ("The treaty was signed on July 4, 1976.", THURSDAY, date(1976, 7, 4), "text"),
         ("The team said he remains in critical condition.", THURSDAY, THURSDAY, "published"),
         ("On Jan. 3, 2023, the House met.", None, date(2023, 1, 3), "text"),
+        # A weekday alone, as the news writes it; not a named day, not the outlet "USA TODAY".
+        ("Eleven ambulances were dug out Tuesday, officials said.", THURSDAY, date(2023, 1, 3), "text"),
+        ("Tuesday's team meeting opened with a prayer.", THURSDAY, date(2023, 1, 3), "text"),
+        ("Stores were packed on Black Friday.", THURSDAY, THURSDAY, "published"),
+        ("The arrests were first reported by USA TODAY.", THURSDAY, THURSDAY, "published"),
+        # A forecast dates its weekday forward; six days back is the page's next day (a live page).
+        ("The storm could hit the coast Saturday.", THURSDAY, date(2023, 1, 7), "text"),
+        ("Goodell announced on Friday that the game is off.", THURSDAY, date(2023, 1, 6), "text"),
     ],
 )
 def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
     sentence: str, published: date | None, day: date, source: str
 ) -> None:
     assert step_day(sentence, published) == (day, source)
+
+
+def test_credit_lines_and_linked_headlines_are_no_steps() -> None:
+    text = (
+        "Damar Hamlin was moved out of intensive care on Wednesday. "
+        "Microsoft:Company to lay off 10,000 employees starting Wednesday. "
+        "Contributing: Jane Doe on Tuesday, USA TODAY."
+    )
+    timeline = build_timeline("How did the Damar Hamlin story develop?", [_hit("a", "2023-01-05", text)])
+    assert [step.text for step in timeline.steps] == [
+        "Damar Hamlin was moved out of intensive care on Wednesday."
+    ]
 
 
 def test_an_undated_sentence_of_an_undated_article_has_no_day() -> None:
