@@ -47,16 +47,17 @@ _WEEKDAY = re.compile(
 )
 # Not the outlet "USA TODAY" ("Contributing: …, USA TODAY"): a name, not the day.
 _RELATIVE = re.compile(r"\b(yesterday|(?<!USA )today|tonight|this morning|last night)\b", re.I)
-# A sentence about what is to come dates its weekday forward: "the House will vote on Thursday".
 # Not steps: photo captions ("Joseph Cress/Iowa City Press Citizen/AP Snow covers …"), links and notes
-# of the page ("Read more: …", "Editor's note: …"), and quotations (what someone said, not what happened).
+# of the page ("Read more: …", "Editor's note: …", "Contributing: …") and linked headlines.
 _NOT_A_STEP = re.compile(
     r"\b[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+)+/[A-Z]"
     r"|^(?:read more|related|editor'?’?s note|watch|subscribe|sign up|click here|photos?|contributing)\b"
-    r"|^[\"“‘']"
     r"|(?-i:[A-Za-z0-9]:[A-Z])",  # a linked headline set in the text: "Microsoft:Company to lay off 10,000"
     re.IGNORECASE,
 )
+# A quotation (what someone said) is a step only where the sentence says the day it was said.
+_QUOTATION = re.compile(r"^[\"“‘']")
+# A sentence about what is to come dates its weekday forward: "the House will vote on Thursday".
 _FUTURE = re.compile(
     r"\b(will|is set to|are set to|is expected to|are expected to|scheduled|plans? to|could|"
     r"is poised to|are poised to|is forecast to|are forecast to)\b",
@@ -172,6 +173,8 @@ def build_timeline(
         if hit.article.id not in of_story or dated is None or not period.includes(dated[0]):
             continue
         day, source = dated
+        if source == "published" and _QUOTATION.match(text):
+            continue  # what someone said is a step only when the sentence says the day it was said
         if source == "published":
             # A sentence with no day of its own is a step only when it names the story, and only in the
             # article's lead: further down, undated sentences are background and quotes.

@@ -60,6 +60,19 @@ def test_credit_lines_and_linked_headlines_are_no_steps() -> None:
     ]
 
 
+def test_a_quotation_is_a_step_only_when_it_says_the_day_it_was_said() -> None:
+    text = (
+        "Damar Hamlin remains in critical condition, the Bills said. "
+        "“We are praying for Damar,” coach Sean McDermott said on Wednesday. "
+        "“He is a fighter,” his uncle said."
+    )
+    timeline = build_timeline("How did the Damar Hamlin story develop?", [_hit("a", "2023-01-05", text)])
+    assert [step.text for step in timeline.steps] == [
+        "“We are praying for Damar,” coach Sean McDermott said on Wednesday.",
+        "Damar Hamlin remains in critical condition, the Bills said.",
+    ]
+
+
 def test_an_undated_sentence_of_an_undated_article_has_no_day() -> None:
     assert step_day("The team said he remains in critical condition.", None) is None
 
