@@ -1,7 +1,7 @@
 """Embedding throughput: plain sentence-transformers against the product's embedders, as whole processes.
 
     python bench/embedding_speed.py [--articles 200] [--repeats 3] [--calls 64 256]
-                                    [--backends sentence-transformers onnx-int8]
+                                    [--backends sentence-transformers onnx-fp32 onnx-int8]
 
 The texts are what the product embeds for the first N dev articles (its own loading, cleaning,
 chunking and headline prefix). Each variant runs in a fresh process, one after another in turn,

@@ -26,6 +26,7 @@ LLM_BACKENDS: Mapping[str, str] = {
 EMBEDDING_BACKENDS: Mapping[str, str] = {
     "sentence-transformers": "qa.embedding.sentence_transformer",  # the model on torch, fp32
     "onnx-int8": "qa.embedding.onnx_int8",  # the same model as int8 ONNX, exported once
+    "onnx-fp32": "qa.embedding.onnx_fp32",  # the same model as fused fp32 ONNX: torch-free, same vectors
     "fake": "qa.embedding.fake",  # hashing, tests
 }
 STORE_BACKENDS: Mapping[str, str] = {

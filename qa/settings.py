@@ -57,9 +57,10 @@ class Settings(BaseSettings):
     # --- embedding and chunking ----------------------------------------------------------------
     embedding_backend: str = Field(
         "sentence-transformers",
-        description="sentence-transformers: the model on torch, fp32; onnx-int8: the same model quantised "
-        "to int8 (exported once into model_cache_dir, run by ONNX Runtime; faster, vectors within ~0.99 "
-        "cosine). An index holds one kind: switching means re-ingesting.",
+        description="sentence-transformers: the model on torch, fp32; onnx-fp32: the same model as a fused "
+        "fp32 ONNX graph (exported once into model_cache_dir, run by ONNX Runtime; no torch, the same "
+        "vectors); onnx-int8: quantised to int8 (faster on CPUs with VNNI, vectors within ~0.99 cosine). "
+        "An index holds one kind: switching means re-ingesting.",
     )
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL, description="Any sentence-transformers model name or local path."

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from qa.settings import Settings
 
 INT8_SUFFIX = "@onnx-int8"  # on the int8 embedder's name, so an index records which vectors it holds
+FP32_ONNX_SUFFIX = "@onnx-fp32"  # the ONNX fp32 embedder's: equal vectors, but not mixed with torch's unasked
+_SUFFIX_BACKENDS = {INT8_SUFFIX: "onnx-int8", FP32_ONNX_SUFFIX: "onnx-fp32"}
 
 
 class Embedder(Protocol):
@@ -51,7 +53,7 @@ def _module(settings: Settings) -> ModuleType:
 
 def settings_for_index(embedding_model: str) -> str:
     """The settings that embed like an index whose recorded `embedding_model` is this (for messages)."""
-    if embedding_model.endswith(INT8_SUFFIX):
-        model = embedding_model.removesuffix(INT8_SUFFIX)
-        return f"QA_EMBEDDING_BACKEND=onnx-int8 QA_EMBEDDING_MODEL={model}"
+    for suffix, backend in _SUFFIX_BACKENDS.items():
+        if embedding_model.endswith(suffix):
+            return f"QA_EMBEDDING_BACKEND={backend} QA_EMBEDDING_MODEL={embedding_model.removesuffix(suffix)}"
     return f"QA_EMBEDDING_BACKEND=sentence-transformers QA_EMBEDDING_MODEL={embedding_model}"

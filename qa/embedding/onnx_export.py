@@ -1,8 +1,9 @@
-"""Export a sentence-transformers model to an int8 ONNX file once, from the local copy, into a cache dir.
+"""Export a sentence-transformers model to an ONNX file once, from the local copy, into a cache dir.
 
 torch -> ONNX (the legacy TorchScript exporter, which needs no extra packages) -> ONNX Runtime's BERT
-graph fusion -> ONNX Runtime dynamic quantisation (int8 weights, per channel). Pooling and
-normalisation are part of the graph, so the runtime needs only onnxruntime and tokenizers, not torch.
+graph fusion -> for int8, ONNX Runtime dynamic quantisation (int8 weights, per channel); for fp32, the
+fused graph as it is. Pooling and normalisation are part of the graph, so the runtime needs only
+onnxruntime and tokenizers, not torch.
 The export is written to a temporary directory and renamed into place: a crash leaves no half export.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qa.embedding.onnx_session import META_FILE, MODEL_FILE, TOKENIZER_FILE, Int8Session
+from qa.embedding.onnx_session import META_FILE, MODEL_FILE, TOKENIZER_FILE, OnnxSession
 from qa.errors import EmbeddingModelNotAvailable
 from qa.files import directory_atomically
 
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 # Bump when the recipe below changes: the cache key changes with it, so an old export is not reused.
 EXPORT_FORMAT = 1
 _LOCK_TIMEOUT_S = 600.0  # an export takes ~20 s on two cores; a lock held this long means something is wrong
+FP32_RECIPE = "fp32"  # no quantisation: the fused graph, vectors equal to torch's to ~1e-6
 _MIN_COSINE = 0.97  # the int8 graph against torch on a few sentences: lower means a broken export
+_MIN_COSINE_FP32 = 0.9999  # the same fp32 arithmetic in another order: anything lower is a broken graph
 _CHECK_TEXTS = (
     "The central bank raised interest rates by a quarter point on Wednesday.",
     "Firefighters contained the wildfire after three days, officials said.",
@@ -55,12 +58,17 @@ def _cpu_flags() -> set[str]:
     return set(match.group(1).split()) if match else set()
 
 
+def export_kind(recipe: str) -> str:
+    """`fp32`, or `int8-<recipe>`: what an export directory's name and the log lines call it."""
+    return FP32_RECIPE if recipe == FP32_RECIPE else f"int8-{recipe}"
+
+
 def export_dir(name: str, location: str, cache_root: Path, recipe: str) -> Path:
-    """Where the int8 export of model `name` (loaded from `location`) lives: one directory per source."""
+    """Where the ONNX export of model `name` (loaded from `location`) lives: one directory per source."""
     # The key follows the source files, so a reinstalled or retrained model at the same path re-exports.
     key = hashlib.sha256(f"{EXPORT_FORMAT}|{recipe}|{location}|{_fingerprint(location)}".encode())
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name) or "model"
-    return cache_root / f"{slug}-onnx-int8-{recipe}-{key.hexdigest()[:12]}"
+    return cache_root / f"{slug}-onnx-{export_kind(recipe)}-{key.hexdigest()[:12]}"
 
 
 def _fingerprint(location: str) -> str:
@@ -73,10 +81,15 @@ def _fingerprint(location: str) -> str:
 
 
 def ensure_int8_export(name: str, location: str, cache_root: Path) -> Path:
-    """The directory holding the int8 export of `name`: made once (under a lock), reused afterwards."""
+    """The directory holding the int8 export of `name` for this CPU: made once, reused afterwards."""
+    return ensure_export(name, location, cache_root, quantization_recipe())
+
+
+def ensure_export(name: str, location: str, cache_root: Path, recipe: str) -> Path:
+    """The directory holding the `recipe` export of `name`: made once (under a lock), reused afterwards."""
     from filelock import FileLock, Timeout
 
-    dest = export_dir(name, location, cache_root, quantization_recipe())
+    dest = export_dir(name, location, cache_root, recipe)
     if _complete(dest):
         return dest
     lock = FileLock(str(dest.with_name(dest.name + ".lock")))
@@ -90,12 +103,12 @@ def ensure_int8_export(name: str, location: str, cache_root: Path) -> Path:
         ) from exc
     except OSError as exc:
         raise EmbeddingModelNotAvailable(
-            f"cannot write the int8 export of {name} under {cache_root}: {exc}. Set QA_MODEL_CACHE_DIR "
+            f"cannot write the ONNX export of {name} under {cache_root}: {exc}. Set QA_MODEL_CACHE_DIR "
             "to a writable directory, or use QA_EMBEDDING_BACKEND=sentence-transformers"
         ) from exc
     try:
         if not _complete(dest):  # checked again under the lock: another process may have just made it
-            _export_atomically(name, location, dest)
+            _export_atomically(name, location, dest, recipe)
     finally:
         lock.release()
     return dest
@@ -105,17 +118,18 @@ def _complete(dest: Path) -> bool:
     return all((dest / f).is_file() for f in (MODEL_FILE, TOKENIZER_FILE, META_FILE))
 
 
-def _export_atomically(name: str, location: str, dest: Path) -> None:
+def _export_atomically(name: str, location: str, dest: Path, recipe: str) -> None:
     # A warning, not info: the first run pauses for this, and a silent pause looks like a hang.
-    log.warning("Exporting embedding model %s to int8 ONNX once, into %s (about 20 s)", name, dest)
+    kind = export_kind(recipe)
+    log.warning("Exporting embedding model %s to %s ONNX once, into %s (about 20 s)", name, kind, dest)
     started = time.perf_counter()
     with directory_atomically(dest) as staging:  # an incomplete one left by hand or an older version goes
-        _export(location, staging, quantization_recipe())
+        _export(location, staging, recipe)
     log.warning("Exported %s in %.0f s", dest.name, time.perf_counter() - started)
 
 
 def _export(location: str, out: Path, recipe: str) -> None:
-    """Export, fuse, quantise and check the model into `out`, with its tokenizer and a metadata file."""
+    """Export, fuse, quantise (unless fp32) and check the model into `out`, with tokenizer and metadata."""
     model = _load_torch_model(location)
     tokenizer: Any = model.tokenizer
     wanted = set(tokenizer.model_input_names)
@@ -123,7 +137,10 @@ def _export(location: str, out: Path, recipe: str) -> None:
     fp32 = out / "fp32.onnx"
     _to_onnx(model, input_names, fp32)
     fused = _fuse(fp32, model[0].auto_model.config, out / "fp32-fused.onnx")
-    _quantize(fused, out / MODEL_FILE, recipe)
+    if recipe == FP32_RECIPE:
+        fused.replace(out / MODEL_FILE)
+    else:
+        _quantize(fused, out / MODEL_FILE, recipe)
     for leftover in out.glob("fp32*"):
         leftover.unlink()
     tokenizer.backend_tokenizer.save(str(out / TOKENIZER_FILE))  # the very tokenizer torch uses
@@ -138,7 +155,7 @@ def _export(location: str, out: Path, recipe: str) -> None:
         "special_tokens": int(tokenizer.num_special_tokens_to_add(pair=False)),
     }
     (out / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    _check_against_torch(model, out)
+    _check_against_torch(model, out, _MIN_COSINE_FP32 if recipe == FP32_RECIPE else _MIN_COSINE)
 
 
 def _load_torch_model(location: str) -> Any:
@@ -238,17 +255,17 @@ def _root_logger_at(level: int) -> Iterator[None]:
         root.setLevel(before)
 
 
-def _check_against_torch(model: Any, out: Path) -> None:
+def _check_against_torch(model: Any, out: Path, minimum: float) -> None:
     """Refuse an export whose vectors stray from the torch model's (a broken graph, a bad kernel)."""
     import numpy as np
 
     reference = model.encode(
         list(_CHECK_TEXTS), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
-    vectors = np.asarray(Int8Session(out).embed(list(_CHECK_TEXTS), batch_size=len(_CHECK_TEXTS)))
+    vectors = np.asarray(OnnxSession(out).embed(list(_CHECK_TEXTS), batch_size=len(_CHECK_TEXTS)))
     worst = float((reference * vectors).sum(axis=1).min())
-    if worst < _MIN_COSINE:
+    if worst < minimum:
         raise EmbeddingModelNotAvailable(
-            f"the int8 export of {out.name} gives vectors too far from the model's own (cosine {worst:.3f} "
-            f"< {_MIN_COSINE}); use QA_EMBEDDING_BACKEND=sentence-transformers"
+            f"the ONNX export of {out.name} gives vectors too far from the model's own (cosine {worst:.5f} "
+            f"< {minimum}); use QA_EMBEDDING_BACKEND=sentence-transformers"
         )

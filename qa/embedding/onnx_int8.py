@@ -1,46 +1,30 @@
-"""The fast embedder: the model's int8 ONNX export (made once, locally) run by ONNX Runtime.
+"""The int8 embedder: the model's int8 ONNX export (made once, locally) run by ONNX Runtime.
 
-Only onnxruntime, tokenizers and numpy load at run time (no torch): a process starts in a fraction of
-the time. The tokenizer is the torch model's own, saved with the export, so chunks and token offsets are
-the same as with `QA_EMBEDDING_BACKEND=sentence-transformers`; the vectors are within ~0.99 cosine.
+Vectors within ~0.99 cosine of fp32. Fast only on a CPU with VNNI (AVX-512 VNNI or AVX-VNNI): there
+ONNX Runtime's int8 matrix products run at about twice fp32's speed; on plain AVX2 they run at fp32's,
+and `onnx-fp32` is as fast with exact vectors (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.embedding import INT8_SUFFIX
-from qa.embedding.onnx_export import ensure_int8_export
-from qa.embedding.onnx_session import Int8Session
-from qa.embedding.sentence_transformer import resolve_model_location
+from qa.embedding.onnx_embedder import OnnxEmbedder
+from qa.embedding.onnx_export import quantization_recipe
 
 if TYPE_CHECKING:
     from qa.settings import Settings
 
 
-class OnnxInt8Embedder:
+class OnnxInt8Embedder(OnnxEmbedder):
     """A sentence-transformers model quantised to int8 and run by ONNX Runtime (exported on first use)."""
 
     def __init__(self, name: str, *, cache_dir: Path, batch_size: int = 32) -> None:
-        location = resolve_model_location(name)
-        self._model = Int8Session(ensure_int8_export(name, location, cache_dir))
-        self.name = name + INT8_SUFFIX
-        self.dimension = int(self._model.meta["dimension"])
-        self.max_tokens = int(self._model.meta["max_seq_length"]) - int(self._model.meta["special_tokens"])
-        self._batch_size = batch_size
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Unit-length vectors, one per text."""
-        if not texts:
-            return []
-        return self._model.embed(texts, batch_size=self._batch_size)
-
-    def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        """Character spans of the word pieces of `text`, measured with the model's own tokenizer."""
-        encoding = self._model.tokenizer.encode(text, add_special_tokens=False)
-        return [(int(s), int(e)) for s, e in encoding.offsets]
+        super().__init__(
+            name, suffix=INT8_SUFFIX, recipe=quantization_recipe(), cache_dir=cache_dir, batch_size=batch_size
+        )
 
 
 def index_name(settings: Settings) -> str:

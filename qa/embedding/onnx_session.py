@@ -1,4 +1,4 @@
-"""An int8 ONNX export, loaded and run: what both the embedder and the export's own check use.
+"""An ONNX export (int8 or fp32), loaded and run: what both the embedder and the export's own check use.
 
 Only onnxruntime, tokenizers and numpy load here (no torch). The file names of an export live here too,
 so the exporter (which writes them) and the embedder (which reads them) both import this module and
@@ -17,7 +17,7 @@ TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "export.json"
 
 
-class Int8Session:
+class OnnxSession:
     """An exported model directory, loaded: tokenizer, ONNX Runtime session and the export's metadata."""
 
     def __init__(self, model_dir: Path) -> None:

@@ -152,3 +152,46 @@ def test_the_name_an_index_records_is_known_without_loading_the_model(
     assert embedder_name(make_settings(embedding_backend="sentence-transformers")) == MINILM
     assert embedder_name(make_settings(embedding_backend="onnx-int8")) == MINILM + "@onnx-int8"
     assert embedder_name(make_settings(embedding_backend="fake")) == FakeEmbedder().name
+
+
+def test_onnx_fp32_backend_is_built_with_the_cache_dir_and_batch_size(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("qa.embedding.onnx_fp32.OnnxFp32Embedder", _RecordingInt8Embedder)
+    settings = make_settings(embedding_backend="onnx-fp32", model_cache_dir=tmp_path, embedding_batch_size=8)
+    embedder: Any = create_embedder(settings)
+    assert isinstance(embedder, _RecordingInt8Embedder)
+    assert embedder.name == MINILM
+    assert embedder.kwargs == {"cache_dir": tmp_path / "embeddings", "batch_size": 8}
+    assert embedder_name(settings) == MINILM + "@onnx-fp32"
+
+
+def test_an_onnx_fp32_index_says_which_settings_embed_alike_and_refuses_torch_vectors() -> None:
+    assert (
+        settings_for_index(MINILM + "@onnx-fp32")
+        == f"QA_EMBEDDING_BACKEND=onnx-fp32 QA_EMBEDDING_MODEL={MINILM}"
+    )
+    store = InMemoryStore()
+    store.check_config({"embedding_model": MINILM + "@onnx-fp32", **INDEX})
+    with pytest.raises(IndexMismatchError, match="QA_EMBEDDING_BACKEND=onnx-fp32"):
+        store.check_config({"embedding_model": MINILM, **INDEX})
+
+
+def test_the_fp32_export_has_its_own_directory_and_recipe(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    recipes: list[str] = []
+    fake = _fake_export([])
+
+    def recording(location: str, out: Path, recipe: str) -> None:
+        recipes.append(recipe)
+        fake(location, out, recipe)
+
+    monkeypatch.setattr(export, "_export", recording)
+    fp32 = export.ensure_export(MINILM, str(tmp_path), tmp_path / "cache", export.FP32_RECIPE)
+    int8 = export.ensure_export(MINILM, str(tmp_path), tmp_path / "cache", "vnni")
+    assert fp32.name.startswith("all-MiniLM-L6-v2-onnx-fp32-") and int8.name.startswith(
+        "all-MiniLM-L6-v2-onnx-int8-vnni-"
+    )
+    assert recipes == [export.FP32_RECIPE, "vnni"]
+    assert export.export_kind(export.FP32_RECIPE) == "fp32" and export.export_kind("avx2") == "int8-avx2"
