@@ -353,3 +353,39 @@ def test_outlets_named_with_one_day_are_read_on_that_day() -> None:
         "No: CNN (2022-12-24) says 22 (“At least 22 deaths have been blamed on the storm”) [1]; "
         "USA Today (2022-12-24) says 18 (“Officials attributed at least 18 deaths to the storm”) [2]."
     )
+
+
+def test_a_ranking_is_read_as_a_rank_and_told_without_rising_or_falling() -> None:
+    hits = [
+        _hit("fire-1", "2024-07-27", "It is now the seventh-largest fire in California history."),
+        _hit(
+            "fire-2",
+            "2024-07-30",
+            "The fire had burned 600 square miles, making it the fifth-largest fire in California history.",
+        ),
+    ]
+    cross = cross_question(
+        "How did the fire's ranking among California's largest wildfires change between the July 27 and "
+        "July 30 reports?"
+    )
+    assert cross is not None
+    text = answer_across(cross, _search(hits), date(2024, 8, 1)).text
+    assert text.startswith(
+        "It went from seventh (a report, 2024-07-27) [1] to fifth (a report, 2024-07-30) [2]."
+    )
+
+
+def test_one_sentence_found_by_both_sides_is_not_compared_with_itself() -> None:
+    both = _hit("guard", "2025-08-11", "Trump will send 800 National Guard troops into Washington, D.C.")
+    cross = cross_question(
+        "How many National Guard troops did Trump send to Los Angeles compared with the number he "
+        "ordered into Washington, D.C.?"
+    )
+    assert cross is not None
+    answer = answer_across(cross, _search([both]), date(2025, 8, 20))
+    assert answer.sources == () and answer.missing is not None
+
+
+def test_an_acreage_is_a_figure_of_acres() -> None:
+    sentence = "The Madre Fire broke out near Highway 166 and has burned 52,600 acres."
+    assert _figures(sentence, "Give the acreage reported for the Madre Fire.") == ["52,600"]

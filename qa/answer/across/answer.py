@@ -16,7 +16,7 @@ from datetime import date
 from qa.answer.across.question import CrossQuestion, asks_difference, wants_smaller
 from qa.answer.across.reports import best_reports, comparable, pair_reports, pair_score
 from qa.answer.across.sides import SidePick, SideWords, best_pick, outlet_of, ranked
-from qa.answer.across.values import amount, difference, phrase_around, stems
+from qa.answer.across.values import amount, difference, is_rank, phrase_around, stems
 from qa.answer.evidence import EvidenceSource
 from qa.answer.timeline import step_day
 from qa.documents import ScoredChunk
@@ -78,7 +78,7 @@ def answer_across(
             (a, b)
             for a in sides[0][:SIDE_CANDIDATES]
             for b in sides[1][:SIDE_CANDIDATES]
-            if a.sentence != b.sentence and comparable(a.value, b.value, any_scale=True)
+            if _apart(a, b) and comparable(a.value, b.value, any_scale=True)
         ]
         if not pairs:
             return CrossAnswer("", (), f"{cross.options[0]} and {cross.options[1]} in one kind of figure")
@@ -94,6 +94,11 @@ def answer_across(
     if pair is None:
         return CrossAnswer("", (), "two reports of it" if reports else "it")
     return _two_reports(cross, *pair)
+
+
+def _apart(a: SidePick, b: SidePick) -> bool:
+    """Are the two sides stated by two sentences (not one sentence found by both sides' searches)?"""
+    return (a.source.article.id, a.sentence.text) != (b.source.article.id, b.sentence.text)
 
 
 def fact_asked(question: str) -> str:
@@ -158,7 +163,17 @@ def _two_reports(cross: CrossQuestion, first: SidePick, second: SidePick) -> Cro
             quotes = f"{_quoted(first)} [1]; {_quoted(second)} [2]"
             return _cited(f"Yes: both say {first.shown_value}: {quotes}.", first, second)
         return _cited(f"No: {said[0]}; {said[1]}.", first, second)
-    verb = "went" if a is None or b is None else "rose" if b > a else "fell" if b < a else ""
+    # A rank's number falls as it climbs ("seventh-largest" to "fifth-largest"): said as it went, unjudged.
+    ranks = is_rank(first.shown_value) or is_rank(second.shown_value)
+    verb = (
+        "went"
+        if a is None or b is None or (ranks and a != b)
+        else "rose"
+        if b > a
+        else "fell"
+        if b < a
+        else ""
+    )
     text = (
         f"It {verb} from {first.shown_value} ({_report(first)}) [1] "
         f"to {second.shown_value} ({_report(second)}) [2]."

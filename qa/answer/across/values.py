@@ -29,6 +29,8 @@ _DURATION = re.compile(r"[\s-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
 _TIME_UNITS = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years)\b", re.I)
 _HOW_MUCH = re.compile(r"\bhow much\b(?!\s+(?:more|less|bigger|larger|smaller|longer|older|of)\b)", re.I)
+_ASKS_RANK = re.compile(r"\b(?:rank(?:ing|ed|s)?|place[ds]?|position)\b", re.I)
+_ORDINAL = re.compile(r"(?:st|nd|rd|th)$", re.I)  # "3rd", "seventh", "twenty-first"
 _PROSE_NUMBERS = frozenset({"one", "first", "a", "an"})  # "one of the latest", "her first nomination"
 _TIME_OF_DAY = re.compile(r"\s*(?::\d\d|a\.?m\.?|p\.?m\.?)", re.I)  # "9:34", "9 a.m.": a time, not a figure
 _ASKS_AGE = re.compile(r"\bhow old\b|\bolder\b|\byounger\b|\bages?\b", re.I)
@@ -47,8 +49,9 @@ _PHRASE_ENDS = frozenset(
 WORDED_WINDOW = 8  # a toll's or a crowd's figure: its words lead the clause ("the death toll … rose to 104")
 # What a figure of a toll or a crowd stands beside in a report (stems, matched as word starts).
 _WORDED_AS = {
-    "toll": ("death", "dead", "die", "kill", "fatal", "toll"),
-    "crowd": ("crowd", "people", "attend", "spectator", "mourner", "person"),
+    "toll": (("death", "dead", "die", "kill", "fatal", "toll"), WORDED_WINDOW),
+    "crowd": (("crowd", "people", "attend", "spectator", "mourner", "person"), WORDED_WINDOW),
+    "acreage": (("acre",), 2),  # a unit follows its figure: "52,600 acres"
 }
 _ANY_COUNT = frozenset("people persons times years days months weeks than".split())
 # The counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march".
@@ -86,6 +89,8 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         beside = [(v, words_beside(sentence, v, window=window)) for v in values]
         values = [v for v, words in beside if any(_names(noun, words) for noun in counted)]
     values = [v for v in values if _is_age(sentence, v) == bool(_ASKS_AGE.search(question))]
+    if _ASKS_RANK.search(question):  # "how did its ranking change": "seventh-largest", not "600 square miles"
+        values = [v for v in values if is_rank(sentence[v.start : v.end])]
     if any(not v.plain for v in values):
         values = [v for v in values if not v.plain]  # "six" counts only where no figure is written
     # The figure the question's rarest words stand beside ("about 35 in Lee County", not "66 deaths …
@@ -99,6 +104,11 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         return -beside, near
 
     return sorted(values, key=rank)
+
+
+def is_rank(written: str) -> bool:
+    """Is a figure, as written, a rank ("3rd", "seventh") rather than an amount?"""
+    return bool(_ORDINAL.search(written))
 
 
 def _spans_time(sentence: str, value: Value) -> bool:
@@ -208,9 +218,9 @@ def measured_nouns(question: str) -> tuple[tuple[str, ...], int]:
     "number of", "more" ("how many National Guard troops did …" -> "troop"); none for a word that
     counts anything ("people", "times") or when no such phrase is asked."""
     asked = set(keyword_tokens(question))
-    for measure, worded in _WORDED_AS.items():
+    for measure, (worded, window) in _WORDED_AS.items():
         if measure in asked:
-            return worded, WORDED_WINDOW
+            return worded, window
     noun = _counted_noun(question)
     return ((noun,) if noun else ()), NOUN_WINDOW
 
