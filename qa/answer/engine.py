@@ -150,6 +150,7 @@ class AnswerEngine:
                     ),
                     as_of,
                     stories=stories,
+                    read_whole=self._retriever.whole_articles,
                     llm_label=self.llm_label,
                     embedding_label=self.embedding_label,
                 )

@@ -13,7 +13,7 @@ from qa.answer.across.answer import answer_across, fact_asked
 from qa.answer.across.question import cross_question
 from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, question_days
 from qa.answer.across.values import asked_values, phrase_around
-from qa.documents import ScoredChunk
+from qa.documents import Chunk, ScoredChunk
 from qa.results import AbstainReason
 from qa.service import NewsDesk
 from qa.text.values import find_values
@@ -389,3 +389,23 @@ def test_one_sentence_found_by_both_sides_is_not_compared_with_itself() -> None:
 def test_an_acreage_is_a_figure_of_acres() -> None:
     sentence = "The Madre Fire broke out near Highway 166 and has burned 52,600 acres."
     assert _figures(sentence, "Give the acreage reported for the Madre Fire.") == ["52,600"]
+
+
+def test_a_report_is_read_whole_where_the_search_found_another_of_its_passages() -> None:
+    cnn = _hit(
+        "cnn", "2022-07-29", "The Mega Millions cash option was $742.2 million before the drawing.", "CNN"
+    )
+    found = _hit("usa", "2022-07-29", "The Mega Millions drawing is on Friday night in Chicago.", "USA Today")
+    text = "Before the drawing, the Mega Millions cash option was $747.2 million."
+    start = len(found.chunk.text) + 1
+    second = ScoredChunk(Chunk("usa#1", "usa", 1, text, start, start + len(text)), found.article, 0.4)
+    whole = {"cnn": [cnn], "usa": [found, second]}
+    cross = cross_question("Did CNN and USA Today give the same Mega Millions cash option?")
+    assert cross is not None
+    searched_only = answer_across(cross, _search([cnn, found]), AS_OF)
+    assert searched_only.sources == ()
+    answer = answer_across(
+        cross, _search([cnn, found]), AS_OF, read_whole=lambda query, ids: [c for a in ids for c in whole[a]]
+    )
+    assert answer.text.startswith("No: CNN (2022-07-29) says $742.2 million")
+    assert "USA Today (2022-07-29) says $747.2 million" in answer.text

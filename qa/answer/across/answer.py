@@ -33,6 +33,7 @@ _ASKING_HOW = re.compile(
     re.I,
 )
 Search = Callable[[str], Sequence[ScoredChunk]]
+ReadWhole = Callable[[str, Sequence[str]], Sequence[ScoredChunk]]  # (query, article ids) -> their passages
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,12 @@ def answer_across(
     as_of: date,
     *,
     stories: Callable[[], Mapping[str, str]] | None = None,
+    read_whole: ReadWhole | None = None,
 ) -> CrossAnswer:
     """The answer to `cross`, from the articles `search` finds for each side (or for the question);
     `stories` (article id -> story id): two reports of the best one's story are preferred when the
-    question names neither outlets nor days."""
+    question names neither outlets nor days; `read_whole`: the found articles' every passage, so that
+    a report's figure is read where the search ranked another passage of its article."""
     queries = cross.side_queries()
     if cross.options is not None and queries is not None:
         sides = [
@@ -85,6 +88,8 @@ def answer_across(
         return _comparison(cross, *max(pairs, key=lambda pair: pair_score(*pair, alike_weight=0.5)))
     topic = fact_asked(cross.question)
     hits = search(topic)
+    if read_whole is not None and hits:
+        hits = read_whole(topic, list(dict.fromkeys(hit.article.id for hit in hits)))
     # "did the gazette and the times report …": the outlets say who reported, not what; a sentence
     # need not name its own outlet.
     outlets = frozenset(w for hit in hits for w in stems(outlet_of(hit.article)))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import replace
 from datetime import date
 
-from qa.answer.across.answer import CROSS_CHUNKS, answer_across
+from qa.answer.across.answer import CROSS_CHUNKS, ReadWhole, answer_across
 from qa.answer.across.question import CrossQuestion
 from qa.answer.citations import build_citations
 from qa.answer.clock import ms_since
@@ -27,6 +27,7 @@ def cross_opening(
     as_of: date,
     *,
     stories: StoryLookup | None = None,
+    read_whole: ReadWhole | None = None,
     llm_label: str,
     embedding_label: str,
 ) -> Opening:
@@ -39,7 +40,7 @@ def cross_opening(
         searched.append(found)
         return list(found.hits)
 
-    answer = answer_across(cross, search, as_of, stories=stories)
+    answer = answer_across(cross, search, as_of, stories=stories, read_whole=read_whole)
     retrieved = tuple(dict.fromkeys(hit for found in searched for hit in found.nearest))
     timings = Timings(retrieval_ms=sum(found.ms for found in searched), total_ms=ms_since(started))
     if not answer.sources:
