@@ -7,11 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_MONTH_NAMES = """January February March April May June July August September October November
-    December""".split()
+MONTH_NAMES = tuple(
+    """January February March April May June July August September October November December""".split()
+)
+A_YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year of the news written alone: "in 2024"
 _ABBREVIATIONS = {"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "Jun": 6, "Jul": 7, "Aug": 8, "Sep": 9}
 _ABBREVIATIONS |= {"Sept": 9, "Oct": 10, "Nov": 11, "Dec": 12}
-_MONTHS = {name: n for n, name in enumerate(_MONTH_NAMES, start=1)} | _ABBREVIATIONS
+_MONTHS = {name: n for n, name in enumerate(MONTH_NAMES, start=1)} | _ABBREVIATIONS
 _DAY_WORDS = {
     word: n
     for n, word in enumerate(
@@ -83,7 +85,7 @@ def _read(match: re.Match[str]) -> WrittenDate | None:
         date(year or 2000, month, day or 1)  # 2000 was a leap year: "February 29" is a day
     except ValueError:
         return None
-    states = {_MONTH_NAMES[month - 1].lower()}
+    states = {MONTH_NAMES[month - 1].lower()}
     if day:
         states.add(f"--{month:02d}-{day:02d}")
     if year:

@@ -14,19 +14,16 @@ from qa.answer.across.sides import SidePick, outlet_of
 from qa.answer.across.values import amount, words_beside
 from qa.text.values import Value
 from qa.text.words import keyword_tokens
-from qa.text.written_dates import find_dates
+from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates
 
 REPORT_DAYS = 7  # a report "of Jan 9" is one published within a week of it
 REPORT_SENTENCES = 3  # sentences of one article that may be its report of the fact
 MAX_SCALE_GAP = 1.3  # two reports' figures within a factor of 20: 27 and 37, not 10 (years) and 12 million
 MONTH_REACH = 16  # a report "of July" is one published that month: within 16 days of its 15th
 REPORTS_WITHIN = 0.5  # of the best report's coverage: how well another article must cover a fact
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_MONTH_NAMES = "january february march april may june july august september october november december"
-_MONTH_NUMBERS = {name[:3]: n for n, name in enumerate(_MONTH_NAMES.split(), start=1)}
 # A month named alone, or as "mid-September": no day and no year (those find_dates reads).
 _BARE_MONTH = re.compile(
-    rf"\b(?:in|by|to|from|between|and|since|until|mid-|early|late)\s*({'|'.join(_MONTH_NAMES.title().split())})\b(?![\s.]*\d)"
+    rf"\b(?:in|by|to|from|between|and|since|until|mid-|early|late)\s*({'|'.join(MONTH_NAMES)})\b(?![\s.]*\d)"
 )
 _OUTLET_WORDS = frozenset("news daily the com press post online media".split())  # name no one outlet
 
@@ -171,7 +168,7 @@ def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
     when fewer than two days are named: "the July 2025 floods … between the July 7 and July 12 reports"
     names two days."""
     days, months = [], []
-    named_years = set(_YEAR.findall(question))
+    named_years = set(A_YEAR.findall(question))
     for written in find_dates(question):
         key = written.key
         if key.startswith("--"):
@@ -185,7 +182,7 @@ def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
         else:
             months.append(date(int(key[:4]), int(key[5:7]), 15))
     for bare in _BARE_MONTH.finditer(question):  # "… in May 2025 and the Senate passage in July"
-        month = _MONTH_NUMBERS[bare.group(1).lower()[:3]]
+        month = MONTH_NAMES.index(bare.group(1)) + 1
         year = int(next(iter(named_years))) if len(named_years) == 1 else _latest_year(month, as_of)
         months.append(date(year, month, 15))
     if len(days) >= 2:

@@ -3,7 +3,6 @@ best first, each with the figure it gives (or, for an event, the day it tells)."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,12 +15,12 @@ from qa.answer.timeline import step_day
 from qa.documents import ArticleInfo, ScoredChunk
 from qa.text.dates import parse_date
 from qa.text.values import Value
+from qa.text.written_dates import A_YEAR
 
 MIN_SIDE_COVERAGE = 0.2  # share of a side's (rarity-weighted) words the sentence stating it must hold
 OPTION_WEIGHT = 3.0  # a side's own words ("BAFTA") count this much more than the context both share
 NAMES_SHARE = 1 / 3  # "the 2024 Park Fire" is named by "Park Fire", "Lopez v. Apple" by "Apple"
 VALUES_PER_SENTENCE = 2  # figures of one sentence that may be the one asked for
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class SideWords:
         """The words of `option` that the other side's search does not have."""
         option, other_query = joined(option), joined(other_query)
         own = frozenset(asked_words(option)) - set(asked_words(other_query))
-        years = frozenset(_YEAR.findall(option)) - set(_YEAR.findall(other_query))
+        years = frozenset(A_YEAR.findall(option)) - set(A_YEAR.findall(other_query))
         # question_names skips a first word (capitalised anyway): a side may start with a name ("AT&T's …")
         names = {stem(w) for w in question_names(f"- {option}")}
         return cls(own, frozenset(names & own), years)
