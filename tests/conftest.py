@@ -57,6 +57,42 @@ def scored_hit(
     return ScoredChunk(Chunk(f"{article_id}#0", article_id, 0, text, 0, len(text)), info, 0.5)
 
 
+# A subprocess that exports `backend`'s embedder into the cache of argv[2] and prints what it built.
+_EXPORT_EMBEDDER = """
+from pathlib import Path
+import sys
+from qa.embedding import create_embedder
+from qa.settings import Settings
+backend, model, cache = sys.argv[1:]
+settings = Settings(embedding_backend=backend, embedding_model=model, model_cache_dir=Path(cache))
+embedder = create_embedder(settings)
+print(embedder.name, embedder.dimension)
+"""
+
+
+def export_offline(backend: str, model: str, cache: Path, *, says: str) -> None:
+    """Export `backend`'s embedder of `model` into `cache` in a process that cannot reach any model hub.
+
+    It must build the index name `model@backend` at 384 dimensions and say `says` on stderr (a one-off
+    step tells the user what it is doing)."""
+    import os
+    import subprocess
+    import sys
+
+    offline = {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", _EXPORT_EMBEDDER, backend, model, str(cache)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **offline},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == [f"{model}@{backend}", "384"]
+    assert says in done.stderr
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Refuse tests that don't say which tier they belong to."""
     unmarked = [item.nodeid for item in items if not any(item.get_closest_marker(t) for t in TIERS)]

@@ -9,19 +9,48 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from qa.embedding.onnx_export import ensure_export
 from qa.embedding.onnx_session import OnnxSession
 from qa.embedding.sentence_transformer import resolve_model_location
 
+if TYPE_CHECKING:
+    from qa.settings import Settings
+
 
 class OnnxEmbedder:
-    """A sentence-transformers model exported with `recipe`, run by ONNX Runtime (exported on first use)."""
+    """A sentence-transformers model exported with `recipe()`, run by ONNX Runtime (exported on first use).
 
-    def __init__(self, name: str, *, suffix: str, recipe: str, cache_dir: Path, batch_size: int = 32) -> None:
+    A backend is a subclass naming its index `suffix` and its export `recipe`; its module hands the
+    registry (`qa.backends`) the class's `index_name` and `from_settings`.
+    """
+
+    suffix: ClassVar[str]  # what an index records after the model's name: which vectors it holds
+
+    @classmethod
+    def recipe(cls) -> str:
+        """How `onnx_export` makes this backend's graph from the model."""
+        raise NotImplementedError
+
+    @classmethod
+    def index_name(cls, settings: Settings) -> str:
+        """What an index of this backend records: the model's name and the suffix (nothing is loaded)."""
+        return settings.embedding_model + cls.suffix
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The embedder `settings` asks for (exported into the model cache the first time)."""
+        return cls(
+            settings.embedding_model,
+            cache_dir=settings.model_cache_dir / "embeddings",
+            batch_size=settings.embedding_batch_size,
+        )
+
+    def __init__(self, name: str, *, cache_dir: Path, batch_size: int = 32) -> None:
         location = resolve_model_location(name)
-        self._model = OnnxSession(ensure_export(name, location, cache_dir, recipe))
-        self.name = name + suffix  # what an index records: which vectors it holds
+        self._model = OnnxSession(ensure_export(name, location, cache_dir, self.recipe()))
+        self.name = name + self.suffix
         self.dimension = int(self._model.meta["dimension"])
         self.max_tokens = int(self._model.meta["max_seq_length"]) - int(self._model.meta["special_tokens"])
         self._batch_size = batch_size

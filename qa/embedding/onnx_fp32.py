@@ -8,35 +8,22 @@ with it is not mixed with torch's vectors unasked.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 from qa.embedding import FP32_ONNX_SUFFIX
 from qa.embedding.onnx_embedder import OnnxEmbedder
 from qa.embedding.onnx_export import FP32_RECIPE
-
-if TYPE_CHECKING:
-    from qa.settings import Settings
 
 
 class OnnxFp32Embedder(OnnxEmbedder):
     """A sentence-transformers model as a fused fp32 ONNX graph on ONNX Runtime (exported on first use)."""
 
-    def __init__(self, name: str, *, cache_dir: Path, batch_size: int = 32) -> None:
-        super().__init__(
-            name, suffix=FP32_ONNX_SUFFIX, recipe=FP32_RECIPE, cache_dir=cache_dir, batch_size=batch_size
-        )
+    suffix = FP32_ONNX_SUFFIX
+
+    @classmethod
+    def recipe(cls) -> str:
+        """No quantisation: the fused fp32 graph."""
+        return FP32_RECIPE
 
 
-def index_name(settings: Settings) -> str:
-    """What an index of this backend records: the model's name and the ONNX fp32 suffix (nothing loaded)."""
-    return settings.embedding_model + FP32_ONNX_SUFFIX
-
-
-def create(settings: Settings) -> OnnxFp32Embedder:
-    """The ONNX fp32 embedder `settings` asks for (exported into the model cache the first time)."""
-    return OnnxFp32Embedder(
-        settings.embedding_model,
-        cache_dir=settings.model_cache_dir / "embeddings",
-        batch_size=settings.embedding_batch_size,
-    )
+# What the backend registry (`qa.backends`) asks of an embedder module.
+index_name = OnnxFp32Embedder.index_name
+create = OnnxFp32Embedder.from_settings

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,7 @@ from qa.embedding.onnx_int8 import OnnxInt8Embedder
 from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
 from qa.loaders import iter_raw_articles
 from qa.settings import DEFAULT_EMBEDDING_MODEL
-from tests.conftest import REPO_ROOT, SEED_ARTICLE
+from tests.conftest import SEED_ARTICLE, export_offline
 
 pytestmark = pytest.mark.integration
 
@@ -26,32 +23,13 @@ pytestmark = pytest.mark.integration
 MIN_COSINE = 0.985
 MIN_COSINE_ONE_WORD = 0.97
 
-EXPORT = """
-from pathlib import Path
-import sys
-from qa.embedding.onnx_int8 import OnnxInt8Embedder
-embedder = OnnxInt8Embedder(sys.argv[1], cache_dir=Path(sys.argv[2]))
-print(embedder.name, embedder.dimension)
-"""
-
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh cache with the int8 export made in a process that cannot reach any model hub."""
-    cache = tmp_path_factory.mktemp("embedding-cache")
-    offline = {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", EXPORT, DEFAULT_EMBEDDING_MODEL, str(cache)],
-        cwd=REPO_ROOT,
-        env={**os.environ, **offline},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == [DEFAULT_EMBEDDING_MODEL + "@onnx-int8", "384"]
-    assert "Exporting embedding model" in done.stderr  # the one-off step says what it is doing
-    return cache
+    cache = tmp_path_factory.mktemp("model-cache")
+    export_offline("onnx-int8", DEFAULT_EMBEDDING_MODEL, cache, says="Exporting embedding model")
+    return cache / "embeddings"
 
 
 @pytest.fixture(scope="module")

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 
 import pytest
 
 from qa.embedding.onnx_fp32 import OnnxFp32Embedder
 from qa.embedding.sentence_transformer import SentenceTransformerEmbedder
 from qa.settings import DEFAULT_EMBEDDING_MODEL
-from tests.conftest import REPO_ROOT
+from tests.conftest import export_offline
 
 pytestmark = pytest.mark.integration
 
 # Measured on 330 dev chunks and 105 dev questions: lowest cosine with torch 0.99999 (the same fp32
 # arithmetic, summed in another order). Anything lower is a wrong graph, not rounding.
 MIN_COSINE = 0.9999
-
-EXPORT = """
-from pathlib import Path
-import sys
-from qa.embedding.onnx_fp32 import OnnxFp32Embedder
-embedder = OnnxFp32Embedder(sys.argv[1], cache_dir=Path(sys.argv[2]))
-print(embedder.name, embedder.dimension)
-"""
 
 TEXTS = [
     "The central bank held rates steady on Thursday, citing easing inflation.",
@@ -39,20 +28,9 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def onnx_fp32(tmp_path_factory: pytest.TempPathFactory) -> OnnxFp32Embedder:
     """The fp32 export, made in a process that cannot reach any model hub, then loaded here."""
-    cache = tmp_path_factory.mktemp("embedding-cache")
-    offline = {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run(
-        [sys.executable, "-c", EXPORT, DEFAULT_EMBEDDING_MODEL, str(cache)],
-        cwd=REPO_ROOT,
-        env={**os.environ, **offline},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == [DEFAULT_EMBEDDING_MODEL + "@onnx-fp32", "384"]
-    assert "fp32 ONNX once" in done.stderr
-    return OnnxFp32Embedder(DEFAULT_EMBEDDING_MODEL, cache_dir=cache)
+    cache = tmp_path_factory.mktemp("model-cache")
+    export_offline("onnx-fp32", DEFAULT_EMBEDDING_MODEL, cache, says="fp32 ONNX once")
+    return OnnxFp32Embedder(DEFAULT_EMBEDDING_MODEL, cache_dir=cache / "embeddings")
 
 
 def test_vectors_and_tokens_are_the_torch_models(onnx_fp32: OnnxFp32Embedder) -> None:

@@ -13,6 +13,9 @@ from pydantic import ValidationError
 from qa.embedding import create_embedder, embedder_name, settings_for_index
 from qa.embedding import onnx_export as export
 from qa.embedding.fake import FakeEmbedder
+from qa.embedding.onnx_embedder import OnnxEmbedder
+from qa.embedding.onnx_fp32 import OnnxFp32Embedder
+from qa.embedding.onnx_int8 import OnnxInt8Embedder
 from qa.errors import EmbeddingModelNotAvailable, IndexMismatchError
 from qa.retrieval import RetrievalConfig, Retriever
 from qa.settings import Settings
@@ -24,22 +27,28 @@ MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 INDEX = {"embedding_dimension": 384, "chunk_tokens": 200, "chunk_overlap_tokens": 40}
 
 
-class _RecordingInt8Embedder:
-    """FAKE stand-in for OnnxInt8Embedder: records its arguments, loads nothing."""
-
-    def __init__(self, name: str, **kwargs: Any) -> None:
-        self.name, self.kwargs = name, kwargs
+def _record_arguments(embedder: Any, name: str, **kwargs: Any) -> None:
+    """FAKE stand-in for OnnxEmbedder.__init__: records its arguments, loads and exports nothing."""
+    embedder.name, embedder.kwargs = name, kwargs
 
 
-def test_onnx_int8_backend_is_built_with_the_cache_dir_and_batch_size(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize(
+    ("backend", "embedder_class"), [("onnx-int8", OnnxInt8Embedder), ("onnx-fp32", OnnxFp32Embedder)]
+)
+def test_onnx_backends_are_built_with_the_cache_dir_and_batch_size(
+    backend: str,
+    embedder_class: type[OnnxEmbedder],
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr("qa.embedding.onnx_int8.OnnxInt8Embedder", _RecordingInt8Embedder)
-    settings = make_settings(embedding_backend="onnx-int8", model_cache_dir=tmp_path, embedding_batch_size=8)
+    monkeypatch.setattr(OnnxEmbedder, "__init__", _record_arguments)
+    settings = make_settings(embedding_backend=backend, model_cache_dir=tmp_path, embedding_batch_size=8)
     embedder: Any = create_embedder(settings)
-    assert isinstance(embedder, _RecordingInt8Embedder)
+    assert type(embedder) is embedder_class
     assert embedder.name == MINILM
     assert embedder.kwargs == {"cache_dir": tmp_path / "embeddings", "batch_size": 8}
+    assert embedder_name(settings) == f"{MINILM}@{backend}"
 
 
 def test_backend_is_read_from_the_environment_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,18 +161,6 @@ def test_the_name_an_index_records_is_known_without_loading_the_model(
     assert embedder_name(make_settings(embedding_backend="sentence-transformers")) == MINILM
     assert embedder_name(make_settings(embedding_backend="onnx-int8")) == MINILM + "@onnx-int8"
     assert embedder_name(make_settings(embedding_backend="fake")) == FakeEmbedder().name
-
-
-def test_onnx_fp32_backend_is_built_with_the_cache_dir_and_batch_size(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr("qa.embedding.onnx_fp32.OnnxFp32Embedder", _RecordingInt8Embedder)
-    settings = make_settings(embedding_backend="onnx-fp32", model_cache_dir=tmp_path, embedding_batch_size=8)
-    embedder: Any = create_embedder(settings)
-    assert isinstance(embedder, _RecordingInt8Embedder)
-    assert embedder.name == MINILM
-    assert embedder.kwargs == {"cache_dir": tmp_path / "embeddings", "batch_size": 8}
-    assert embedder_name(settings) == MINILM + "@onnx-fp32"
 
 
 def test_an_onnx_fp32_index_says_which_settings_embed_alike_and_refuses_torch_vectors() -> None:

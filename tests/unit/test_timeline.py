@@ -48,29 +48,31 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
     assert step_day(sentence, published) == (day, source)
 
 
-def test_credit_lines_and_linked_headlines_are_no_steps() -> None:
-    text = (
-        "Damar Hamlin was moved out of intensive care on Wednesday. "
-        "Microsoft:Company to lay off 10,000 employees starting Wednesday. "
-        "Contributing: Jane Doe on Tuesday, USA TODAY."
-    )
+@pytest.mark.parametrize(
+    ("text", "steps"),
+    [
+        pytest.param(
+            "Damar Hamlin was moved out of intensive care on Wednesday. "
+            "Microsoft:Company to lay off 10,000 employees starting Wednesday. "
+            "Contributing: Jane Doe on Tuesday, USA TODAY.",
+            ["Damar Hamlin was moved out of intensive care on Wednesday."],
+            id="credit lines and linked headlines are no steps",
+        ),
+        pytest.param(
+            "Damar Hamlin remains in critical condition, the Bills said. "
+            "“We are praying for Damar,” coach Sean McDermott said on Wednesday. "
+            "“He is a fighter,” his uncle said.",
+            [
+                "“We are praying for Damar,” coach Sean McDermott said on Wednesday.",
+                "Damar Hamlin remains in critical condition, the Bills said.",
+            ],
+            id="a quotation is a step only when it says the day it was said",
+        ),
+    ],
+)
+def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
     timeline = build_timeline("How did the Damar Hamlin story develop?", [_hit("a", "2023-01-05", text)])
-    assert [step.text for step in timeline.steps] == [
-        "Damar Hamlin was moved out of intensive care on Wednesday."
-    ]
-
-
-def test_a_quotation_is_a_step_only_when_it_says_the_day_it_was_said() -> None:
-    text = (
-        "Damar Hamlin remains in critical condition, the Bills said. "
-        "“We are praying for Damar,” coach Sean McDermott said on Wednesday. "
-        "“He is a fighter,” his uncle said."
-    )
-    timeline = build_timeline("How did the Damar Hamlin story develop?", [_hit("a", "2023-01-05", text)])
-    assert [step.text for step in timeline.steps] == [
-        "“We are praying for Damar,” coach Sean McDermott said on Wednesday.",
-        "Damar Hamlin remains in critical condition, the Bills said.",
-    ]
+    assert [step.text for step in timeline.steps] == steps
 
 
 def test_an_undated_sentence_of_an_undated_article_has_no_day() -> None:
