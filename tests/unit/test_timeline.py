@@ -40,6 +40,11 @@ THURSDAY = date(2023, 1, 5)
         # A forecast dates its weekday forward; six days back is the page's next day (a live page).
         ("The storm could hit the coast Saturday.", THURSDAY, date(2023, 1, 7), "text"),
         ("Goodell announced on Friday that the game is off.", THURSDAY, date(2023, 1, 6), "text"),
+        # A bound or a picture's day is not the event's: the article's date is.
+        ("San Francisco has handed out 8,000 sandbags since Saturday.", THURSDAY, THURSDAY, "published"),
+        ("Minneapolis has had 32.6 inches of snow since Nov. 1.", THURSDAY, THURSDAY, "published"),
+        ("An avalanche warning was issued until Wednesday.", THURSDAY, THURSDAY, "published"),
+        ("The former pope, pictured on November 30, 2005, was 95.", THURSDAY, THURSDAY, "published"),
     ],
 )
 def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
@@ -68,6 +73,26 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             ],
             id="a quotation is a step only when it says the day it was said",
         ),
+        pytest.param(
+            "Damar Hamlin remains in critical condition. Did the NFL cancel the game?",
+            ["Damar Hamlin remains in critical condition."],
+            id="a question is no step",
+        ),
+        pytest.param(
+            "Damar Hamlin collapsed on Monday. The Bills will play again on Sunday, the team said.",
+            ["Damar Hamlin collapsed on Monday."],
+            id="a plan for a day after the article is no step: its report will be",
+        ),
+        pytest.param(
+            "Damar Hamlin remains in critical condition. His doctors kept Hamlin sedated overnight. Hamlin is 24. "
+            "Hamlin was a sixth-round pick. Joe Biden said he had called Hamlin's parents.",
+            [
+                "Damar Hamlin remains in critical condition.",
+                "His doctors kept Hamlin sedated overnight.",
+                "Joe Biden said he had called Hamlin's parents.",
+            ],
+            id="past its lead an undated sentence is a step when it reports what someone said or did",
+        ),
     ],
 )
 def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
@@ -79,8 +104,14 @@ def test_an_undated_sentence_of_an_undated_article_has_no_day() -> None:
     assert step_day("The team said he remains in critical condition.", None) is None
 
 
-def test_the_words_that_ask_for_a_timeline_are_not_the_story() -> None:
+def test_the_words_that_ask_for_a_timeline_or_say_its_period_are_not_the_story() -> None:
     assert topic_words("How did the Damar Hamlin story develop?") == ["damar", "hamlin"]
+    assert topic_words("How did efforts to ban TikTok develop in late 2022 and early 2023?") == [
+        "effort",
+        "ban",
+        "tiktok",
+    ]
+    assert topic_words("How did the early voting story develop in mid-July?") == ["early", "voting"]
 
 
 def _hit(article_id: str, published: str, text: str, outlet: str = "AP") -> ScoredChunk:
@@ -123,6 +154,18 @@ def test_a_timeline_lists_dated_cited_steps_oldest_first_with_wire_copies_merged
     assert [str(s) for s in timeline.silences] == ["no articles between 2023-01-07 and 2023-01-19"]
     assert timeline.articles == 4
     assert timeline.to_json()["steps"][0]["date"] == "2023-01-02"
+
+
+def test_an_article_holding_every_name_the_story_is_asked_by_is_of_the_story() -> None:
+    # "effort" and "restrict" are rare in the found articles, so "tiktok" and "ban" alone cover less
+    # than half of the topic's weight: the names decide.
+    hits = [
+        _hit("a", "2022-12-13", "Lawmakers stepped up efforts to ban and restrict TikTok on Tuesday."),
+        _hit("b", "2022-12-14", "The Senate passed a TikTok bill on Wednesday."),
+        _hit("c", "2022-12-14", "The Senate passed a farm bill on Wednesday."),
+    ]
+    timeline = build_timeline("How did US efforts to ban or restrict TikTok develop?", hits)
+    assert [s.citations[0].article_id for s in timeline.steps] == ["a", "b"]
 
 
 def test_a_timeline_for_a_period_keeps_its_steps_and_says_when_there_are_none() -> None:
