@@ -204,7 +204,7 @@ class Segments:
                 np.load(directory / f"counts-{n}.npy") for n in ("data", "indices", "indptr")
             )
             lengths, seqs, days = (np.load(directory / f"{n}.npy") for n in ("lengths", "seqs", "days"))
-        except (OSError, ValueError, KeyError):  # none, or half-written by a process that was killed
+        except (OSError, ValueError, KeyError, EOFError):  # none yet, or from an older version
             return None
         counts = scipy.sparse.csc_matrix((data, indices, indptr), shape=(len(ids), len(vocabulary)))
         base = Segment(counts, lengths, seqs, ids, days)
