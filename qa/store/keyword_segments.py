@@ -158,11 +158,15 @@ class Segments:
             if term is None or term >= part.counts.shape[1]:
                 continue  # a term first written after this segment was
             begin, end = part.counts.indptr[term], part.counts.indptr[term + 1]
-            rows.append(part.counts.indices[begin:end].astype(np.int64) + start)
+            indices = part.counts.indices[begin:end]
+            rows.append(indices if start == 0 else indices.astype(np.int64) + start)  # the base: no copy
             frequencies.append(part.counts.data[begin:end])
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        positions, counts = np.concatenate(rows), np.concatenate(frequencies)
+        if len(rows) == 1:
+            positions, counts = rows[0], frequencies[0]  # one segment holds the term: no copy
+        else:
+            positions, counts = np.concatenate(rows), np.concatenate(frequencies)
         if self._dead:
             keep = self.alive[positions]
             positions, counts = positions[keep], counts[keep]

@@ -49,5 +49,8 @@ def lucene_term_scores(idf: np.float32, frequencies: np.ndarray, norms: np.ndarr
     bm25s's Lucene variant leaves out the constant (k1 + 1) factor (it changes no ranking); so does this,
     so the scores equal a bm25s model's over the same words.
     """
-    tf = frequencies.astype(np.float32)
-    return (idf * (tf / (norms + tf))).astype(np.float32)
+    tf = frequencies.astype(np.float32, copy=False)
+    weights = norms + tf  # float64, as in bm25s; the steps below reuse it (fewer passes over memory)
+    np.divide(tf, weights, out=weights)
+    weights *= idf
+    return weights.astype(np.float32)
