@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared import median_and_p95  # noqa: E402  (bench/, beside this script)
+from shared import made_up_vocabulary, median_and_p95  # noqa: E402  (bench/, beside this script)
 
 from qa.ports import free_port  # noqa: E402
 from qa.store.chroma_server import ChromaServerProcess  # noqa: E402
@@ -35,14 +35,9 @@ WORDS_PER_CHUNK = (
 )
 
 
-def _vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
-    letters = "abcdefghiklmnoprstuvz"
-    return ["".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(size)]
-
-
 def _write_corpus(path: Path, chunks: int, rng: random.Random) -> list[str]:
     """A JSONL corpus of about `chunks` chunks (ten per article); returns some word runs to ask about."""
-    vocabulary = _vocabulary(rng)
+    vocabulary = made_up_vocabulary(rng)
     weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
     first_day = date(2021, 1, 1)
     asked: list[str] = []

@@ -3,6 +3,7 @@ they print."""
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections.abc import Sequence
 
@@ -21,3 +22,9 @@ def median_and_p95(values: Sequence[float]) -> tuple[float, float]:
         return float("nan"), float("nan")
     ordered = sorted(values)
     return statistics.median(ordered), ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def made_up_vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
+    """`size` made-up words of 4 to 9 letters, for generated corpora (bench/retrieval_scale.py, ...)."""
+    letters = "abcdefghiklmnoprstuvz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(size)]

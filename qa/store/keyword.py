@@ -1,13 +1,16 @@
-"""Keyword search kept beside a store: BM25 (bm25s) over each chunk's words and its article's headline.
+"""Keyword search kept beside a store: BM25 (as bm25s scores it) over each chunk's words and its headline.
 
 The words of every chunk are kept in SQLite (a file beside the embedded Chroma database, or in memory),
 written in the same step as the chunks and removed with them, so the keyword side is never re-read from
-the store per query. BM25 weights depend on every document (idf, average length), so the bm25s matrix is
-built from those stored words the first time a search needs it after a change (tokenizing, the slow
-part, is done once per chunk, at ingest) and saved next to the file, so the next process loads it
-instead. Every write bumps a generation number in the same transaction: a search sees another
-process's writes (`qa ingest` while `qa serve` runs) by reading it, and `sync` rebuilds the words from
-the store when they are missing or stale.
+the store per query. Each chunk row gets a sequence number that is never reused, and a removed chunk's
+number is logged: a search catches up with the writes since it last looked (the chunks above its
+number, the removals after its place in the log) by adding a small segment of term counts and masking
+out the removed chunks (`qa.store.keyword_segments`), so a small ingest costs what it writes, not a
+rebuild of the whole matrix. Tokenizing, the slow part, is done once per chunk, at ingest; the merged
+base is saved next to the file, so the next process loads it and reads only the writes made since.
+Every write bumps a generation number in the same transaction: a search sees another process's writes
+(`qa ingest` while `qa serve` runs) by reading it, and `sync` rebuilds the words from the store when
+they are missing or stale.
 """
 
 from __future__ import annotations
@@ -18,19 +21,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from qa.documents import ArticleInfo, ArticleRecord, Chunk, DateRange, SearchFilter
-from qa.files import directory_atomically
-from qa.text.bm25 import build_bm25
+from qa.store.keyword_segments import Segment, Segments, count_terms
 from qa.text.dates import day_number, from_day_number, parse_date
 from qa.text.words import keyword_tokens
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id TEXT PRIMARY KEY, article_id TEXT NOT NULL, day INTEGER, words TEXT NOT NULL);
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
+    day INTEGER, words TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS removed (at INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks (article_id);
 CREATE INDEX IF NOT EXISTS chunks_by_day ON chunks (day);
 CREATE TABLE IF NOT EXISTS articles (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
@@ -39,6 +42,7 @@ INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 INSERT OR IGNORE INTO meta VALUES ('file', abs(random()));
 """
 _BUMP = "UPDATE meta SET value = value + 1 WHERE key = 'generation'"
+_CATCH_UP_BATCH = 50_000  # chunk rows read and counted at a time: bounds memory when reading them all
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,13 @@ class KeywordIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the web chat's worker threads, guarded by the lock below.
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        _drop_older_layout(self._db)
         self._db.executescript(_SCHEMA)
         self._saved = path.with_suffix(".bm25") if path is not None else None
         self._lock = threading.Lock()
-        self._built_at: str | None = None
-        self._model: Any = None
-        self._chunk_ids: list[str] = []
-        self._days: np.ndarray = np.zeros(0)
+        self._seen: str | None = None  # the generation `_segments` holds
+        self._segments = Segments.empty(file=-1)
+        self.merges = 0  # how many times this object folded its segments into a new base (tests, bench)
 
     # -- writes (called by the store, in the same step as its own) -------------------------------
     def replace_many(self, items: Iterable[tuple[ArticleInfo, str, Sequence[Chunk]]]) -> None:
@@ -78,7 +82,7 @@ class KeywordIndex:
                 self._forget(info.id)
                 day = parse_date(info.published)
                 self._db.executemany(
-                    "INSERT INTO chunks VALUES (?, ?, ?, ?)",
+                    "INSERT INTO chunks (chunk_id, article_id, day, words) VALUES (?, ?, ?, ?)",
                     [
                         (c.id, info.id, day_number(day) if day else None, " ".join(chunk_words(c, info)))
                         for c in chunks
@@ -96,11 +100,16 @@ class KeywordIndex:
     def reset(self) -> None:
         """Forget everything."""
         with self._lock, self._db:
-            self._db.execute("DELETE FROM chunks")
-            self._db.execute("DELETE FROM articles")
+            self._db.executescript("DELETE FROM chunks; DELETE FROM articles; DELETE FROM removed;")
+            # A new file id: every process drops what it holds, and the saved base no longer applies.
+            self._db.execute("UPDATE meta SET value = abs(random()) WHERE key = 'file'")
             self._db.execute(_BUMP)
 
     def _forget(self, article_id: str) -> None:
+        # Logged so that a reader holding these chunks masks them out (`_caught_up`).
+        self._db.execute(
+            "INSERT INTO removed (seq) SELECT seq FROM chunks WHERE article_id = ?", (article_id,)
+        )
         self._db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
         self._db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
 
@@ -133,38 +142,56 @@ class KeywordIndex:
     def search(self, query: str, k: int, search_filter: SearchFilter | None = None) -> list[KeywordHit]:
         """The `k` chunks with the highest BM25 score for `query` (score > 0) that pass the filter."""
         with self._lock:
-            self._build_if_changed()
-            model, chunk_ids, days = self._model, self._chunk_ids, self._days
-        if model is None:
-            return []
-        words = [w for w in keyword_tokens(query) if w in model.vocab_dict]
-        if not words:
-            return []
-        scores = model.get_scores(words)
+            segments = self._caught_up()
+        scores = segments.scores(keyword_tokens(query))  # outside the lock: `segments` never changes
         if search_filter is not None and search_filter.published is not None:
             # Undated chunks never pass a date range (NaN comparisons are False), as in every store.
             low, high = _day_bounds(search_filter)
+            days = segments.days
             scores = np.where((days >= low) & (days <= high), scores, 0.0)
-        return [KeywordHit(chunk_ids[i], float(scores[i])) for i in _top_positive(scores, k)]
+        ids = segments.ids
+        return [KeywordHit(ids[i], float(scores[i])) for i in _top_positive(scores, k, ids)]
 
-    def _build_if_changed(self) -> None:
-        if self._generation() == self._built_at:
-            return
-        self._db.execute("BEGIN")  # one snapshot for ids, words and generation: a writer may commit meanwhile
+    def segments(self) -> Segments:
+        """The BM25 data as of the last committed write (the bench reads its size)."""
+        with self._lock:
+            return self._caught_up()
+
+    def _caught_up(self) -> Segments:
+        """`_segments` with every write committed since it was made: a new segment, removals masked."""
+        if self._generation() == self._seen:
+            return self._segments
+        self._db.execute("BEGIN")  # one snapshot for rows, log and generation: a writer may commit meanwhile
         try:
             generation = self._generation()
-            rows = self._db.execute("SELECT chunk_id, day FROM chunks ORDER BY chunk_id").fetchall()
-            model = self._load(generation) if rows else None
-            if rows and model is None:
-                words = self._db.execute("SELECT words FROM chunks ORDER BY chunk_id").fetchall()
-                model = build_bm25([row[0].split() for row in words])
-                self._save(model, generation)
+            file = int(generation.split("-")[0])
+            segments = self._segments if self._segments.file == file else self._opened(file)
+            removed = self._db.execute(
+                "SELECT at, seq FROM removed WHERE at > ? ORDER BY at", (segments.removed_at,)
+            ).fetchall()
+            cursor = self._db.execute(
+                "SELECT seq, chunk_id, day, words FROM chunks WHERE seq > ? ORDER BY seq", (segments.seq,)
+            )
+            added: list[Segment] = []
+            while rows := cursor.fetchmany(_CATCH_UP_BATCH):
+                added.append(count_terms(rows, segments.vocabulary))
         finally:
             self._db.execute("COMMIT")
-        self._chunk_ids = [row[0] for row in rows]
-        self._days = np.array([np.nan if row[1] is None else row[1] for row in rows], dtype=float)
-        self._model = model
-        self._built_at = generation
+        removed_at = removed[-1][0] if removed else segments.removed_at
+        seq = int(added[-1].seqs[-1]) if added else segments.seq
+        segments = segments.updated([row[1] for row in removed], removed_at, added, seq)
+        if segments.needs_merge():
+            segments = segments.merged()
+            self.merges += 1
+            if self._saved is not None:
+                segments.save(self._saved)
+        self._segments, self._seen = segments, generation
+        return segments
+
+    def _opened(self, file: int) -> Segments:
+        """What another process saved for this file, if anything: the writes since are read on top."""
+        saved = Segments.load(self._saved, file) if self._saved is not None else None
+        return saved or Segments.empty(file)
 
     def generation(self) -> str:
         """Changes with every committed write, by any process: how readers notice others' writes."""
@@ -173,31 +200,19 @@ class KeywordIndex:
 
     def _generation(self) -> str:
         version = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        return f"{version['file']}-{version['generation']}"  # a recreated file starts anew
-
-    def _load(self, generation: str) -> Any:
-        """The matrix a process saved for this very generation of the words, if there is one."""
-        if self._saved is None or not (self._saved / f"generation-{generation}").exists():
-            return None
-        import bm25s
-
-        try:
-            return bm25s.BM25.load(str(self._saved), show_progress=False)
-        except (OSError, ValueError):  # half-written by a process that was killed: build it again
-            return None
-
-    def _save(self, model: Any, generation: str) -> None:
-        if self._saved is None:
-            return
-        # Written aside and renamed into place: a reader never sees a half-saved matrix; when another
-        # process saves it at the same moment, theirs is as good.
-        with directory_atomically(self._saved) as staging:
-            model.save(str(staging), show_progress=False)
-            (staging / f"generation-{generation}").touch()
+        return f"{version['file']}-{version['generation']}"  # a recreated or reset file starts anew
 
 
-def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indexes of the `k` highest positive scores, best first; ties keep index order, so runs repeat.
+def _drop_older_layout(db: sqlite3.Connection) -> None:
+    """Drop tables written by a version without chunk sequence numbers: `sync` indexes the store again."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+    if columns and "seq" not in columns:
+        db.executescript("DROP TABLE chunks; DROP TABLE IF EXISTS articles; DROP TABLE IF EXISTS meta;")
+
+
+def _top_positive(scores: np.ndarray, k: int, ids: Sequence[str]) -> list[int]:
+    """Indexes of the `k` highest positive scores, best first; ties go in chunk id order, so runs repeat
+    (and equal a matrix built over the chunks in id order, whatever order they were written in).
 
     Only the few chunks holding a query word score above 0, and only k of them are wanted: sorting
     those few instead of every chunk keeps a search at 100k chunks from spending its time sorting.
@@ -206,7 +221,9 @@ def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:
     if len(positive) > k:
         kth_best = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
         positive = positive[scores[positive] >= kth_best]  # all tied with the k-th stay: sorted below
-    return positive[np.argsort(-scores[positive], kind="stable")][:k]
+    candidates, best = positive.tolist(), scores[positive].tolist()
+    order = sorted(range(len(best)), key=lambda j: (-best[j], ids[candidates[j]]))
+    return [candidates[j] for j in order[:k]]
 
 
 def _day_bounds(search_filter: SearchFilter | None) -> tuple[int, int]:

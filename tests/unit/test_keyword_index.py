@@ -44,32 +44,58 @@ def test_sync_repairs_missing_stale_and_ghost_articles() -> None:
     assert sync(index, store.list_articles(), chunks) == 0 and not read
 
 
-def test_the_bm25_matrix_is_saved_and_reused_until_the_words_change(
+def test_the_base_is_saved_and_reused_and_a_small_write_adds_a_segment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import qa.store.keyword as keyword
 
-    builds: list[int] = []
-    real_build = keyword.build_bm25
+    counted: list[int] = []  # chunk rows tokenized into term counts, per call
+    real_count = keyword.count_terms
     monkeypatch.setattr(
-        keyword, "build_bm25", lambda corpus: builds.append(len(corpus)) or real_build(corpus)
+        keyword,
+        "count_terms",
+        lambda rows, vocabulary: counted.append(len(rows)) or real_count(rows, vocabulary),
     )
     path = tmp_path / "articles.sqlite"
     first = KeywordIndex(path)
-    index_words(first, worded("w1", ["The volcano erupted.", "Ash fell."]))
-    assert [h.chunk_id for h in first.search("volcano", 5)] == ["w1#0"] and builds == [2]
-    assert first.search("ash", 5) and builds == [2]  # not rebuilt per query
+    for n in range(40):
+        index_words(first, worded(f"a{n}", [f"Volcano report {n}.", "Ash fell."]))
+    assert [h.chunk_id for h in first.search("volcano report 7", 1)] == ["a7#0"]
+    assert counted == [80] and first.merges == 1
+    base = first.segments().parts[0]
+    assert first.search("ash", 5) and counted == [80]  # not rebuilt per query
 
-    second = KeywordIndex(path)  # the next `qa ask`: loads what the first saved
-    assert [h.chunk_id for h in second.search("volcano", 5)] == ["w1#0"] and builds == [2]
+    second = KeywordIndex(path)  # the next `qa ask`: loads what the first saved, tokenizes nothing
+    assert [h.chunk_id for h in second.search("volcano report 7", 1)] == ["a7#0"]
+    assert counted == [80] and second.merges == 0
 
-    index_words(second, worded("w2", ["Another volcano."]))
-    assert {h.chunk_id for h in first.search("volcano", 5)} == {"w1#0", "w2#0"} and builds == [2, 3]
+    index_words(second, worded("w2", ["Another volcano."]))  # a small write after a big build
+    second.delete_article("a3")
+    assert "w2#0" in {h.chunk_id for h in first.search("another volcano", 5)}
+    assert counted == [80, 1] and first.merges == 1 and first.segments().parts[0] is base
+    assert not {h.chunk_id for h in first.search("volcano report 3", 80)} & {"a3#0", "a3#1"}
+    assert first.search("volcano", 80) == second.search("volcano", 80)
 
-    path.unlink()  # a new file starts its generations anew: the old matrix must not be taken for it
+    path.unlink()  # a new file starts its generations anew: the old base must not be taken for it
     third = KeywordIndex(path)
     index_words(third, worded("w3", ["Rain."]))
     assert third.search("volcano", 5) == [] and [h.chunk_id for h in third.search("rain", 5)] == ["w3#0"]
+
+
+def test_an_index_written_by_an_older_version_is_dropped_for_sync_to_redo(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "articles.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE chunks (chunk_id TEXT PRIMARY KEY, article_id TEXT, day INTEGER, words TEXT);"
+            "CREATE TABLE articles (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);"
+            "INSERT INTO articles VALUES ('old', 'hash');"
+        )
+    index = KeywordIndex(path)
+    assert index.articles() == {}
+    index_words(index, worded("new", ["Volcano."]))
+    assert [h.chunk_id for h in index.search("volcano", 5)] == ["new#0"]
 
 
 def test_the_best_scores_are_taken_without_sorting_every_chunk_in_the_same_order() -> None:
@@ -80,4 +106,11 @@ def test_the_best_scores_are_taken_without_sorting_every_chunk_in_the_same_order
         scores = rng.integers(0, 4, size=int(rng.integers(0, 40))).astype(float)  # many ties and zeros
         k = int(rng.integers(1, 8))
         full_sort = [i for i in np.argsort(-scores, kind="stable")[:k] if scores[i] > 0]
-        assert _top_positive(scores, k).tolist() == full_sort
+        ids = [f"c{i:03d}" for i in range(len(scores))]
+        assert _top_positive(scores, k, ids) == full_sort
+        by_id = [
+            i
+            for i in sorted(range(len(scores)), key=lambda i: (-scores[i], ids[::-1][i]))[:k]
+            if scores[i] > 0
+        ]
+        assert _top_positive(scores, k, ids[::-1]) == by_id  # ties in chunk id order, not write order
