@@ -84,8 +84,8 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             id="a plan for a day after the article is no step: its report will be",
         ),
         pytest.param(
-            "Damar Hamlin remains in critical condition. His doctors kept Hamlin sedated overnight. Hamlin is 24. "
-            "Hamlin was a sixth-round pick. Joe Biden said he had called Hamlin's parents.",
+            "Damar Hamlin remains in critical condition. His doctors kept Hamlin sedated overnight. "
+            "Hamlin is 24. Hamlin was a sixth-round pick. Joe Biden said he had called Hamlin's parents.",
             [
                 "Damar Hamlin remains in critical condition.",
                 "His doctors kept Hamlin sedated overnight.",
