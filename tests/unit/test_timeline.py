@@ -93,6 +93,16 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             ],
             id="past its lead an undated sentence is a step when it reports what someone said or did",
         ),
+        pytest.param(
+            "Damar Hamlin remains in critical condition. His doctors kept Hamlin sedated overnight. "
+            "New York Governor Kathy Hochul also paid tribute. The crowd also paid tribute.",
+            [
+                "Damar Hamlin remains in critical condition.",
+                "His doctors kept Hamlin sedated overnight.",
+                "New York Governor Kathy Hochul also paid tribute.",
+            ],
+            id="past its lead a named speaker's reaction is a step without naming the story",
+        ),
     ],
 )
 def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
