@@ -59,7 +59,7 @@ _NOT_A_STEP = re.compile(
 )
 # A day written as a bound or a picture's day is not the day the sentence's event happened: "has received
 # 32.6 inches of snow since Nov. 1", "a warning until Wednesday", "the former pope, pictured on November
-# 30, 2005". Such a sentence is dated by its article (2023 stories: dates exact +0.04, 2025: +…).
+# 30, 2005". Such a sentence is dated by its article (2023 stories: dates exact +0.022; 2025: even).
 _BOUND_BEFORE = re.compile(
     r"\b(?:since|until|till|through|by|before|into|as of|pictured(?: on| in)?)\s+(?:(?:late|early)\s+)?$",
     re.I,
@@ -196,8 +196,9 @@ def build_timeline(
     order), kept to the days from `since` to `until` when given; `story`: the articles known to tell it
     (a grouped story), read without asking whether they name the topic.
 
-    Every sentence of a story's article that states a day is a step; a sentence that states none is one
-    only in the article's lead and when it names the story, dated by its article."""
+    Every sentence of a story's article that states a day is a step, unless it plans or forecasts for a
+    later day; a sentence that states none is one, dated by its article, when it names the story in the
+    article's lead, or further down when it reports what someone said or did."""
     asked = topic_words(topic)
     candidates = _candidate_sentences(hits)
     words = [set(keyword_tokens(text)) for _, text in candidates]
