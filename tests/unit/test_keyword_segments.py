@@ -99,6 +99,9 @@ def test_the_weight_cache_stays_within_its_bytes() -> None:
     assert cache.held == 80 and cache.get(9) is not None and cache.get(7) is None
     cache.put(10, term_weights.TermWeights(np.zeros(30, dtype=np.float32)))  # over the limit: not kept
     assert cache.get(10) is None and cache.held == 80
+    rows, weights = np.arange(8, dtype=np.int32), np.ones(4, dtype=np.float32)
+    kept = term_weights.TermWeights(None, ((0, rows[:4], weights), (4, rows[[4, 6]], weights[:2])))
+    assert kept.nbytes() == 16 + (8 + 8)  # rows read in place from a segment cost nothing more
 
 
 def test_the_merged_base_keeps_scores_and_drops_removed_chunks(tmp_path: Path) -> None:
