@@ -1,6 +1,7 @@
 """The keyword index at 100k to 1M chunks: a small ingest's cost, search latency, memory.
 
     python bench/keyword_scale.py [--chunks 100000 300000 1000000] [--old-max 300000] [--questions 200]
+                                  [--compare-uncached]
 
 Generated chunks (a Zipf vocabulary of 20,000 made-up words, 150 words and a 6-word headline each, ten
 per article, dates over three years) are written to a KeywordIndex file alone: no Chroma, no vectors
@@ -10,6 +11,9 @@ segmented index (this code) and with a full bm25s rebuild over every chunk's wor
 write cost before; only up to --old-max chunks, it needs ~10 GB at 1M); keyword search p50/p95; and a
 fresh process that opens the saved index (as `qa serve` does): its open time, resident memory, the
 keyword arrays' bytes, and the vectors a Chroma index of this size would add (N x 384 x 4 bytes).
+With --compare-uncached, search is also timed with the term weight cache off: once adding every term
+at its rows (as before the cache) and once with common terms' dense vectors; and with the cache from
+empty over distinct questions (cold: only words shared between questions hit) and again (warm).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ sys.path.insert(0, str(REPO))
 from shared import made_up_vocabulary, median_and_p95  # noqa: E402  (bench/, beside this script)
 
 from qa.documents import ArticleInfo, Chunk  # noqa: E402
+from qa.store import term_weights  # noqa: E402
 from qa.store.keyword import KeywordIndex, _top_positive  # noqa: E402
 from qa.text.words import keyword_tokens  # noqa: E402
 
@@ -109,6 +114,24 @@ def _timed_searches(search: object, questions: list[str], count: int) -> tuple[f
     return median_and_p95(times)
 
 
+def _cache_comparison(index: KeywordIndex, questions: list[str], count: int) -> None:
+    """Search p50/p95 without the weight cache (scatter-adds only, then with dense adds), then cold, warm."""
+    segments, dense_share = index.segments(), term_weights.DENSE_SHARE
+    modes = [("no cache, scatter-add per row", 2.0, 0), ("no cache, dense common terms", dense_share, 0)]
+    for label, share, limit in [*modes, ("cache cold (from empty)", dense_share, term_weights.CACHE_BYTES)]:
+        term_weights.DENSE_SHARE, segments.weights = share, term_weights.WeightCache(limit)
+        p50, p95 = _timed_searches(lambda q: index.search(q, 50), questions, count)
+        print(f"  {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    p50, p95 = _timed_searches(lambda q: index.search(q, 50), questions, count)
+    cache = segments.weights
+    print(
+        f"  cache warm (the same {count} questions again): p50 {p50:.1f} ms, p95 {p95:.1f} ms; "
+        f"cache holds {cache.held / 2**20:,.0f} MiB (limit {cache.limit / 2**20:,.0f}), "
+        f"hits {cache.hits:,} / misses {cache.misses:,}"
+    )
+    term_weights.DENSE_SHARE = dense_share
+
+
 def _opened(path: Path) -> dict[str, float]:
     """In a fresh process: open the saved index and search once; its time, memory and arrays' bytes."""
     code = (
@@ -130,7 +153,7 @@ def _opened(path: Path) -> dict[str, float]:
     return dict(json.loads(out.stdout.splitlines()[-1]))
 
 
-def _measure(size: int, old_max: int, questions: int) -> None:
+def _measure(size: int, old_max: int, questions: int, compare: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="newsdesk-keyword-"))
     path = work / "words.sqlite"
     try:
@@ -170,6 +193,8 @@ def _measure(size: int, old_max: int, questions: int) -> None:
             print("; old full rebuild not run (--old-max)")
         p50, p95 = _timed_searches(lambda q: index.search(q, 50), corpus.questions, questions)
         print(f"  keyword search (k=50) p50 {p50:.1f} ms, p95 {p95:.1f} ms over {questions} questions")
+        if compare:
+            _cache_comparison(index, corpus.questions, questions)
 
         opened = _opened(path)
         keyword, rss = opened["keyword"], opened["rss"]
@@ -192,9 +217,10 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
     parser.add_argument("--old-max", type=int, default=300_000, help="largest size to run the old rebuild at")
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--compare-uncached", action="store_true", help="also time search without the cache")
     args = parser.parse_args()
     for size in args.chunks:
-        _measure(size, args.old_max, args.questions)
+        _measure(size, args.old_max, args.questions, args.compare_uncached)
 
 
 if __name__ == "__main__":

@@ -214,13 +214,13 @@ def _top_positive(scores: np.ndarray, k: int, ids: Sequence[str]) -> list[int]:
     """Indexes of the `k` highest positive scores, best first; ties go in chunk id order, so runs repeat
     (and equal a matrix built over the chunks in id order, whatever order they were written in).
 
-    Only the few chunks holding a query word score above 0, and only k of them are wanted: sorting
-    those few instead of every chunk keeps a search at 100k chunks from spending its time sorting.
+    Only k chunks are wanted: the k-th best score is found by a partition of the scores (no sort), and
+    only the chunks at or above it are sorted. A common question word is in most chunks, so the scores
+    are partitioned whole rather than the positive ones picked out first (a copy of most of them).
     """
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > k:
-        kth_best = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
-        positive = positive[scores[positive] >= kth_best]  # all tied with the k-th stay: sorted below
+    kth_best = np.partition(scores, len(scores) - k)[len(scores) - k] if 0 < k < len(scores) else 0
+    # All tied with the k-th stay (sorted below); with k or fewer positive scores, all of those.
+    positive = np.flatnonzero(scores >= kth_best) if kth_best > 0 else np.flatnonzero(scores > 0)
     candidates, best = positive.tolist(), scores[positive].tolist()
     order = sorted(range(len(best)), key=lambda j: (-best[j], ids[candidates[j]]))
     return [candidates[j] for j in order[:k]]

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse
 
 from qa.files import directory_atomically
+from qa.store.term_weights import TermWeights, WeightCache, assembled
 from qa.text.bm25 import length_norms, lucene_idf, lucene_term_scores
 
 # Merge when the recent segments and the removed documents pass this share of the base.
@@ -92,6 +93,11 @@ class Segments:
         self.ids = [chunk_id for part in self.parts for chunk_id in part.ids]
         self.documents = int(self.alive.sum())
         self._dead = len(self.alive) - self.documents
+        self._dead_in = [
+            len(p) - int(self.alive[s : s + len(p)].sum())
+            for p, s in zip(self.parts, self.offsets, strict=False)
+        ]
+        self.weights = WeightCache()  # its weights hold for these documents only: never shared
         lengths = np.concatenate([p.lengths for p in self.parts] or [np.zeros(0, dtype=np.int32)])
         total = int(lengths[self.alive].sum(dtype=np.int64))
         self.norms = length_norms(lengths, total / self.documents) if self.documents else lengths
@@ -144,33 +150,37 @@ class Segments:
         """Each document's BM25 score for the query `words` (repeats count again, as in bm25s); 0 if dead."""
         scores = np.zeros(len(self.alive), dtype=np.float32)
         for word in words:
-            rows, frequencies = self._postings(self.vocabulary.get(word))
-            if len(rows):
-                idf = lucene_idf(len(rows), self.documents)
-                scores[rows] += lucene_term_scores(idf, frequencies, self.norms[rows])
+            term = self.vocabulary.get(word)
+            if term is None:
+                continue
+            weights = self.weights.get(term)
+            if weights is None:
+                weights = self._term_weights(term)
+                self.weights.put(term, weights)
+            weights.add_to(scores)  # word by word, as bm25s sums: the same float32 additions
         return scores
 
-    def _postings(self, term: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """The alive documents holding `term` (positions across segments) and its frequency in each."""
-        rows: list[np.ndarray] = []
-        frequencies: list[np.ndarray] = []
-        for part, start in zip(self.parts, self.offsets, strict=False):
-            if term is None or term >= part.counts.shape[1]:
+    def _term_weights(self, term: int) -> TermWeights:
+        """The term's weight in each alive document holding it, computed from its postings."""
+        postings = []
+        for part, start, dead in zip(self.parts, self.offsets, self._dead_in, strict=False):
+            if term >= part.counts.shape[1]:
                 continue  # a term first written after this segment was
             begin, end = part.counts.indptr[term], part.counts.indptr[term + 1]
-            indices = part.counts.indices[begin:end]
-            rows.append(indices if start == 0 else indices.astype(np.int64) + start)  # the base: no copy
-            frequencies.append(part.counts.data[begin:end])
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if len(rows) == 1:
-            positions, counts = rows[0], frequencies[0]  # one segment holds the term: no copy
-        else:
-            positions, counts = np.concatenate(rows), np.concatenate(frequencies)
-        if self._dead:
-            keep = self.alive[positions]
-            positions, counts = positions[keep], counts[keep]
-        return positions, counts
+            rows, frequencies = part.counts.indices[begin:end], part.counts.data[begin:end]  # no copies
+            if dead:
+                keep = self.alive[start : start + len(part)][rows]
+                rows, frequencies = rows[keep], frequencies[keep]
+            postings.append((int(start), rows, frequencies))
+        idf = lucene_idf(sum(len(rows) for _, rows, _ in postings), self.documents)
+        return assembled(
+            [
+                (start, rows, lucene_term_scores(idf, frequencies, self.norms[start:][rows]))
+                for start, rows, frequencies in postings
+                if len(rows)
+            ],
+            len(self.alive),
+        )
 
     def nbytes(self) -> int:
         """Bytes of the arrays a search reads: counts, lengths, norms, sequence numbers, days, alive."""

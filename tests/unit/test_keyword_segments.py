@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.store import term_weights
 from qa.store.keyword import KeywordIndex
 from qa.text.bm25 import build_bm25
 from qa.text.words import keyword_tokens
@@ -60,10 +61,14 @@ def _write_some(index: KeywordIndex, rng: random.Random, next_id: list[int]) -> 
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_scores_and_ranking_equal_a_rebuild_after_any_writes(tmp_path: Path, seed: int) -> None:
+def test_scores_and_ranking_equal_a_rebuild_after_any_writes(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Terms' weights kept dense always, never, or as in use: both ways of adding them are compared.
+    monkeypatch.setattr(term_weights, "DENSE_SHARE", (0.0, 2.0, term_weights.DENSE_SHARE)[seed % 3])
     rng = random.Random(seed)
     path = tmp_path / "words.sqlite"
-    index, next_id = KeywordIndex(path), [0]
+    index, next_id, asked = KeywordIndex(path), [0], ["volcano ash"]
     for _ in range(30):
         _write_some(index, rng, next_id)  # builds up a base, so later writes become small segments
     index.search("volcano", 1)
@@ -71,15 +76,32 @@ def test_scores_and_ranking_equal_a_rebuild_after_any_writes(tmp_path: Path, see
         _write_some(index, rng, next_id)
         if step % 7 == 0:
             index = KeywordIndex(path)  # another process: starts from the saved base, reads the rest
-        query = " ".join(rng.choices(_WORDS + ["unknown"], k=rng.randint(1, 4)))
+        if rng.random() < 0.5:  # a question asked before the write: stale cached weights would show
+            query = rng.choice(asked)
+        else:
+            query = " ".join(rng.choices(_WORDS + ["unknown"], k=rng.randint(1, 4)))
+            asked.append(query)
         expected_scores, expected_top = _rebuilt_ranking(index, query, 8)
         segments = index.segments()
-        scores = segments.scores(keyword_tokens(query))
-        got = {segments.ids[i]: float(scores[i]) for i in np.flatnonzero(scores > 0)}
-        assert got.keys() == expected_scores.keys()
-        assert got == expected_scores  # to the bit: the same float32 steps as bm25s
+        for _ in range(2):  # computed, then read from the cache
+            scores = segments.scores(keyword_tokens(query))
+            got = {segments.ids[i]: float(scores[i]) for i in np.flatnonzero(scores > 0)}
+            assert got.keys() == expected_scores.keys()
+            assert got == expected_scores  # to the bit: the same float32 steps as bm25s
         assert [h.chunk_id for h in index.search(query, 8)] == expected_top
     assert index.merges or KeywordIndex(path).merges == 0  # some path exercised the saved base
+
+
+def test_the_weight_cache_stays_within_its_bytes() -> None:
+    cache = term_weights.WeightCache(limit=100)
+    for term in range(10):
+        cache.put(term, term_weights.TermWeights(np.zeros(10, dtype=np.float32)))  # 40 bytes each
+    assert cache.held == 80 and cache.get(9) is not None and cache.get(7) is None
+    cache.put(10, term_weights.TermWeights(np.zeros(30, dtype=np.float32)))  # over the limit: not kept
+    assert cache.get(10) is None and cache.held == 80
+    rows, weights = np.arange(8, dtype=np.int32), np.ones(4, dtype=np.float32)
+    kept = term_weights.TermWeights(None, ((0, rows[:4], weights), (4, rows[[4, 6]], weights[:2])))
+    assert kept.nbytes() == 16 + (8 + 8)  # rows read in place from a segment cost nothing more
 
 
 def test_the_merged_base_keeps_scores_and_drops_removed_chunks(tmp_path: Path) -> None:
