@@ -211,11 +211,12 @@ def build_timeline(
     steps: list[TimelineStep] = []
     leads: dict[str, int] = {}
     for hit, text in candidates:
-        dated = step_day(text, parse_date(hit.article.published))
+        published = parse_date(hit.article.published)
+        dated = step_day(text, published)
         if hit.article.id not in of_story or dated is None or not period.includes(dated[0]):
             continue
         day, source = dated
-        if source == "text" and day > (parse_date(hit.article.published) or day) and _FORECAST.search(text):
+        if source == "text" and published is not None and day > published and _FORECAST.search(text):
             continue  # a plan or a forecast: the step is the report of it happening
         if source == "published" and _QUOTATION.match(text):
             continue  # what someone said is a step only when the sentence says the day it was said
