@@ -18,8 +18,8 @@ from qa.answer.judgment import coverage_of, question_names, question_words, word
 from qa.documents import DateRange, ScoredChunk
 from qa.results.timeline import DateSource, Silence, StepSource, Timeline, TimelineStep
 from qa.text.dates import parse_date
-from qa.text.sentences import sentences
-from qa.text.words import content_words, keyword_tokens
+from qa.text.sentences import narrated, sentences
+from qa.text.words import keyword_tokens
 from qa.text.written_dates import MONTH_NAMES, find_dates
 
 TIMELINE_CHUNKS = 40  # passages searched to find the story's articles (at most two per article)
@@ -27,6 +27,7 @@ TIMELINE_ARTICLES = 12  # the story's articles read whole, best first
 LEAD_SENTENCES = 2  # sentences of an article's lead that are steps without a day of their own
 MIN_COVERAGE = 0.5  # share of the topic's (rarity-weighted) words a story's article holds
 SAME_STEP_OVERLAP = 0.6  # share of the shorter sentence's content words two sentences of one step share
+SAME_STEP_SHARED = 3  # the fewest words of an event two sentences of one step share
 SILENCE_DAYS = 3  # a longer run of days without an article of the story is said
 # Words that ask for a timeline rather than name the story.
 _ASKING = frozenset(
@@ -54,9 +55,17 @@ _NOT_A_STEP = re.compile(
     r"\b[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+)+/[A-Z]"
     r"|^(?:read more|related|editor'?’?s note|watch|subscribe|sign up|click here|photos?|contributing)\b"
     r"|(?-i:[A-Za-z0-9]:[A-Z])"  # a linked headline set in the text: "Microsoft:Company to lay off 10,000"
-    r"|\?[\"”’']?$",
+    r"|\?[\"”’']?$"
+    # A picture's credit or pose ("John Waller via AP A man tries …", "NOAA/NASA The streets of Naples …",
+    # "Pelé poses with the World Cup trophy …"), and the page asking for subscribers.
+    r"|\bvia (?:AP|Reuters|AFP|Getty Images)\b|/Getty Images\b|(?-i:\b[A-Z]{2,}/[A-Z]{2,} [A-Z])"
+    r"|\bposes with\b"
+    r"|\bbecome an? (?:[\w.]+ ){0,3}subscriber\b|\b(?:sign up|subscribe) (?:for|to) (?:the|our)\b",
     re.IGNORECASE,
 )
+# The page speaking to its reader ("so let's get to Tuesday's news", "here's what you need to know"), in its
+# own words: a quotation may say "you" ("the country has your back," Narduzzi tweeted on Tuesday).
+_TO_THE_READER = re.compile(r"\b(?:you|your|yours|let['’]s)\b", re.IGNORECASE)
 # A day written as a bound or a picture's day is not the day the sentence's event happened: "has received
 # 32.6 inches of snow since Nov. 1", "a warning until Wednesday", "the former pope, pictured on November
 # 30, 2005". Such a sentence is dated by its article (2023 stories: dates exact +0.022; 2025: even).
@@ -231,7 +240,7 @@ def build_timeline(
                 continue
             leads[hit.article.id] = leads.get(hit.article.id, 0) + 1
         steps.append(TimelineStep(day, source, text, (_source(hit, text),)))
-    merged = _merge(sorted(steps, key=lambda s: (s.day, s.citations[0].published or "")))
+    merged = _merge(sorted(steps, key=lambda s: (s.day, s.citations[0].published or "")), set(asked))
     articles = {c.article_id: c.published for s in merged for c in s.citations}
     silences = _silences(sorted({d for p in articles.values() if (d := parse_date(p)) is not None}))
     said = None if merged else _nothing_said(topic, since, until)
@@ -266,6 +275,8 @@ def _candidate_sentences(hits: Sequence[ScoredChunk]) -> list[tuple[ScoredChunk,
             key = (hit.article.id, text)
             if key in seen or text == hit.article.title or len(text) < 20 or _NOT_A_STEP.search(text):
                 continue
+            if _TO_THE_READER.search(narrated(text)):
+                continue
             seen.add(key)
             out.append((hit, text))
     return out
@@ -276,13 +287,17 @@ def _source(hit: ScoredChunk, quote: str) -> StepSource:
     return StepSource(article.id, article.title, article.published, quote, article.url, article.source)
 
 
-def _merge(steps: Sequence[TimelineStep]) -> list[TimelineStep]:
-    """One step per event: a sentence telling a step already listed (a day apart at most) adds its source."""
+def _merge(steps: Sequence[TimelineStep], story_words: Collection[str]) -> list[TimelineStep]:
+    """One step per event: a sentence telling a step already listed (a day apart at most) adds its source.
+
+    The words that name the story (`story_words`) are in most of its sentences, so they do not say two
+    sentences tell one event: "The cash option is $487.9 million." is not the night's winning numbers."""
     merged: list[TimelineStep] = []
     for step in steps:
-        words = content_words(step.text)
+        words = _event_words(step.text, story_words)
         for i, earlier in enumerate(merged):
-            if abs((step.day - earlier.day).days) > 1 or not _same_event(words, content_words(earlier.text)):
+            near = abs((step.day - earlier.day).days) <= 1
+            if not near or not _same_event(words, _event_words(earlier.text, story_words)):
                 continue
             cited = {c.article_id for c in earlier.citations}
             new = tuple(c for c in step.citations if c.article_id not in cited)
@@ -295,9 +310,25 @@ def _merge(steps: Sequence[TimelineStep]) -> list[TimelineStep]:
     return sorted(merged, key=lambda s: s.day)
 
 
+# Words that say when, which the merge compares apart (the steps' days): "The drawing is at 11 p.m. ET on
+# Tuesday" shares them with the night's winning numbers, and is not that step.
+_WHEN_WORDS = frozenset(
+    [*_WEEKDAYS, *(m.lower() for m in MONTH_NAMES), *(m.lower()[:3] for m in MONTH_NAMES)]
+    + """sept p m a et pt gmt bst today tonight yesterday morning afternoon evening night noon midnight
+    earlier later last""".split()
+)
+
+
+def _event_words(text: str, story_words: Collection[str]) -> set[str]:
+    return set(keyword_tokens(text)).difference(story_words, _WHEN_WORDS)
+
+
 def _same_event(a: set[str], b: set[str]) -> bool:
     # Of the shorter sentence: a wire copy cut short, or a follow-up's longer retelling, is the same step.
-    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= SAME_STEP_OVERLAP
+    # Three words at least: "Erin formed into a hurricane from a tropical storm" is not every sentence that
+    # says "tropical storm".
+    shared = len(a & b)
+    return shared >= SAME_STEP_SHARED and shared / min(len(a), len(b)) >= SAME_STEP_OVERLAP
 
 
 def _silences(days: Sequence[date]) -> list[Silence]:

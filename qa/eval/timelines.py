@@ -2,9 +2,12 @@
 
 A step states a gold event when its sentence (or one of its quotes) holds every one of the event's
 `terms`, or when it cites an article the event lists and holds at least half of them. Each step counts
-for the first event it states; an event stated by more than one step is a duplicate left unmerged.
+for the event it states best (all its terms over half of them; the first in the gold's order among
+equals); an event stated by more than one step is a duplicate left unmerged.
 The gold lists every event of the articles read for the story (`article_ids`), not of the whole corpus:
-precision is over the steps citing one of those articles; steps from other articles are counted apart.
+precision is over the steps citing one of those articles, and citation support over the citations of
+those articles (a matched step's citation of another outlet's copy cannot be judged from terms the gold
+took from the articles it read); steps and citations of other articles are counted apart.
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ def _normal(text: str) -> str:
 
 def states(step: Record, event: Record) -> bool:
     """Does the timeline `step` (its `--json` form) state the gold `event`?"""
+    return how_well(step, event) > 0
+
+
+def how_well(step: Record, event: Record) -> int:
+    """2: `step` holds all of `event`'s terms; 1: it cites one of the event's articles and holds half of
+    them; 0: it does not state the event."""
     texts = [_normal(step["text"]), *(_normal(c.get("quote") or "") for c in step.get("citations", []))]
     terms = [_normal(t) for t in event["terms"]]
     held = [t for t in terms if any(t in text for text in texts)]
     if len(held) == len(terms):
-        return True
+        return 2
     cited = {c["article_id"] for c in step.get("citations", [])}
-    return bool(cited & set(event.get("article_ids", []))) and len(held) >= math.ceil(len(terms) / 2)
+    return int(bool(cited & set(event.get("article_ids", []))) and len(held) >= math.ceil(len(terms) / 2))
 
 
 def gold_events(story: Record) -> list[Record]:
@@ -49,21 +58,26 @@ def score_timeline(timeline: Record, story: Record) -> dict[str, Any]:
     first_step: dict[int, int] = {}  # event -> the first step stating it
     matched_steps = 0
     duplicates = 0
-    supported = cited = 0
+    supported = cited = cited_other = 0
     for s, step in enumerate(steps):
-        for e, event in enumerate(events):
-            if not states(step, event):
+        # The event the step states best: one whose every term it holds over one it holds half of, so a
+        # step telling the suspension of "Kimmel" on Sept. 17 is not spent on an earlier Kimmel event.
+        fits = [how_well(step, event) for event in events]
+        e = max(range(len(events)), key=fits.__getitem__, default=-1)  # the first of equals
+        if e < 0 or not fits[e]:
+            continue
+        matched_steps += 1
+        if e in first_step:
+            duplicates += 1
+        else:
+            first_step[e] = s
+        for citation in step.get("citations", []):
+            if read and citation["article_id"] not in read:
+                cited_other += 1  # the gold cannot say what an article it did not read states
                 continue
-            matched_steps += 1
-            if e in first_step:
-                duplicates += 1
-            else:
-                first_step[e] = s
-            for citation in step.get("citations", []):
-                cited += 1
-                quote = {"text": citation.get("quote") or "", "citations": [citation]}
-                supported += states(quote, event)
-            break
+            cited += 1
+            quote = {"text": citation.get("quote") or "", "citations": [citation]}
+            supported += states(quote, events[e])
     pairs = [(events[e], steps[s]) for e, s in first_step.items()]
     exact = sum(step["date"] == event["date"] for event, step in pairs)
     near = sum(abs(_days(step["date"]) - _days(event["date"])) <= 1 for event, step in pairs)
@@ -82,6 +96,7 @@ def score_timeline(timeline: Record, story: Record) -> dict[str, Any]:
         "order_right": in_order,
         "citations": cited,
         "citations_supported": supported,
+        "citations_other_articles": cited_other,
         "duplicates": duplicates,
     }
 
@@ -107,6 +122,7 @@ def summarize(scores: Sequence[Record]) -> dict[str, float | int | None]:
         "citations_supported": share("citations_supported", "citations"),
         "duplicates": sum(s["duplicates"] for s in scores),
         "steps_other_articles": sum(s.get("steps_other_articles", 0) for s in scores),
+        "citations_other_articles": sum(s.get("citations_other_articles", 0) for s in scores),
     }
 
 

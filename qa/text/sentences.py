@@ -41,6 +41,29 @@ def sentences(text: str) -> list[str]:
     return [text[start:end] for start, end in split_sentences(text)]
 
 
+# A quotation's span within one sentence: curly quotes, or straight double quotes.
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+def narrated(sentence: str) -> str:
+    """The words of `sentence` outside its quotations: the writer's own, not what someone is quoted saying.
+
+    A sentence cut from a longer quotation keeps one quote mark: "check your ticket,” the director said"
+    ends a quotation (text before it is quoted), "He wrote: “the probabilities" opens one (text after it)."""
+    text = _QUOTED.sub(" ", sentence)
+    closing = max(text.rfind("”"), _closing_straight_quote(text))
+    if closing >= 0:
+        text = text[closing + 1 :]
+    openings = [at for at in (text.find("“"), text.find('"')) if at >= 0]
+    return text[: min(openings)] if openings else text
+
+
+def _closing_straight_quote(text: str) -> int:
+    """The position of a lone straight quote that closes a quotation (after ',', '.', '!' or '?'), or -1."""
+    at = text.find('"')
+    return at if at > 0 and text[at - 1] in ",.!?" else -1
+
+
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
     while start < end and text[start].isspace():
         start += 1

@@ -14,7 +14,7 @@ from qa.errors import InvalidDateError
 from qa.loaders.base import quiet_library_logs
 from qa.text.dates import day_number, parse_day
 from qa.text.markers import cited_numbers, marker_numbers, strip_markers, strip_trailing_markers
-from qa.text.sentences import sentences, split_sentences
+from qa.text.sentences import narrated, sentences, split_sentences
 from qa.text.values import find_values
 from qa.text.words import FUNCTION_WORDS, STOP_WORDS, content_words, fold_accents, same_word, tokens
 
@@ -200,3 +200,19 @@ def test_small_numbers_in_words_are_marked_plain_and_the_spans_point_into_the_te
         ("12", "12", False),
         ("July 4", "--07-04", False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "narration"),
+    [
+        ("“We will win,” he said on Tuesday.", "  he said on Tuesday."),
+        ('A "brutal" storm hit the coast.', "A   storm hit the coast."),
+        # A sentence cut from a longer quotation: one quote mark closes it, or opens it.
+        ('Check your ticket," the director said.', " the director said."),
+        ("So check your ticket,” the director said.", " the director said."),
+        ("He wrote: “the probabilities tell you", "He wrote: "),
+        ("Nobody is quoted here.", "Nobody is quoted here."),
+    ],
+)
+def test_narration_is_the_text_outside_quotations(sentence: str, narration: str) -> None:
+    assert narrated(sentence) == narration

@@ -103,6 +103,24 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             ],
             id="past its lead a named speaker's reaction is a step without naming the story",
         ),
+        pytest.param(
+            "Damar Hamlin remains in critical condition. It's the first Short List of 2023, so let's get to "
+            "Tuesday's news! Here's what you need to know about Damar Hamlin on Wednesday. "
+            "“The country has your back,” Damar Hamlin's coach said on Tuesday.",
+            [
+                "“The country has your back,” Damar Hamlin's coach said on Tuesday.",
+                "Damar Hamlin remains in critical condition.",
+            ],
+            id="the page speaking to its reader is no step, a quotation saying you is",
+        ),
+        pytest.param(
+            "Damar Hamlin remains in critical condition. John Waller via AP Fans hold a Damar Hamlin sign on "
+            "Tuesday. NOAA/NASA The stadium of Damar Hamlin is lit on Monday. Damar Hamlin poses with fans "
+            "on Jan. 1, 2023. "
+            "Consider supporting our journalism and become a USA TODAY digital subscriber today.",
+            ["Damar Hamlin remains in critical condition."],
+            id="a picture's credit or pose and the call for subscribers are no steps",
+        ),
     ],
 )
 def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
@@ -164,6 +182,36 @@ def test_a_timeline_lists_dated_cited_steps_oldest_first_with_wire_copies_merged
     assert [str(s) for s in timeline.silences] == ["no articles between 2023-01-07 and 2023-01-19"]
     assert timeline.articles == 4
     assert timeline.to_json()["steps"][0]["date"] == "2023-01-02"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "merged"),
+    [
+        # One shared word of an event ("collapsed") does not tell one event; a wire copy shares three or more.
+        (
+            "Damar Hamlin collapsed on Monday during the Bills game.",
+            "Damar Hamlin collapsed on Monday.",
+            False,
+        ),
+        (
+            "Damar Hamlin collapsed on Monday during the Bills game.",
+            "Damar Hamlin collapsed on Monday during the Bills game in Cincinnati.",
+            True,
+        ),
+        # The story's names and the words saying when are in many of its sentences: they tell no event.
+        (
+            "Damar Hamlin's doctors met the Bills on Tuesday night at 11 p.m. ET.",
+            "Damar Hamlin thanked fans on Tuesday night at 11 p.m. ET.",
+            False,
+        ),
+    ],
+)
+def test_sentences_are_one_step_when_they_share_three_words_of_an_event(
+    first: str, second: str, merged: bool
+) -> None:
+    hits = [_hit("ap-1", "2023-01-03", first), _hit("reuters-1", "2023-01-03", second, "Reuters")]
+    timeline = build_timeline("How did the Damar Hamlin story develop?", hits)
+    assert len(timeline.steps) == (1 if merged else 2)
 
 
 def test_an_article_holding_every_name_the_story_is_asked_by_is_of_the_story() -> None:

@@ -64,6 +64,25 @@ def test_precision_is_over_the_steps_from_the_articles_the_gold_was_read_from() 
     assert (score["steps"], score["steps_matching"], score["steps_other_articles"]) == (2, 1, 1)
 
 
+def test_citation_support_is_judged_on_the_articles_the_gold_was_read_from() -> None:
+    story = {**STORY, "article_ids": ["ap-1", "rt-1", "ap-2", "ap-3"]}
+    step = _step("2023-01-02", "Hamlin collapsed in Cincinnati on Monday.", "ap-1")
+    step["citations"] += [
+        {"article_id": "rt-1", "quote": "Players knelt on the field."},  # read, does not state it
+        {"article_id": "cnn-7", "quote": "Hamlin collapsed during the game."},  # not read: apart
+    ]
+    score = score_timeline({"steps": [step]}, story)
+    assert (score["citations"], score["citations_supported"], score["citations_other_articles"]) == (2, 1, 1)
+    assert summarize([score])["citations_supported"] == 0.5
+
+
+def test_a_step_counts_for_the_event_whose_every_term_it_holds() -> None:
+    # It cites ap-1 and holds "collapsed" (half of the first event's terms), and holds all of the second's.
+    step = _step("2023-01-05", "After he collapsed, doctors removed his breathing tube.", "ap-1")
+    score = score_timeline({"steps": [step]}, STORY)
+    assert (score["events_found"], score["dates_exact"]) == (1, 1)  # the second event, on its day
+
+
 def test_a_story_asked_for_a_period_is_scored_on_the_events_of_that_period() -> None:
     story = {**STORY, "events_in_period": [2]}
     timeline = {"steps": [_step("2023-01-11", "He was released from hospital.", "ap-3")]}
