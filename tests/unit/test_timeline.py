@@ -37,6 +37,8 @@ THURSDAY = date(2023, 1, 5)
         ("Tuesday's team meeting opened with a prayer.", THURSDAY, date(2023, 1, 3), "text"),
         ("Stores were packed on Black Friday.", THURSDAY, THURSDAY, "published"),
         ("The arrests were first reported by USA TODAY.", THURSDAY, THURSDAY, "published"),
+        ("Two ministers quit as he spoke to BBC Radio 4's Today program.", THURSDAY, THURSDAY, "published"),
+        ("Today, the Queen's coffin leaves Balmoral.", THURSDAY, THURSDAY, "text"),
         # A forecast dates its weekday forward; six days back is the page's next day (a live page).
         ("The storm could hit the coast Saturday.", THURSDAY, date(2023, 1, 7), "text"),
         ("Goodell announced on Friday that the game is off.", THURSDAY, date(2023, 1, 6), "text"),
@@ -82,6 +84,12 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             "Damar Hamlin collapsed on Monday. The Bills will play again on Sunday, the team said.",
             ["Damar Hamlin collapsed on Monday."],
             id="a plan for a day after the article is no step: its report will be",
+        ),
+        pytest.param(
+            "Damar Hamlin collapsed on Monday. The NFL set a Jan. 20 deadline for the decision. "
+            "Damar Hamlin's doctors spoke on Jan. 6.",
+            ["Damar Hamlin collapsed on Monday.", "Damar Hamlin's doctors spoke on Jan. 6."],
+            id="a day set two days or more after the article is a deadline, no step",
         ),
         pytest.param(
             "Damar Hamlin remains in critical condition. His doctors kept Hamlin sedated overnight. "
