@@ -1,12 +1,20 @@
 """Hybrid retrieval latency as the index grows: p50/p95 per question at 10k, 100k, ... chunks.
 
     python bench/retrieval_scale.py [--chunks 10000 100000] [--server] [--questions 200]
+    python bench/retrieval_scale.py --chunks 1000000 --keep DIR     # build once, keep the index in DIR
+    python bench/retrieval_scale.py --reuse DIR [--server]          # measure again on that index
 
 Generated articles (a Zipf vocabulary of 20,000 made-up words, dates over three years, ten chunks
 each) are ingested with the FAKE hashing embedder at 384 dimensions (store scaling does not depend
 on what the vectors mean), into embedded Chroma, or with --server into a real `chroma run` started by
 the script. Then generated questions are retrieved exactly as `qa ask` does (dense + keyword search,
-fusion, time prior, duplicates) and timed after one warm-up question. Prints one line per size.
+fusion, time prior, duplicates) and timed after one warm-up question. Prints one line per size, with
+the process's resident memory before and after the warm-up question (which loads the vector index and
+the keyword arrays) and, from a separate process, the keyword arrays' own size, so that the index's
+memory can be split into vectors and keyword arrays.
+
+A 1M-chunk ingest takes about an hour here: `--keep` leaves the index (and the questions) in a folder,
+and `--reuse` measures on it again, embedded or through a `chroma run` server serving the same files.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import json
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,47 +74,74 @@ def _start_server(path: Path) -> ChromaServerProcess:
     return server
 
 
-def _measure(size: int, questions: int, server: bool) -> str:
+def _rss_mib(pid: int | str = "self") -> float:
+    """A process's resident memory now (not its peak): this one's by default."""
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _keyword_arrays_mib(keyword_file: Path) -> float:
+    """The keyword index's arrays once opened, in a fresh process (as a serving process holds them)."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
+        "from pathlib import Path\n"
+        "from qa.store.keyword import KeywordIndex\n"
+        f"index = KeywordIndex(Path({str(keyword_file)!r})); index.search('word', 5)\n"
+        "print(index.segments().nbytes())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return int(out.stdout.split()[-1]) / 2**20
+
+
+def _measure(size: int, questions: int, server: bool, work: Path, reuse: bool) -> str:
     from qa.embedding.fake import FakeEmbedder
     from qa.service import NewsDesk
     from qa.settings import Settings
 
-    rng = random.Random(size)
-    work = Path(tempfile.mkdtemp(prefix="newsdesk-scale-"))
+    settings = Settings(data_dir=work / "data", embedding_backend="fake")  # type: ignore[call-arg]
     server_process: ChromaServerProcess | None = None
     try:
-        corpus = work / "corpus.jsonl"
-        asked = _write_corpus(corpus, size, rng)
-        overrides: dict[str, object] = {"data_dir": work / "data", "embedding_backend": "fake"}
-        if server:
-            server_process = _start_server(work / "chroma-server")
-            overrides.update(chroma_host=server_process.client_host, chroma_port=server_process.port)
-        desk = NewsDesk(Settings(**overrides), embedder=FakeEmbedder(dimension=384))  # type: ignore[arg-type]
-        started = time.perf_counter()
-        report = desk.ingest([corpus], progress=False)
-        ingest_s = time.perf_counter() - started
-        desk.evaluation().rank(
-            asked[0], chunks=5
-        )  # warm: loads the vector index and builds the keyword matrix
+        if reuse:
+            asked = json.loads((work / "questions.json").read_text())
+        else:
+            asked = _write_corpus(work / "corpus.jsonl", size, random.Random(size))
+            (work / "questions.json").write_text(json.dumps(asked))
+        if server:  # a `chroma run` serving the very files the embedded mode uses
+            server_process = _start_server(settings.chroma_path)
+            settings = settings.model_copy(
+                update={"chroma_host": server_process.client_host, "chroma_port": server_process.port}
+            )
+        desk = NewsDesk(settings, embedder=FakeEmbedder(dimension=384))
+        ingest = ""
+        if not reuse:
+            started = time.perf_counter()
+            report = desk.ingest([work / "corpus.jsonl"], progress=False)
+            ingest = f"; ingest of {report.chunks_written:,} chunks {time.perf_counter() - started:,.0f} s"
+        before = _rss_mib()
+        desk.evaluation().rank(asked[0], chunks=5)  # warm: loads the vector index and the keyword arrays
+        after = _rss_mib()
         times = []
         for question in (asked * (questions // len(asked) + 1))[:questions]:
             started = time.perf_counter()
             desk.evaluation().rank(question, chunks=5)
             times.append((time.perf_counter() - started) * 1000)
         p50, p95 = median_and_p95(times)
-        where = "chroma server" if server else "embedded chroma"
-        # Peak resident memory of this process so far (sizes run smallest first, so it is this size's).
-        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        chunks = desk.stats().chunks
+        keyword = _keyword_arrays_mib(settings.data_dir / "keyword" / f"{settings.collection}.sqlite")
         return (
-            f"{report.chunks_written:>9,} chunks ({where}): retrieval p50 {p50:6.1f} "
-            f"ms, p95 {p95:6.1f} ms over {len(times)} questions; ingest of a "
-            f"{corpus.stat().st_size / 1e6:,.0f} MB JSONL file {ingest_s:,.0f} s; "
-            f"peak memory {peak_mib:,.0f} MiB"
+            f"{chunks:>9,} chunks ({'chroma server' if server else 'embedded chroma'}): retrieval p50 "
+            f"{p50:6.1f} ms, p95 {p95:6.1f} ms over {len(times)} questions{ingest}; this process's "
+            f"memory {before:,.0f} MiB before the first question, {after:,.0f} MiB after it (the "
+            f"keyword arrays {keyword:,.0f} MiB of it), peak {_peak_mib():,.0f} MiB"
+            + (f"; the server process {_rss_mib(server_process.pid):,.0f} MiB" if server_process else "")
         )
     finally:
         if server_process is not None:
             server_process.stop()
-        shutil.rmtree(work, ignore_errors=True)
+
+
+def _peak_mib() -> float:
+    # Peak resident memory of this process so far (sizes run smallest first, so it is this size's).
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -114,9 +150,22 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--server", action="store_true", help="a real `chroma run` instead of embedded")
+    parser.add_argument("--keep", type=Path, help="build the (one) size in this folder and keep it")
+    parser.add_argument("--reuse", type=Path, help="measure on an index kept by --keep; no ingest")
     args = parser.parse_args()
+    if args.reuse:
+        print(_measure(0, args.questions, args.server, args.reuse, reuse=True), flush=True)
+        return
+    if args.keep and len(args.chunks) != 1:
+        parser.error("--keep builds one size: give --chunks one number")
     for size in args.chunks:
-        print(_measure(size, args.questions, args.server), flush=True)
+        work = args.keep or Path(tempfile.mkdtemp(prefix="newsdesk-scale-"))
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            print(_measure(size, args.questions, args.server, work, reuse=False), flush=True)
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
