@@ -75,10 +75,12 @@ _NOT_A_STEP = re.compile(
 # own words: a quotation may say "you" ("the country has your back," Narduzzi tweeted on Tuesday).
 _TO_THE_READER = re.compile(r"\b(?:you|your|yours|let['’]s)\b", re.IGNORECASE)
 # A day written as a bound or a picture's day is not the day the sentence's event happened: "has received
-# 32.6 inches of snow since Nov. 1", "a warning until Wednesday", "the former pope, pictured on November
-# 30, 2005". Such a sentence is dated by its article (2023 stories: dates exact +0.022; 2025: even).
+# 32.6 inches of snow since Nov. 1", "a warning until Wednesday", "since being admitted Monday night", "the
+# former pope, pictured on November 30, 2005". Such a sentence is dated by another weekday it states ("…,
+# most notably on Tuesday night"), else by its article (2023 stories: dates exact +0.022; 2025: even).
 _BOUND_BEFORE = re.compile(
-    r"\b(?:since|until|till|through|by|before|into|as of|pictured(?: on| in)?)\s+(?:(?:late|early)\s+)?$",
+    r"\b(?:(?:since|until|till)(?:\s+(?-i:[a-z]+['’]?[a-z]*)){0,3}|through|by|before|into|as of"
+    r"|pictured(?: on| in)?)\s+(?:(?:late|early)\s+)?$",
     re.I,
 )
 # Words of a period in a question, not of its story: "in late 2022 and early 2023", "in mid-July".
@@ -171,9 +173,11 @@ def _stated_day(sentence: str, published: date) -> date | None:
                 return candidate
         elif len(written.key) == 10:
             return date.fromisoformat(written.key)
-    weekday = _WEEKDAY.search(sentence)
-    if weekday and _BOUND_BEFORE.search(sentence[: weekday.start()]):
+    weekdays = list(_WEEKDAY.finditer(sentence))
+    unbound = [w for w in weekdays if not _BOUND_BEFORE.search(sentence[: w.start()])]
+    if weekdays and not unbound:
         return None
+    weekday = unbound[0] if unbound else None
     if weekday:
         wanted = _WEEKDAYS.index((weekday.group(1) or weekday.group(2)).lower())
         if _FUTURE.search(sentence):

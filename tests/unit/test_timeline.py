@@ -46,6 +46,14 @@ THURSDAY = date(2023, 1, 5)
         ("San Francisco has handed out 8,000 sandbags since Saturday.", THURSDAY, THURSDAY, "published"),
         ("Minneapolis has had 32.6 inches of snow since Nov. 1.", THURSDAY, THURSDAY, "published"),
         ("An avalanche warning was issued until Wednesday.", THURSDAY, THURSDAY, "published"),
+        ("He is held until he's arraigned on Monday.", THURSDAY, THURSDAY, "published"),
+        # A bound weekday and another one: the other is the event's.
+        (
+            "Since being admitted Monday night, he improved most on Tuesday night.",
+            THURSDAY,
+            date(2023, 1, 3),
+            "text",
+        ),
         ("The former pope, pictured on November 30, 2005, was 95.", THURSDAY, THURSDAY, "published"),
     ],
 )
