@@ -19,10 +19,8 @@ empty over distinct questions (cold: only words shared between questions hit) an
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared import made_up_vocabulary, median_and_p95  # noqa: E402  (bench/, beside this script)
+from shared import made_up_vocabulary, median_and_p95, opened_in_fresh_process  # noqa: E402  (bench/)
 
 from qa.documents import ArticleInfo, Chunk  # noqa: E402
 from qa.store import term_weights  # noqa: E402
@@ -132,27 +130,6 @@ def _cache_comparison(index: KeywordIndex, questions: list[str], count: int) -> 
     term_weights.DENSE_SHARE = dense_share
 
 
-def _opened(path: Path) -> dict[str, float]:
-    """In a fresh process: open the saved index and search once; its time, memory and arrays' bytes."""
-    code = (
-        "import json, sys, time\n"
-        f"sys.path.insert(0, {str(REPO)!r})\n"
-        "from qa.store.keyword import KeywordIndex\n"
-        "from qa.text.words import keyword_tokens\n"
-        "def rss():\n"
-        "    return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
-        "before = rss()\n"
-        "started = time.perf_counter()\n"
-        f"index = KeywordIndex(__import__('pathlib').Path({str(path)!r}))\n"
-        "index.search('volcano', 5)\n"
-        "seconds = time.perf_counter() - started\n"
-        "print(json.dumps({'open_s': seconds, 'rss': rss(), 'before': before,\n"
-        "    'keyword': index.segments().nbytes(), 'merges': index.merges}))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return dict(json.loads(out.stdout.splitlines()[-1]))
-
-
 def _measure(size: int, old_max: int, questions: int, compare: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="newsdesk-keyword-"))
     path = work / "words.sqlite"
@@ -196,7 +173,7 @@ def _measure(size: int, old_max: int, questions: int, compare: bool) -> None:
         if compare:
             _cache_comparison(index, corpus.questions, questions)
 
-        opened = _opened(path)
+        opened = opened_in_fresh_process(path)
         keyword, rss = opened["keyword"], opened["rss"]
         print(
             f"  fresh process: open + first search {opened['open_s']:.1f} s ({opened['merges']:.0f} merges); "

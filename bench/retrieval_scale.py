@@ -24,7 +24,6 @@ import json
 import random
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared import made_up_vocabulary, median_and_p95  # noqa: E402  (bench/, beside this script)
+from shared import made_up_vocabulary, median_and_p95, opened_in_fresh_process  # noqa: E402  (bench/)
 
 from qa.ports import free_port  # noqa: E402
 from qa.store.chroma_server import ChromaServerProcess  # noqa: E402
@@ -79,19 +78,6 @@ def _rss_mib(pid: int | str = "self") -> float:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _keyword_arrays_mib(keyword_file: Path) -> float:
-    """The keyword index's arrays once opened, in a fresh process (as a serving process holds them)."""
-    code = (
-        f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
-        "from pathlib import Path\n"
-        "from qa.store.keyword import KeywordIndex\n"
-        f"index = KeywordIndex(Path({str(keyword_file)!r})); index.search('word', 5)\n"
-        "print(index.segments().nbytes())\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return int(out.stdout.split()[-1]) / 2**20
-
-
 def _measure(size: int, questions: int, server: bool, work: Path, reuse: bool) -> str:
     from qa.embedding.fake import FakeEmbedder
     from qa.service import NewsDesk
@@ -126,7 +112,10 @@ def _measure(size: int, questions: int, server: bool, work: Path, reuse: bool) -
             times.append((time.perf_counter() - started) * 1000)
         p50, p95 = median_and_p95(times)
         chunks = desk.stats().chunks
-        keyword = _keyword_arrays_mib(settings.data_dir / "keyword" / f"{settings.collection}.sqlite")
+        keyword_file = settings.data_dir / "keyword" / f"{settings.collection}.sqlite"
+        keyword = (
+            opened_in_fresh_process(keyword_file)["keyword"] / 2**20
+        )  # the arrays a serving process holds
         return (
             f"{chunks:>9,} chunks ({'chroma server' if server else 'embedded chroma'}): retrieval p50 "
             f"{p50:6.1f} ms, p95 {p95:6.1f} ms over {len(times)} questions{ingest}; this process's "
