@@ -307,20 +307,24 @@ def _merge(steps: Sequence[TimelineStep], story_words: Collection[str]) -> list[
     The words that name the story (`story_words`) are in most of its sentences, so they do not say two
     sentences tell one event: "The cash option is $487.9 million." is not the night's winning numbers."""
     merged: list[TimelineStep] = []
+    merged_words: list[set[str]] = []  # each merged step's event words, read once
     for step in steps:
         words = _event_words(step.text, story_words)
         for i, earlier in enumerate(merged):
             near = abs((step.day - earlier.day).days) <= 1
-            if not near or not _same_event(words, _event_words(earlier.text, story_words)):
+            if not near or not _same_event(words, merged_words[i]):
                 continue
             cited = {c.article_id for c in earlier.citations}
             new = tuple(c for c in step.citations if c.article_id not in cited)
             # The step stated by the text outranks one dated only by its article: keep the stated day.
             keep = earlier if earlier.date_source == "text" or step.date_source != "text" else step
             merged[i] = TimelineStep(keep.day, keep.date_source, keep.text, earlier.citations + new)
+            if keep is step:
+                merged_words[i] = words
             break
         else:
             merged.append(step)
+            merged_words.append(words)
     return sorted(merged, key=lambda s: s.day)
 
 
