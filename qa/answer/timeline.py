@@ -111,6 +111,11 @@ _FUTURE = re.compile(
     r"is poised to|are poised to|is forecast to|are forecast to)\b",
     re.I,
 )
+# Where one clause of a sentence ends and another starts: the future of the next clause is not its
+# weekday's ("were told at a meeting on Monday that the plant will close", "were still closed on
+# Wednesday, and the rail line will not reopen"). A clause of "when" or "while" shares its sentence's
+# time ("there could be a seventh vote when the House gavels in at noon Wednesday").
+_CLAUSE_BREAK = re.compile(r"[;—–]|:(?!\d)|,\s*(?:and|but)\b|\bthat\b")
 # A sentence that expects, plans or forecasts something for a day after its article's is no step: the
 # step is the later report of it happening (the wider list only decides this; dating a weekday forward on
 # it, "would" and "may" included, lost 2023 event recall).
@@ -180,7 +185,7 @@ def _stated_day(sentence: str, published: date) -> date | None:
     weekday = unbound[0] if unbound else None
     if weekday:
         wanted = _WEEKDAYS.index((weekday.group(1) or weekday.group(2)).lower())
-        if _FUTURE.search(sentence):
+        if _tells_future(sentence, weekday):
             return published + timedelta(days=(wanted - published.weekday()) % 7)
         back = (published.weekday() - wanted) % 7
         # The day after the article's date is likelier than six days before it: a live page keeps its first
@@ -191,6 +196,15 @@ def _stated_day(sentence: str, published: date) -> date | None:
         said = (relative.group(1) or relative.group(2)).lower()
         return published - timedelta(days=1) if said in ("yesterday", "last night") else published
     return None
+
+
+def _tells_future(sentence: str, weekday: re.Match[str]) -> bool:
+    """Does the clause that holds `weekday` tell what is to come ("On Thursday, the House will vote")?"""
+    for future in _FUTURE.finditer(sentence):
+        start, end = sorted((future.start(), weekday.start()))
+        if not _CLAUSE_BREAK.search(sentence, start, end):
+            return True
+    return False
 
 
 def _names_a_day(sentence: str) -> bool:

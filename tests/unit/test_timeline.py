@@ -42,6 +42,12 @@ THURSDAY = date(2023, 1, 5)
         # A forecast dates its weekday forward; six days back is the page's next day (a live page).
         ("The storm could hit the coast Saturday.", THURSDAY, date(2023, 1, 7), "text"),
         ("Goodell announced on Friday that the game is off.", THURSDAY, date(2023, 1, 6), "text"),
+        # What is to come dates the weekday of its own clause only; a "when" clause shares its time.
+        ("On Monday, the House will vote on the bill.", THURSDAY, date(2023, 1, 9), "text"),
+        ("Workers were told on Monday that the plant will close.", THURSDAY, date(2023, 1, 2), "text"),
+        ("Roads were shut on Monday, and the rail line will not reopen.", THURSDAY, date(2023, 1, 2), "text"),
+        ("It will lie in state till 6:30 a.m. (1:30 ET) on Monday.", THURSDAY, date(2023, 1, 9), "text"),
+        ("There could be a vote when the House meets at noon Monday.", THURSDAY, date(2023, 1, 9), "text"),
         # A bound or a picture's day is not the event's: the article's date is.
         ("San Francisco has handed out 8,000 sandbags since Saturday.", THURSDAY, THURSDAY, "published"),
         ("Minneapolis has had 32.6 inches of snow since Nov. 1.", THURSDAY, THURSDAY, "published"),
