@@ -294,6 +294,9 @@ def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
     assert _figures(sentence, "how large was the crowd?") == ["3,000"]
     assert _figures(sentence, "how old was Kirk?") == ["31"]
     assert "40" in _figures(sentence, "how long did Kirk speak?")
+    # A share is no count: "1 in 5 Americans" gives neither 1 nor 5.
+    share = "Medicaid insures 83 million adults, or more than 1 in 5 Americans."
+    assert _figures(share, "how many Americans does Medicaid cover?") == ["83 million"]
     assert _figures("Swift, who has 14 VMAs, won 7 on Tuesday.", "how many VMAs did Swift win?") == [
         "14",
         "7",

@@ -38,6 +38,13 @@ _AGE_BEFORE = re.compile(r"\b(?:age of|aged|died at|dies at|at age)\s*$", re.I)
 _AGE_AFTER = re.compile(r"[\s-]*years?[\s-]*old\b", re.I)
 # "Kirk, 31, was speaking": an age set off by commas after a name is no count of anything.
 _NAME_BEFORE = re.compile(r"\b[A-Z][\w'’.-]*,\s*$")
+# "1 in 5 Americans", "3 out of 4 voters": a share, neither of its numbers a count.
+_SHARE_AFTER = re.compile(
+    r"\s+(?:in|out of)\s+(?:\d[\d,.]*|every|two|three|four|five|six|seven|eight|nine|ten)\b"
+)
+_SHARE_BEFORE = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine)\s+(?:in|out of)\s+$", re.I
+)
 # "Oct. 10 and 11": the second day of a date, not a figure.
 _AFTER_A_DAY = re.compile(r"\b[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?\s*(?:and|to|-|–)\s*$")
 _COUNTED = re.compile(r"\b(?:how many|number of|more|fewer)\s+((?:[\w'’-]+[\s,?]*){1,5})", re.I)
@@ -83,6 +90,8 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         and (durations_asked or not _spans_time(sentence, v))
         and not sentence[: v.start].endswith(":")
         and not _AFTER_A_DAY.search(sentence[: v.start])
+        and not _SHARE_AFTER.match(sentence, v.end)
+        and not _SHARE_BEFORE.search(sentence[: v.start])
     ]
     counted, window = measured_nouns(question)
     if counted:  # "how many votes": a figure of votes, not of ballots or years
