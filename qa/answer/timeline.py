@@ -20,7 +20,7 @@ from qa.results.timeline import DateSource, Silence, StepSource, Timeline, Timel
 from qa.text.dates import parse_date
 from qa.text.sentences import narrated, sentences
 from qa.text.words import keyword_tokens
-from qa.text.written_dates import MONTH_NAMES, find_dates
+from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates
 
 TIMELINE_CHUNKS = 40  # passages searched to find the story's articles (at most two per article)
 TIMELINE_ARTICLES = 12  # the story's articles read whole, best first
@@ -169,15 +169,9 @@ def _stated_day(sentence: str, published: date) -> date | None:
     for written in find_dates(sentence):
         if _BOUND_BEFORE.search(sentence[: written.start]):
             return None
-        if written.key.startswith("--"):  # a day of a month: the nearest such day not long after the article
-            month, day = int(written.key[2:4]), int(written.key[5:7])
-            candidate = _day_in(published.year, month, day)
-            if candidate is not None and candidate > published + timedelta(days=31):
-                candidate = _day_in(published.year - 1, month, day)
-            if candidate is not None:
-                return candidate
-        elif len(written.key) == 10:
-            return date.fromisoformat(written.key)
+        day = _calendar_day(written.key, published)
+        if day is not None:
+            return day
     weekdays = list(_WEEKDAY.finditer(sentence))
     unbound = [w for w in weekdays if not _BOUND_BEFORE.search(sentence[: w.start()])]
     if weekdays and not unbound:
@@ -205,6 +199,23 @@ def _tells_future(sentence: str, weekday: re.Match[str]) -> bool:
         if not _CLAUSE_BREAK.search(sentence, start, end):
             return True
     return False
+
+
+def _calendar_day(key: str, published: date) -> date | None:
+    """The day a written date's `key` names, read against its article's date: a day of a month ("Jan. 15")
+    is the nearest such day not long after the article (None: a year or a month, no day)."""
+    if key.startswith("--"):
+        month, day = int(key[2:4]), int(key[5:7])
+        candidate = _day_in(published.year, month, day)
+        if candidate is not None and candidate > published + timedelta(days=31):
+            candidate = _day_in(published.year - 1, month, day)
+        return candidate
+    return date.fromisoformat(key) if len(key) == 10 else None
+
+
+def _earlier_year(sentence: str, published: date) -> bool:
+    """Does `sentence` name a year before its article's ("in 2019", "the 2021 season")?"""
+    return any(int(year) < published.year for year in A_YEAR.findall(sentence))
 
 
 def _names_a_day(sentence: str) -> bool:
@@ -257,6 +268,8 @@ def build_timeline(
             continue  # a deadline or a date set, not what happened
         if source == "published" and _QUOTATION.match(text):
             continue  # what someone said is a step only when the sentence says the day it was said
+        if source == "published" and published is not None and _earlier_year(text, published):
+            continue  # background known only by its year ("the last notice, in 2019, lasted six days")
         if source == "published" and not _names_a_day(text):
             # A sentence with no day of its own is a step only when it names the story, and only in the
             # article's lead or when it reports what someone said or did: the rest is background.

@@ -143,6 +143,15 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             ["Damar Hamlin remains in critical condition."],
             id="a picture's credit or pose and the call for subscribers are no steps",
         ),
+        pytest.param(
+            "Damar Hamlin remains in critical condition. Damar Hamlin was drafted by the Bills in 2021. "
+            "Damar Hamlin collapsed in a 2023 game on Monday.",
+            [
+                "Damar Hamlin collapsed in a 2023 game on Monday.",
+                "Damar Hamlin remains in critical condition.",
+            ],
+            id="background known only by an earlier year is no step",
+        ),
     ],
 )
 def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
