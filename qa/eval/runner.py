@@ -331,6 +331,7 @@ def answer_fields(result: AnswerResult, question: Question, corpus: Corpus) -> d
         question.choices,
         question.question,
         question.key_values,
+        question.kind,
     )
     verdict.update(
         {

@@ -116,12 +116,21 @@ def judge_answer(
     choices: Sequence[str] = (),
     question: str = "",
     key_values: Sequence[str] = (),
+    kind: str | None = None,
 ) -> dict[str, Any]:
     """Verdict on one answer: with choices, correct = states the gold choice and no other one; with key
-    values (questions across articles), correct = states every one of them; else correct = an answer
-    contains a gold answer (exact match and token F1 reported too)."""
+    values (questions across articles), correct = states every one of them, an order question's first
+    one (what came first, "before") in its verdict, before the first colon ("Kestle bridge came first: …"
+    names both bridges after it); else correct = an answer contains a gold answer (exact match and token
+    F1 reported too)."""
     if key_values:
-        held = [] if abstained else [v for v in key_values if states_value(strip_markers(answer), v)]
+        text = strip_markers(answer)
+        verdict = text.split(":", 1)[0] if kind == "order" else text
+        held = (
+            []
+            if abstained
+            else [v for n, v in enumerate(key_values) if states_value(verdict if n == 0 else text, v)]
+        )
         correct = len(held) == len(key_values)
         return {"mode": "key_values", "correct": correct, "lenient": bool(held), "stated": held}
     gold = gold_choice(answers, choices)
@@ -161,6 +170,7 @@ def judge_record(record: Mapping[str, Any]) -> dict[str, Any]:
         record.get("choices", []),
         record.get("question", ""),
         record.get("key_values", []),
+        record.get("type"),
     )
 
 

@@ -59,6 +59,18 @@ class WrittenDate:
     states: frozenset[str]
 
 
+_TYPED_MONTH = re.compile(
+    r"\b(" + "|".join(sorted((m.lower() for m in _MONTHS), key=len, reverse=True)) + r")\b(?=\.?\s+\d)"
+)
+
+
+def typed_months(question: str) -> str:
+    """`question` with the months a reader typed in lower case capitalised where a day or a year follows
+    ("the clarion's nov 20 story", "in may 2025"), so that `find_dates` reads them; "march" and "may"
+    alone stay words. Offsets are kept."""
+    return _TYPED_MONTH.sub(lambda m: m.group(1).capitalize(), question)
+
+
 def find_dates(text: str) -> list[WrittenDate]:
     """The dates written in `text`, in order; the longest first where two overlap ("4 July 1776")."""
     patterns = (*_NAMED, _ISO) if _ANY_MONTH.search(text) else (_ISO,)

@@ -62,6 +62,8 @@ AS_OF = date(2023, 1, 20)
         ("Do CNN and USA Today agree on how old Benedict was when he died?", "disagreement", None),
         ("did they open more shelters between the first and second report", "change", None),
         ("how many more had been evacuated by the oct 21 report than on oct 19", "change", None),
+        ("how many more were treated in the clarion's nov 20 story than in its nov 13 one", "change", None),
+        ("how much did the orrin st petition grow between the march and the council vote", "change", None),
     ],
 )
 def test_a_question_across_articles_is_read_as_its_kind_and_its_two_sides(
@@ -80,6 +82,7 @@ def test_a_question_across_articles_is_read_as_its_kind_and_its_two_sides(
         "How many votes did McCarthy lose?",
         "How many homes lost power? How many homes lost power?",  # asked twice, not a figure at two times
         "What did the council decide about the bridge, and when?",
+        "How much did prices rise in 2022?",  # one report's figure, not one figure at two times
     ],
 )
 def test_a_question_for_one_fact_is_not_read_as_one_across_articles(question: str) -> None:
@@ -294,6 +297,20 @@ def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
     assert _figures(sentence, "how large was the crowd?") == ["3,000"]
     assert _figures(sentence, "how old was Kirk?") == ["31"]
     assert "40" in _figures(sentence, "how long did Kirk speak?")
+    # A length of the dimension asked; no length, area or weight for a count.
+    bridge = "The bridge is 212 metres long and 4.5 metres wide, and 11,000 walkers crossed it."
+    assert _figures(bridge, "which one is longer, the saltings footbridge or the kestle bridge") == ["212"]
+    assert _figures(bridge, "which bridge is wider") == ["4.5"]
+    assert _figures("The 187-metre bridge drew 2,450 people.", "which is longer, a or b") == ["187"]
+    march = "Marchers walked 2.3 kilometres, and about 4,200 people marched."
+    assert _figures(march, "did the two papers report the same number of marchers") == ["4,200"]
+    # Marchers are a crowd: "people … joined a march" counts them.
+    crowd = "Some 2,900 people, according to a police estimate, joined a march."
+    assert _figures(crowd, "did the two papers report the same number of marchers") == ["2,900"]
+    # "How much did it grow" asks for whatever it counts; an appeal counts money.
+    petition = "They handed over a petition with 8,300 signatures and $5,000 in pledges."
+    assert _figures(petition, "how much did the petition grow between the march and the vote") == ["8,300"]
+    assert _figures(petition, "how much did the appeal go up between the two reports") == ["$5,000"]
     # A share is no count: "1 in 5 Americans" gives neither 1 nor 5.
     share = "Medicaid insures 83 million adults, or more than 1 in 5 Americans."
     assert _figures(share, "how many Americans does Medicaid cover?") == ["83 million"]

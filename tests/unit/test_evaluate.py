@@ -531,3 +531,15 @@ def test_cli_eval_runs_retrieval_only(tmp_path: Path, monkeypatch: pytest.Monkey
     (run,) = (tmp_path / "runs").iterdir()
     assert {p.name for p in run.iterdir()} >= {"results.jsonl", "summary.json", "report.html"}
     assert cli.main(["eval", "--retrieval-only"]) == 2  # --articles and --questions are required
+
+
+def test_an_order_answer_is_judged_by_its_verdict_not_by_the_sides_it_names_after() -> None:
+    wrong = "Saltings footbridge came first: kestle bridge on 9 Dec [1]; saltings footbridge on 5 Dec [2]."
+    assert not judge_answer(wrong, False, ["Kestle"], key_values=["Kestle"], kind="order")["correct"]
+    right = (
+        "Kestle bridge came first: kestle bridge on 3 December [1]; saltings footbridge on 5 December [2]."
+    )
+    assert judge_answer(right, False, ["Kestle"], key_values=["Kestle"], kind="order")["correct"]
+    assert judge_answer(
+        "The Kestle bridge opened first [2].", False, ["Kestle"], key_values=["Kestle"], kind="order"
+    )["correct"]

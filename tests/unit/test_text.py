@@ -17,6 +17,7 @@ from qa.text.markers import cited_numbers, marker_numbers, strip_markers, strip_
 from qa.text.sentences import narrated, sentences, split_sentences
 from qa.text.values import find_values
 from qa.text.words import FUNCTION_WORDS, STOP_WORDS, content_words, fold_accents, same_word, tokens
+from qa.text.written_dates import find_dates, typed_months
 
 pytestmark = pytest.mark.unit
 
@@ -216,3 +217,9 @@ def test_small_numbers_in_words_are_marked_plain_and_the_spans_point_into_the_te
 )
 def test_narration_is_the_text_outside_quotations(sentence: str, narration: str) -> None:
     assert narrated(sentence) == narration
+
+
+def test_months_typed_in_lower_case_are_read_where_a_day_or_year_follows() -> None:
+    typed = typed_months("the clarion's nov 20 story, in may 2025, between the march and the vote")
+    assert typed == "the clarion's Nov 20 story, in May 2025, between the march and the vote"
+    assert [d.key for d in find_dates(typed)] == ["--11-20", "2025-05"]

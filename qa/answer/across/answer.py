@@ -20,7 +20,7 @@ from qa.answer.across.values import amount, difference, is_rank, phrase_around, 
 from qa.answer.evidence import EvidenceSource
 from qa.answer.timeline import step_day
 from qa.documents import ScoredChunk
-from qa.text.written_dates import find_dates
+from qa.text.written_dates import find_dates, typed_months
 
 SIDE_CANDIDATES = 8  # best sentences of each side weighed as a pair for a comparison
 CROSS_CHUNKS = 20  # passages searched for each side (or for the fact two reports give)
@@ -109,7 +109,7 @@ def _apart(a: SidePick, b: SidePick) -> bool:
 def fact_asked(question: str) -> str:
     """The fact two reports are compared on: the question less the words that ask how they compare
     ("how did … change", "do … agree", "between the Jan 9 and Jan 16 reports", the outlets)."""
-    text = _ASKING_HOW.sub(" ", question)
+    text = _ASKING_HOW.sub(" ", typed_months(question))
     for written in reversed(find_dates(text)):
         text = text[: written.start] + text[written.end :]
     return " ".join(text.split())

@@ -26,7 +26,13 @@ _FIRST_OF = re.compile(
 )
 _AGREE = re.compile(r"\b(?:agree|disagree|the same|differ|match)\b", re.I)
 _CHANGE = re.compile(
-    r"\bhow (?:did|has|have|had) .+\bchange\b|\b(?:rise|rose|fall|fell|grow|grew) from\b", re.I
+    r"\bhow (?:did|has|have|had) .+\bchange\b|\b(?:rise|rose|fall|fell|grow|grew) from\b"
+    # "how much did the petition grow between the march and the vote": one figure at two times (not "how much
+    # did prices rise in 2022?", one report's figure)
+    r"|\bhow (?:much|many|far) (?:more |less |fewer )?(?:did|has|have|had) .+"
+    r"\b(?:grow|grown|rise|risen|fall|fallen|increase|decrease|drop|climb|shrink|go(?:ne)? (?:up|down))\b"
+    r".*\b(?:between|since|from)\b",
+    re.I,
 )
 _MORE = r"(?:more|bigger|larger|greater|higher|longer|older|cheaper|smaller|fewer|less|lower|shorter|younger)"
 # "compared with", "than": the second side follows, the first is the question's subject.
@@ -44,8 +50,10 @@ _TWO_REPORTS = re.compile(
 )
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
 _A_MONTH = re.compile(rf"\b(?:{_MONTHS})[a-z]*\b")
+# What a side may hold besides its day and still be only a day: "the Jan. 9 report", "in its nov 13 one".
 _DAY_WORDS = re.compile(
-    rf"\b(?:on|by|the|in|report|reports|update|story|(?:{_MONTHS})[a-z]*\.?|\d{{1,2}}(?:st|nd|rd|th)?|\d{{4}})\b"
+    r"\b(?:on|by|the|in|its|their|one|report|reports|update|story|stories|article|edition|piece"
+    rf"|(?:{_MONTHS})[a-z]*\.?|\d{{1,2}}(?:st|nd|rd|th)?|\d{{4}})\b"
 )
 _EACH = re.compile(r"\b(?:each|both)\b", re.I)
 # Where the first alternative starts, when no comma or colon says it: the word the second one starts with.

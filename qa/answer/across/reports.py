@@ -14,7 +14,7 @@ from qa.answer.across.sides import SidePick, outlet_of
 from qa.answer.across.values import amount, words_beside
 from qa.text.values import Value
 from qa.text.words import keyword_tokens
-from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates
+from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates, typed_months
 
 REPORT_DAYS = 7  # a report "of Jan 9" is one published within a week of it
 REPORT_SENTENCES = 3  # sentences of one article that may be its report of the fact
@@ -169,7 +169,7 @@ def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
     names two days."""
     days, months = [], []
     named_years = set(A_YEAR.findall(question))
-    for written in find_dates(question):
+    for written in find_dates(typed_months(question)):
         key = written.key
         if key.startswith("--"):
             month, day = int(key[2:4]), int(key[5:7])

@@ -21,14 +21,21 @@ VALUE_WINDOW = 4  # words either side of a value that say what it counts
 # Words that ask for an amount of money: the figure must carry a currency.
 _MONEY = re.compile(
     r"[$€£¥]|\b(?:jackpot|cash|price|cost|costs|cheaper|paid|payment|settlement|amount|worth|grants?"
-    r"|budgets?|fund(?:ing)?|fines?|fees?|salary|wages?)\b",
+    r"|budgets?|fund(?:ing|s)?|fines?|fees?|salary|wages?|appeals?|fundrais\w*|donations?|raised)\b",
     re.I,
 )
 # "the next 48 hours", "for 50 years": how long, not how many of what is asked.
 _DURATION = re.compile(r"[\s-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b(?![\s-]*old)", re.I)
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
 _TIME_UNITS = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years)\b", re.I)
-_HOW_MUCH = re.compile(r"\bhow much\b(?!\s+(?:more|less|bigger|larger|smaller|longer|older|of)\b)", re.I)
+# "How much did it cost?" asks for money; "how much more", "how much of" and "how much did the petition grow"
+# (by how many of whatever it counts) do not.
+_HOW_MUCH = re.compile(
+    r"\bhow much\b(?!\s+(?:more|less|bigger|larger|smaller|longer|older|of)\b)"
+    r"(?!.*\b(?:grow|grew|grown|rise|rose|risen|fall|fell|fallen|increase|decrease|drop|climb|shrink|change"
+    r"|go(?:ne)? (?:up|down))\b)",
+    re.I,
+)
 _ASKS_RANK = re.compile(r"\b(?:rank(?:ing|ed|s)?|place[ds]?|position)\b", re.I)
 _ORDINAL = re.compile(r"(?:st|nd|rd|th)$", re.I)  # "3rd", "seventh", "twenty-first"
 _PROSE_NUMBERS = frozenset({"one", "first", "a", "an"})  # "one of the latest", "her first nomination"
@@ -61,6 +68,30 @@ _WORDED_AS = {
     "acreage": (("acre",), 2),  # a unit follows its figure: "52,600 acres"
 }
 _ANY_COUNT = frozenset("people persons times years days months weeks than".split())
+# Who make up a crowd, as a question counts them ("the number of marchers"): a report says "4,200 people
+# marched", "some 2,900 people … joined a march" (stems, as `stem` cuts them).
+_CROWD_NOUNS = frozenset(
+    "march protest demonstrator attend visitor spectator mourn participant fan rallygo worshipp".split()
+)
+# A figure's unit of measure ("212 metres", "187-metre", "2.3 kilometres", "13 mph"): a length, an area, a
+# weight, a volume, a speed; no count of people or things.
+_LENGTH_UNITS = r"(?:kilo|centi|milli)?met(?:re|er)s?|km|miles?|feet|foot|ft|inch(?:es)?|yards?"
+_MEASURE_UNIT = re.compile(
+    rf"[\s-]*(?:(?:square|cubic)\s+)?(?:{_LENGTH_UNITS}|acres?|hectares?|tons?|tonnes?|kilograms?|kg|grams?"
+    r"|lbs?|litres?|liters?|gallons?|mph|degrees?)\b",
+    re.I,
+)
+_LENGTH_UNIT = re.compile(rf"[\s-]*(?:{_LENGTH_UNITS})\b", re.I)
+# A comparison of size asks for a length of one dimension: "which is longer" — "212 metres long", not
+# "4.5 metres wide" or "11,000 walkers".
+_DIMENSIONS = {
+    "long": frozenset("long longer shorter length lengths".split()),
+    "wide": frozenset("wide wider narrower width".split()),
+    "high": frozenset("high higher tall taller height".split()),
+    "deep": frozenset("deep deeper shallower depth".split()),
+}
+_DIMENSION_WORDS = {word: dimension for dimension, words in _DIMENSIONS.items() for word in words}
+_WORD_AFTER_UNIT = re.compile(rf"[\s-]*(?:{_LENGTH_UNITS})\s+(\w+)", re.I)
 # The counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march".
 NOUN_WINDOW = 5
 _YEAR_ASKED = ("what year", "which year", "in what year")
@@ -93,6 +124,7 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         and not _SHARE_AFTER.match(sentence, v.end)
         and not _SHARE_BEFORE.search(sentence[: v.start])
     ]
+    values = _of_the_measure_asked(sentence, values, question)
     counted, window = measured_nouns(question)
     if counted:  # "how many votes": a figure of votes, not of ballots or years
         beside = [(v, words_beside(sentence, v, window=window)) for v in values]
@@ -113,6 +145,28 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         return -beside, near
 
     return sorted(values, key=rank)
+
+
+def _of_the_measure_asked(sentence: str, values: list[Value], question: str) -> list[Value]:
+    """Of `values`, those of the measure asked: a length of the dimension asked ("which is longer"); no
+    length, area or weight for a count ("how many marchers": not "2.3 kilometres")."""
+    asked = [_DIMENSION_WORDS[w] for w in re.findall(r"[a-z]+", question.lower()) if w in _DIMENSION_WORDS]
+    if asked:  # a length of that dimension, or a span of time ("which lasted longer")
+        return [
+            v
+            for v in values
+            if (_LENGTH_UNIT.match(sentence, v.end) and _dimension_of(sentence, v) in (None, asked[0]))
+            or _spans_time(sentence, v)
+        ]
+    if _COUNTED.search(question) and not any(_MEASURE_UNIT.fullmatch(n) for n in measured_nouns(question)[0]):
+        return [v for v in values if not _MEASURE_UNIT.match(sentence, v.end)]
+    return values
+
+
+def _dimension_of(sentence: str, value: Value) -> str | None:
+    """The dimension a length states, when the word after its unit says it ("4.5 metres wide")."""
+    after = _WORD_AFTER_UNIT.match(sentence, value.end)
+    return _DIMENSION_WORDS.get(after.group(1).lower()) if after else None
 
 
 def is_rank(written: str) -> bool:
@@ -231,6 +285,8 @@ def measured_nouns(question: str) -> tuple[tuple[str, ...], int]:
         if measure in asked:
             return worded, window
     noun = _counted_noun(question)
+    if noun in _CROWD_NOUNS:  # "the number of marchers": "4,200 people marched", "2,900 people … joined"
+        return (noun, *_WORDED_AS["crowd"][0]), WORDED_WINDOW
     return ((noun,) if noun else ()), NOUN_WINDOW
 
 
