@@ -26,7 +26,7 @@ SUITE = REPO_ROOT / "tests" / "data" / "user_suite"
 # nine (first run: 6 of its 12 answerable right, then the rules were improved with it in view too).
 SUITES = {
     "first": ("cross-articles.jsonl", "cross-questions.jsonl", 12),
-    "held-out": ("heldout-articles.jsonl", "heldout-cross-questions.jsonl", 10),
+    "held-out": ("heldout-articles.jsonl", "heldout-cross-questions.jsonl", 11),
 }
 
 
@@ -50,10 +50,10 @@ class Suite:
 
 
 def test_user_typed_questions_across_articles_are_answered_from_two_cited_reports(suite: Suite) -> None:
-    # Questions the wording marks as across articles (the held-out set words three otherwise: "which of the
-    # two footbridges …", "is the kestle bridge wider …", "which opened first …"; those go to the model).
+    # Questions the wording marks as across articles (the held-out set words two otherwise: "which of the
+    # two footbridges …", "is the kestle bridge wider …"; those go to the model).
     asked = [q for q in suite.questions if cross_question(q.question) is not None]
-    assert len(asked) >= len(suite.questions) - 3
+    assert len(asked) >= len(suite.questions) - 2
     right, wrong = [], []
     for q in asked:
         result = suite.desk.ask(q.question, as_of=q.asked_on)
@@ -69,6 +69,6 @@ def test_user_typed_questions_across_articles_are_answered_from_two_cited_report
             # Each side is cited to its own sentence, and a right answer rests on two articles.
             assert len({c.article_id for c in result.citations}) == 2, result.answer
             assert all(c.quote and c.quote in c.passage for c in result.citations)
-    # Measured (session nine): the first set 12 of its 12 answerable ones right; the held-out set all 10 of
-    # the answerable ones its wording marks as across articles (11 of 12 with the model's answer to one).
+    # Measured (session nine): the first set 12 of its 12 answerable ones right; the held-out set all 11 of
+    # the answerable ones its wording marks as across articles.
     assert len(right) >= suite.fewest_right, wrong

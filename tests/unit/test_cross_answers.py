@@ -429,3 +429,25 @@ def test_a_report_is_read_whole_where_the_search_found_another_of_its_passages()
     )
     assert answer.text.startswith("No: CNN (2022-07-29) says $742.2 million")
     assert "USA Today (2022-07-29) says $747.2 million" in answer.text
+
+
+def test_which_opened_first_dates_each_side_by_the_sentence_that_tells_its_opening() -> None:
+    cross = cross_question("which opened first, kestle bridge or saltings footbridge")
+    assert cross is not None and cross.event == "opened"
+    assert cross.side_queries() == ("kestle bridge opened", "saltings footbridge opened")
+    bridges = [
+        _hit(
+            "kestle",
+            "2026-12-10",
+            "More than 11,000 walkers and cyclists have used the new Kestle bridge over the River Dray "
+            "in its first week, the department said on Wednesday. The 187-metre bridge opened last "
+            "Thursday, Dec. 3, with a ribbon-cutting.",
+            title="Kestle bridge draws crowds in its first week",
+        ),
+        _hit("saltings", "2026-12-08", "The new Saltings footbridge opened to the public on Saturday."),
+        _hit(
+            "estate", "2026-12-08", "The Saltings estate bridge work went on. Crews opened a road on Monday."
+        ),
+    ]
+    text = answer_across(cross, _search(bridges), date(2026, 12, 11)).text
+    assert text.startswith("Kestle bridge came first: kestle bridge on 3 December 2026 [1]; saltings")

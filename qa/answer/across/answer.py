@@ -64,7 +64,7 @@ def answer_across(
                 query,
                 search(query),
                 need_value=cross.kind != "order",
-                side=SideWords.of(option, other_query),
+                side=SideWords.of(option, other_query, cross.event),
                 asked=cross.question,
             )
             for query, option, other_query in zip(queries, cross.options, queries[::-1], strict=True)
@@ -73,7 +73,7 @@ def answer_across(
             if not picks:
                 return CrossAnswer("", (), option)
         if cross.kind == "order":
-            first, second = best_pick(sides[0]), best_pick(sides[1])
+            first, second = (best_pick(_telling(picks, cross.event)) for picks in sides)
             assert first is not None and second is not None
             return _order(cross, first, second)
         # Two figures of one kind and scale, said of alike things ("$62,000 grant", "$48,500 grant").
@@ -99,6 +99,14 @@ def answer_across(
     if pair is None:
         return CrossAnswer("", (), "two reports of it" if reports else "it")
     return _two_reports(cross, *pair)
+
+
+def _telling(picks: list[SidePick], event: str) -> list[SidePick]:
+    """The picks whose sentence tells the `event` both sides did ("the bridge opened last Thursday", not
+    "walkers have used the new Kestle bridge"), best first; all of them when none does or none is asked."""
+    wanted = set(stems(event))
+    telling = [p for p in picks if wanted & set(stems(p.sentence.text))] if wanted else []
+    return telling or picks
 
 
 def _apart(a: SidePick, b: SidePick) -> bool:

@@ -22,8 +22,8 @@ CrossKind = Literal["order", "comparison", "change", "disagreement"]
 _ORDER = re.compile(r"\s+(?:come |happen |take place |occur )?before or after\s+", re.I)
 _LEAD = re.compile(r"^\W*(?:was|were|did|does|do|is|has|had)\s+", re.I)
 _FIRST_OF = re.compile(
-    r"\bwhich (?:one )?(?:came|happened|was|started|began|occurred|took place) first\b", re.I
-)
+    r"\bwhich (?:one )?(?:came|happened|was|occurred|took place|(?P<event>began|started|\w+ed)) first\b", re.I
+)  # "which came first", "which opened first": then the event is the opening
 _AGREE = re.compile(r"\b(?:agree|disagree|the same|differ|match)\b", re.I)
 _CHANGE = re.compile(
     r"\bhow (?:did|has|have|had) .+\bchange\b|\b(?:rise|rose|fall|fell|grow|grew) from\b"
@@ -71,6 +71,7 @@ class CrossQuestion:
     question: str
     options: tuple[str, str] | None = None  # the two things compared or ordered, as the question words them
     asks_first: bool = False  # "which came first, X or Y?" rather than "was X before or after Y?"
+    event: str = ""  # what each side did, when the question says it once for both ("which opened first")
 
     def side_queries(self) -> tuple[str, str] | None:
         """What each side's article is searched with: the question less the other side (None: the sides
@@ -78,6 +79,8 @@ class CrossQuestion:
         if self.options is None:
             return None
         first, second = self.options
+        if self.asks_first:  # "which opened first, A or B": "A opened", "B opened" ("first" is the asking)
+            return (f"{first} {self.event}".strip(), f"{second} {self.event}".strip())
         return (_without(self.question, second), _without(self.question, first))
 
 
@@ -97,7 +100,8 @@ def cross_question(question: str) -> CrossQuestion | None:
             first = _TAIL.sub("", text[first_of.end() : at].strip(" ,:"))
             second = _side_after(text, at + 4)
             if first and second:
-                return CrossQuestion("order", text, (first, second), asks_first=True)
+                event = (first_of.group("event") or "").lower()
+                return CrossQuestion("order", text, (first, second), asks_first=True, event=event)
     if _AGREE.search(text):
         return CrossQuestion("disagreement", text)
     if _CHANGE.search(text) or _HOW_MANY.search(text) or _TWO_REPORTS.search(text):

@@ -52,10 +52,11 @@ class SideWords:
     years: frozenset[str]  # "in 2023" against "in 2024": stated in the sentence, or the article's year
 
     @classmethod
-    def of(cls, option: str, other_query: str) -> SideWords:
-        """The words of `option` that the other side's search does not have."""
+    def of(cls, option: str, other_query: str, event: str = "") -> SideWords:
+        """The words of `option` that the other side's search does not have, and the `event` both sides
+        did ("opened" in "which opened first, A or B": the sentence of A's opening, not any of A's)."""
         option, other_query = joined(option), joined(other_query)
-        own = frozenset(asked_words(option)) - set(asked_words(other_query))
+        own = frozenset(asked_words(option)) - set(asked_words(other_query)) | set(asked_words(event))
         years = frozenset(A_YEAR.findall(option)) - set(A_YEAR.findall(other_query))
         # question_names skips a first word (capitalised anyway): a side may start with a name ("AT&T's …")
         names = {stem(w) for w in question_names(f"- {option}")}
