@@ -311,6 +311,11 @@ def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
     petition = "They handed over a petition with 8,300 signatures and $5,000 in pledges."
     assert _figures(petition, "how much did the petition grow between the march and the vote") == ["8,300"]
     assert _figures(petition, "how much did the appeal go up between the two reports") == ["$5,000"]
+    # "long" as a plain adjective asks no length; a name after the counted noun is not what is counted.
+    jackpot = "The Powerball jackpot is an estimated $625 million."
+    assert _figures(jackpot, "During the long Powerball run, how did the jackpot change?") == ["$625 million"]
+    medals = "Biden awarded the medal to 17 people, including Simone Biles."
+    assert _figures(medals, "how many people President Biden honored with the medal") == ["17"]
     # A share is no count: "1 in 5 Americans" gives neither 1 nor 5.
     share = "Medicaid insures 83 million adults, or more than 1 in 5 Americans."
     assert _figures(share, "how many Americans does Medicaid cover?") == ["83 million"]

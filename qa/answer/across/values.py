@@ -91,6 +91,13 @@ _DIMENSIONS = {
     "deep": frozenset("deep deeper shallower depth".split()),
 }
 _DIMENSION_WORDS = {word: dimension for dimension, words in _DIMENSIONS.items() for word in words}
+# Where a question asks a dimension: a comparative, a noun of it, or "how long/wide/…" ("during the long
+# Powerball run" asks none).
+_ASKS_DIMENSION = re.compile(
+    r"\b(?:longer|shorter|wider|narrower|higher|taller|deeper|shallower|lengths?|width|height|depth)\b"
+    r"|\bhow (?:long|wide|high|tall|deep)\b",
+    re.I,
+)
 _WORD_AFTER_UNIT = re.compile(rf"[\s-]*(?:{_LENGTH_UNITS})\s+(\w+)", re.I)
 # The counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march".
 NOUN_WINDOW = 5
@@ -150,7 +157,7 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
 def _of_the_measure_asked(sentence: str, values: list[Value], question: str) -> list[Value]:
     """Of `values`, those of the measure asked: a length of the dimension asked ("which is longer"); no
     length, area or weight for a count ("how many marchers": not "2.3 kilometres")."""
-    asked = [_DIMENSION_WORDS[w] for w in re.findall(r"[a-z]+", question.lower()) if w in _DIMENSION_WORDS]
+    asked = [_DIMENSION_WORDS[m.group().split()[-1].lower()] for m in _ASKS_DIMENSION.finditer(question)]
     if asked:  # a length of that dimension, or a span of time ("which lasted longer")
         return [
             v
@@ -299,6 +306,8 @@ def _counted_noun(question: str) -> str | None:
         bare = word.strip(",.?!;:'\"()").lower()
         if not bare or bare in _PHRASE_ENDS or bare.endswith(("ing", "ed")) or not bare.isalpha():
             break
+        if phrase and word[:1].isupper() and (phrase[-1] in _ANY_COUNT or phrase[-1].endswith("s")):
+            break  # "how many people President Biden honored": a name after the noun starts the clause
         phrase.append(bare)
         if word[-1] in ",.?!;:":  # "more sets, Jannik Sinner's …": the clause ends here
             break
