@@ -302,6 +302,7 @@ def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
     assert _figures(bridge, "which one is longer, the saltings footbridge or the kestle bridge") == ["212"]
     assert _figures(bridge, "which bridge is wider") == ["4.5"]
     assert _figures("The 187-metre bridge drew 2,450 people.", "which is longer, a or b") == ["187"]
+    assert _figures("The strike lasted 12 days and cost $3 million.", "which strike lasted longer") == ["12"]
     march = "Marchers walked 2.3 kilometres, and about 4,200 people marched."
     assert _figures(march, "did the two papers report the same number of marchers") == ["4,200"]
     # Marchers are a crowd: "people … joined a march" counts them.

@@ -27,7 +27,11 @@ _MONEY = re.compile(
 # "the next 48 hours", "for 50 years": how long, not how many of what is asked.
 _DURATION = re.compile(r"[\s-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b(?![\s-]*old)", re.I)
 _HOW_LONG = re.compile(r"\bhow long\b", re.I)
-_TIME_UNITS = re.compile(r"\b(?:seconds|minutes|hours|days|weeks|months|years)\b", re.I)
+# Words that ask for a span of time: a unit of it, or what lasted ("which strike lasted longer").
+_TIME_UNITS = re.compile(
+    r"\b(?:seconds|minutes|hours|days|weeks|months|years)\b|\blast(?:ed|s)\b|\blast (?:longer|shorter)\b",
+    re.I,
+)
 # "How much did it cost?" asks for money; "how much more", "how much of" and "how much did the petition grow"
 # (by how many of whatever it counts) do not.
 _HOW_MUCH = re.compile(
