@@ -18,7 +18,7 @@ from qa.answer.judgment import coverage_of, question_names, question_words, word
 from qa.documents import DateRange, ScoredChunk
 from qa.results.timeline import DateSource, Silence, StepSource, Timeline, TimelineStep
 from qa.text.dates import parse_date
-from qa.text.sentences import narrated, sentences
+from qa.text.sentences import narrated, sentences, without_dateline
 from qa.text.words import keyword_tokens
 from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates
 
@@ -280,7 +280,8 @@ def build_timeline(
             if not named or (past_lead and not reported):
                 continue
             leads[hit.article.id] = leads.get(hit.article.id, 0) + 1
-        steps.append(TimelineStep(day, source, text, (_source(hit, text),)))
+        # The step reads without its report's dateline; its quote keeps the sentence as the article has it.
+        steps.append(TimelineStep(day, source, without_dateline(text), (_source(hit, text),)))
     merged = _merge(sorted(steps, key=lambda s: (s.day, s.citations[0].published or "")), set(asked))
     articles = {c.article_id: c.published for s in merged for c in s.citations}
     silences = _silences(sorted({d for p in articles.values() if (d := parse_date(p)) is not None}))

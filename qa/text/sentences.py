@@ -58,6 +58,17 @@ def narrated(sentence: str) -> str:
     return text[: min(openings)] if openings else text
 
 
+# A dateline opening a report: the place in capitals, perhaps the outlet in brackets, then a dash
+# ("TELLBRIDGE (Tellbridge Clarion) — ", "WASHINGTON ― ", "LOS ANGELES − ").
+_DATELINE = re.compile(r"^[A-Z][A-Z.,'’ -]*[A-Z]\.?(?:\s*\([^()]{1,60}\))?\s*[—–―−-]+\s+(?=[A-Z0-9\"“‘'])")
+
+
+def without_dateline(sentence: str) -> str:
+    """`sentence` without the dateline that opens its report, if it has one."""
+    found = _DATELINE.match(sentence)
+    return sentence[found.end() :] if found and len(found.group().split()[0]) >= 2 else sentence
+
+
 def _closing_straight_quote(text: str) -> int:
     """The position of a lone straight quote that closes a quotation (after ',', '.', '!' or '?'), or -1."""
     at = text.find('"')

@@ -14,7 +14,7 @@ from qa.errors import InvalidDateError
 from qa.loaders.base import quiet_library_logs
 from qa.text.dates import day_number, parse_day
 from qa.text.markers import cited_numbers, marker_numbers, strip_markers, strip_trailing_markers
-from qa.text.sentences import narrated, sentences, split_sentences
+from qa.text.sentences import narrated, sentences, split_sentences, without_dateline
 from qa.text.values import find_values
 from qa.text.words import FUNCTION_WORDS, STOP_WORDS, content_words, fold_accents, same_word, tokens
 from qa.text.written_dates import find_dates, typed_months
@@ -223,3 +223,19 @@ def test_months_typed_in_lower_case_are_read_where_a_day_or_year_follows() -> No
     typed = typed_months("the clarion's nov 20 story, in may 2025, between the march and the vote")
     assert typed == "the clarion's Nov 20 story, in May 2025, between the march and the vote"
     assert [d.key for d in find_dates(typed)] == ["--11-20", "2025-05"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "read"),
+    [
+        (
+            "TELLBRIDGE (Tellbridge Clarion) — About 21,400 households were told.",
+            "About 21,400 households were told.",
+        ),
+        ("WASHINGTON ― President Donald Trump said so.", "President Donald Trump said so."),
+        ("NASA - the agency said so.", "NASA - the agency said so."),  # a dash in prose, no dateline
+        ("US officials said so on Monday.", "US officials said so on Monday."),
+    ],
+)
+def test_a_reports_dateline_is_not_part_of_its_first_sentence(sentence: str, read: str) -> None:
+    assert without_dateline(sentence) == read

@@ -159,6 +159,13 @@ def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
     assert [step.text for step in timeline.steps] == steps
 
 
+def test_a_step_reads_without_its_reports_dateline_and_its_quote_keeps_it() -> None:
+    text = "BUFFALO (Gazette) — Damar Hamlin was moved out of intensive care on Wednesday."
+    (step,) = build_timeline("How did the Damar Hamlin story develop?", [_hit("a", "2023-01-05", text)]).steps
+    assert step.text == "Damar Hamlin was moved out of intensive care on Wednesday."
+    assert step.citations[0].quote == text
+
+
 def test_an_undated_sentence_of_an_undated_article_has_no_day() -> None:
     assert step_day("The team said he remains in critical condition.", None) is None
 
