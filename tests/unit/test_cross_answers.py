@@ -64,6 +64,22 @@ AS_OF = date(2023, 1, 20)
         ("how many more had been evacuated by the oct 21 report than on oct 19", "change", None),
         ("how many more were treated in the clarion's nov 20 story than in its nov 13 one", "change", None),
         ("how much did the orrin st petition grow between the march and the council vote", "change", None),
+        # A colon introduces the two, commas and all; more comparatives; "bigger or smaller than".
+        (
+            "Which outbreak had more deaths: the Flint, Michigan outbreak in 2016, or the Harlem cluster?",
+            "comparison",
+            ("the Flint, Michigan outbreak in 2016", "the Harlem cluster"),
+        ),
+        (
+            "Which hurricane had the stronger winds at landfall: Fiona in Puerto Rico or Ian in Florida?",
+            "comparison",
+            ("Fiona in Puerto Rico", "Ian in Florida"),
+        ),
+        (
+            "Customers sued. Was the total they sought bigger or smaller than the settlement Hertz paid?",
+            "comparison",
+            ("the total they sought", "the settlement Hertz paid"),
+        ),
     ],
 )
 def test_a_question_across_articles_is_read_as_its_kind_and_its_two_sides(

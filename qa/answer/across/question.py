@@ -34,11 +34,18 @@ _CHANGE = re.compile(
     r".*\b(?:between|since|from)\b",
     re.I,
 )
-_MORE = r"(?:more|bigger|larger|greater|higher|longer|older|cheaper|smaller|fewer|less|lower|shorter|younger)"
+_MORE = (
+    r"(?:more|bigger|larger|greater|higher|longer|older|cheaper|smaller|fewer|less|lower|shorter|younger"
+    r"|stronger|weaker|deadlier|costlier|faster|slower|heavier|lighter|wider|narrower|taller|deeper)"
+)
 # "compared with", "than": the second side follows, the first is the question's subject.
 _AGAINST = re.compile(r"\s+(?:compared (?:with|to)|versus|vs\.?|than)\s+", re.I)
 # Not "more than 100,000 homes": a comparative right before "than" counts something, it compares nothing.
-_SMALLER = frozenset("cheaper smaller fewer less lower shorter younger".split())
+_SMALLER = frozenset(
+    "cheaper smaller fewer less lower shorter younger weaker slower lighter narrower".split()
+)
+# "Was A bigger or smaller than B?": the sides are A and B, not "bigger" and "smaller than B".
+_EITHER_WAY = re.compile(rf"\s+{_MORE}\s+or\s+{_MORE}\s+than\s+", re.I)
 _MORE_WORD = re.compile(rf"\b{_MORE}\b(?!\s+than\b)", re.I)
 # "How many at first, and how many at last?": one figure at two times (not a question asked twice).
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b.*\band how (?:many|much)\b", re.I)
@@ -138,7 +145,13 @@ def asks_difference(question: str) -> bool:
 
 
 def _alternatives(text: str) -> tuple[str, str] | None:
-    """The two things a comparison offers: "…, A or B, …", "more A or more B", "A compared with B"."""
+    """The two things a comparison offers: "…, A or B, …", "more A or more B", "A compared with B", "A
+    bigger or smaller than B"."""
+    either = _EITHER_WAY.search(text)
+    if either:
+        first, second = _LEAD.sub("", _after_intro(text[: either.start()])), _side_after(text, either.end())
+        if first and second:
+            return first, second
     if _MORE_WORD.search(text):
         at = text.find(" or ")
         if at > 0:
@@ -165,13 +178,20 @@ def _side_after(text: str, start: int) -> str:
     return _TAIL.sub("", rest[: end.start()] if end else rest)
 
 
+def _after_intro(text: str) -> str:
+    """`text` from after the sentence that sets the scene ("Hertz customers … sued the company. Was …")."""
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)[-1]
+
+
 def _side_before(text: str, end: int, second: str) -> str:
     """The first alternative, ending at `end`: from the last comma or colon, else from the last use of the
     word the second alternative starts with ("in 2023 or in 2024"), else the question's last words."""
     head = text[:end]
-    mark = max(head.rfind(", "), head.rfind(": "))
+    # A colon introduces the two ("…had more deaths: the Flint, Michigan outbreak …, or the Harlem cluster"):
+    # the first runs from it, commas and all; else from the last comma.
+    mark = head.rfind(": ") if ": " in head else head.rfind(", ")
     if mark >= 0:
-        return head[mark + 2 :]
+        return head[mark + 2 :].rstrip(" ,")
     word = second.split()[0].lower()
     if word in _PARALLEL_WORDS:
         found = [m.start() for m in re.finditer(rf"\b{re.escape(word)}\b", head, re.I)]
