@@ -333,6 +333,10 @@ def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
     assert _figures(jackpot, "During the long Powerball run, how did the jackpot change?") == ["$625 million"]
     medals = "Biden awarded the medal to 17 people, including Simone Biles."
     assert _figures(medals, "how many people President Biden honored with the medal") == ["17"]
+    # A speed where one is asked; the wind of a storm asks none.
+    storm = "Ian made landfall with 150 mph winds, and 50 homes lost power."
+    assert _figures(storm, "Which hurricane had the stronger winds: Fiona or Ian?") == ["150"]
+    assert _figures(storm, "How many homes lost power in the wind storm?") == ["50"]
     # A share is no count: "1 in 5 Americans" gives neither 1 nor 5.
     share = "Medicaid insures 83 million adults, or more than 1 in 5 Americans."
     assert _figures(share, "how many Americans does Medicaid cover?") == ["83 million"]

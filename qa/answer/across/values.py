@@ -102,6 +102,13 @@ _ASKS_DIMENSION = re.compile(
     r"|\bhow (?:long|wide|high|tall|deep)\b",
     re.I,
 )
+# A speed asked ("stronger winds", "wind speeds", "top speed") is a figure in a unit of speed.
+_ASKS_SPEED = re.compile(
+    r"\b(?:speeds?|mph|how fast|(?:stronger|weaker|strongest|top|maximum|sustained) winds?)\b", re.I
+)  # not "how many homes lost power in the wind storm"
+_SPEED_UNIT = re.compile(
+    r"[\s-]*(?:mph|km/h|kph|knots|(?:miles|kilometres|kilometers) (?:per|an) hour)\b", re.I
+)
 _WORD_AFTER_UNIT = re.compile(rf"[\s-]*(?:{_LENGTH_UNITS})\s+(\w+)", re.I)
 # The counted noun stands this close to its figure: "201 votes", "4,200 people took part in the march".
 NOUN_WINDOW = 5
@@ -159,8 +166,11 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
 
 
 def _of_the_measure_asked(sentence: str, values: list[Value], question: str) -> list[Value]:
-    """Of `values`, those of the measure asked: a length of the dimension asked ("which is longer"); no
-    length, area or weight for a count ("how many marchers": not "2.3 kilometres")."""
+    """Of `values`, those of the measure asked: a speed ("stronger winds"), a length of the dimension asked
+    ("which is longer"); no length, area or weight for a count ("how many marchers": not "2.3
+    kilometres")."""
+    if _ASKS_SPEED.search(question):  # "which hurricane had the stronger winds": "150 mph"
+        return [v for v in values if _SPEED_UNIT.match(sentence, v.end)]
     asked = [_DIMENSION_WORDS[m.group().split()[-1].lower()] for m in _ASKS_DIMENSION.finditer(question)]
     if asked:  # a length of that dimension, or a span of time ("which lasted longer")
         return [
