@@ -68,6 +68,9 @@ _NOT_A_STEP = re.compile(
     # "Pelé poses with the World Cup trophy …"), and the page asking for subscribers.
     r"|\bvia (?:AP|Reuters|AFP|Getty Images)\b|/Getty Images\b|(?-i:\b[A-Z]{2,}/[A-Z]{2,} [A-Z])"
     r"|\bposes with\b"
+    # A calendar's row ("February 20 - Austin Cindric wins the 64th Annual Daytona 500."): the gold set leaves
+    # out tables and lists, and a year's calendar is no story's step.
+    r"|^(?:" + "|".join(MONTH_NAMES) + r")\s+\d{1,2}(?:\s*-\s*(?:[A-Z][a-z]+\s+)?\d{1,2})?\s+[-–—]\s"
     r"|\bbecome an? (?:[\w.]+ ){0,3}subscriber\b|\b(?:sign up|subscribe) (?:for|to) (?:the|our)\b",
     re.IGNORECASE,
 )

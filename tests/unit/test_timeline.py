@@ -152,6 +152,12 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             ],
             id="background known only by an earlier year is no step",
         ),
+        pytest.param(
+            "Damar Hamlin collapsed on Monday. January 3 - Damar Hamlin's doctors give an update. "
+            "January 2-4 - The Bills practise without Damar Hamlin.",
+            ["Damar Hamlin collapsed on Monday."],
+            id="a calendar's rows are no steps",
+        ),
     ],
 )
 def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
