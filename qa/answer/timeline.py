@@ -119,9 +119,8 @@ _FUTURE = re.compile(
 # Wednesday, and the rail line will not reopen"). A clause of "when" or "while" shares its sentence's
 # time ("there could be a seventh vote when the House gavels in at noon Wednesday").
 _CLAUSE_BREAK = re.compile(r"[;—–]|:(?!\d)|,\s*(?:and|but)\b|\bthat\b")
-# A sentence that expects, plans or forecasts something for a day after its article's is no step: the
-# step is the later report of it happening (the wider list only decides this; dating a weekday forward on
-# it, "would" and "may" included, lost 2023 event recall).
+# A sentence that expects, plans or forecasts something for a later day is no step (this wider list only
+# decides that: dating a weekday forward on it, "would" and "may" included, lost 2023 event recall).
 _FORECAST = re.compile(
     r"\b(will|would|could|may|might|expects?|expected|forecasts?|forecasted|forecasters|predicted|likely|"
     r"poised|is set to|are set to|scheduled|plans? to|is due|are due|due to)\b",
@@ -265,8 +264,9 @@ def build_timeline(
         if hit.article.id not in of_story or dated is None or not period.includes(dated[0]):
             continue
         day, source = dated
-        if source == "text" and published is not None and day > published and _FORECAST.search(text):
-            continue  # a plan or a forecast: the step is the report of it happening
+        later = day > published if source == "text" and published is not None else _names_a_day(text)
+        if later and _FORECAST.search(text):
+            continue  # a plan, for a later day or by a bound ("expects by Monday"): its report is the step
         if source == "text" and published is not None and day > published + timedelta(days=LATEST_DAYS):
             continue  # a deadline or a date set, not what happened
         if source == "published" and _QUOTATION.match(text):

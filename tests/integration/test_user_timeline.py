@@ -33,10 +33,10 @@ def test_a_user_asked_timeline_finds_the_stories_events_on_their_days(
         desk.close()
     record = timeline.to_json()
     score = score_timeline(record, story)
-    # Measured (session nine): 22 of 26 events, 26 of 33 steps state one, every date exact; the first run,
+    # Measured (session nine): 22 of 26 events, 26 of 31 steps state one, every date exact; the first run,
     # before the earlier-year rule saw this story: 22 of 26, 28 of 38.
     assert score["events_found"] >= 21, score
-    assert score["steps_matching"] >= 0.75 * score["steps"], score
+    assert score["steps_matching"] >= 0.8 * score["steps"], score
     assert score["dates_exact"] == score["events_found"], score
     assert score["citations_supported"] == score["citations"], score
     # The five days without a report are said, and the steps run oldest first.

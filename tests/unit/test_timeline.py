@@ -158,6 +158,12 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             ["Damar Hamlin collapsed on Monday."],
             id="a calendar's rows are no steps",
         ),
+        pytest.param(
+            "Damar Hamlin collapsed on Monday. Damar Hamlin's doctors expect to lift his sedation by Friday "
+            "at the earliest. Damar Hamlin's family thanked fans until late Tuesday.",
+            ["Damar Hamlin collapsed on Monday.", "Damar Hamlin's family thanked fans until late Tuesday."],
+            id="a plan by a bound day is no step",
+        ),
     ],
 )
 def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
