@@ -313,37 +313,63 @@ def test_an_age_or_a_span_of_time_is_no_count_unless_asked() -> None:
     assert _figures(sentence, "how large was the crowd?") == ["3,000"]
     assert _figures(sentence, "how old was Kirk?") == ["31"]
     assert "40" in _figures(sentence, "how long did Kirk speak?")
-    # A length of the dimension asked; no length, area or weight for a count.
-    bridge = "The bridge is 212 metres long and 4.5 metres wide, and 11,000 walkers crossed it."
-    assert _figures(bridge, "which one is longer, the saltings footbridge or the kestle bridge") == ["212"]
-    assert _figures(bridge, "which bridge is wider") == ["4.5"]
-    assert _figures("The 187-metre bridge drew 2,450 people.", "which is longer, a or b") == ["187"]
-    assert _figures("The strike lasted 12 days and cost $3 million.", "which strike lasted longer") == ["12"]
-    march = "Marchers walked 2.3 kilometres, and about 4,200 people marched."
-    assert _figures(march, "did the two papers report the same number of marchers") == ["4,200"]
-    # Marchers are a crowd: "people … joined a march" counts them.
-    crowd = "Some 2,900 people, according to a police estimate, joined a march."
-    assert _figures(crowd, "did the two papers report the same number of marchers") == ["2,900"]
-    # "How much did it grow" asks for whatever it counts; an appeal counts money.
-    petition = "They handed over a petition with 8,300 signatures and $5,000 in pledges."
-    assert _figures(petition, "how much did the petition grow between the march and the vote") == ["8,300"]
-    assert _figures(petition, "how much did the appeal go up between the two reports") == ["$5,000"]
-    # "long" as a plain adjective asks no length; a name after the counted noun is not what is counted.
-    jackpot = "The Powerball jackpot is an estimated $625 million."
-    assert _figures(jackpot, "During the long Powerball run, how did the jackpot change?") == ["$625 million"]
-    medals = "Biden awarded the medal to 17 people, including Simone Biles."
-    assert _figures(medals, "how many people President Biden honored with the medal") == ["17"]
-    # A speed where one is asked; the wind of a storm asks none.
-    storm = "Ian made landfall with 150 mph winds, and 50 homes lost power."
-    assert _figures(storm, "Which hurricane had the stronger winds: Fiona or Ian?") == ["150"]
-    assert _figures(storm, "How many homes lost power in the wind storm?") == ["50"]
-    # A share is no count: "1 in 5 Americans" gives neither 1 nor 5.
-    share = "Medicaid insures 83 million adults, or more than 1 in 5 Americans."
-    assert _figures(share, "how many Americans does Medicaid cover?") == ["83 million"]
     assert _figures("Swift, who has 14 VMAs, won 7 on Tuesday.", "how many VMAs did Swift win?") == [
         "14",
         "7",
     ]
+
+
+_BRIDGE = "The bridge is 212 metres long and 4.5 metres wide, and 11,000 walkers crossed it."
+_PETITION = "They handed over a petition with 8,300 signatures and $5,000 in pledges."
+_STORM = "Ian made landfall with 150 mph winds, and 50 homes lost power."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "figures"),
+    [
+        # A length of the dimension asked; a span of time for what lasted.
+        (_BRIDGE, "which one is longer, the saltings footbridge or the kestle bridge", ["212"]),
+        (_BRIDGE, "which bridge is wider", ["4.5"]),
+        ("The 187-metre bridge drew 2,450 people.", "which is longer, a or b", ["187"]),
+        ("The strike lasted 12 days and cost $3 million.", "which strike lasted longer", ["12"]),
+        # No length, area or weight for a count; marchers are a crowd ("people … joined a march").
+        (
+            "Marchers walked 2.3 kilometres, and about 4,200 people marched.",
+            "did the two papers report the same number of marchers",
+            ["4,200"],
+        ),
+        (
+            "Some 2,900 people, according to a police estimate, joined a march.",
+            "did the two papers report the same number of marchers",
+            ["2,900"],
+        ),
+        # "How much did it grow" asks for whatever it counts; an appeal counts money.
+        (_PETITION, "how much did the petition grow between the march and the vote", ["8,300"]),
+        (_PETITION, "how much did the appeal go up between the two reports", ["$5,000"]),
+        # "long" as a plain adjective asks no length; a name after the counted noun is not what is counted.
+        (
+            "The Powerball jackpot is an estimated $625 million.",
+            "During the long Powerball run, how did the jackpot change?",
+            ["$625 million"],
+        ),
+        (
+            "Biden awarded the medal to 17 people, including Simone Biles.",
+            "how many people President Biden honored with the medal",
+            ["17"],
+        ),
+        # A speed where one is asked; the wind of a storm asks none.
+        (_STORM, "Which hurricane had the stronger winds: Fiona or Ian?", ["150"]),
+        (_STORM, "How many homes lost power in the wind storm?", ["50"]),
+        # A share is no count: "1 in 5 Americans" gives neither 1 nor 5.
+        (
+            "Medicaid insures 83 million adults, or more than 1 in 5 Americans.",
+            "how many Americans does Medicaid cover?",
+            ["83 million"],
+        ),
+    ],
+)
+def test_a_figure_is_of_the_measure_asked(sentence: str, question: str, figures: list[str]) -> None:
+    assert _figures(sentence, question) == figures
 
 
 def test_money_is_read_only_where_the_question_asks_for_money() -> None:

@@ -142,8 +142,8 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         and not _SHARE_AFTER.match(sentence, v.end)
         and not _SHARE_BEFORE.search(sentence[: v.start])
     ]
-    values = _of_the_measure_asked(sentence, values, question)
     counted, window = measured_nouns(question)
+    values = _of_the_measure_asked(sentence, values, question, counted)
     if counted:  # "how many votes": a figure of votes, not of ballots or years
         beside = [(v, words_beside(sentence, v, window=window)) for v in values]
         values = [v for v, words in beside if any(_names(noun, words) for noun in counted)]
@@ -165,10 +165,12 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
     return sorted(values, key=rank)
 
 
-def _of_the_measure_asked(sentence: str, values: list[Value], question: str) -> list[Value]:
+def _of_the_measure_asked(
+    sentence: str, values: list[Value], question: str, counted: tuple[str, ...]
+) -> list[Value]:
     """Of `values`, those of the measure asked: a speed ("stronger winds"), a length of the dimension asked
     ("which is longer"); no length, area or weight for a count ("how many marchers": not "2.3
-    kilometres")."""
+    kilometres") unless what is `counted` is itself a unit ("acre")."""
     if _ASKS_SPEED.search(question):  # "which hurricane had the stronger winds": "150 mph"
         return [v for v in values if _SPEED_UNIT.match(sentence, v.end)]
     asked = [_DIMENSION_WORDS[m.group().split()[-1].lower()] for m in _ASKS_DIMENSION.finditer(question)]
@@ -179,7 +181,7 @@ def _of_the_measure_asked(sentence: str, values: list[Value], question: str) -> 
             if (_LENGTH_UNIT.match(sentence, v.end) and _dimension_of(sentence, v) in (None, asked[0]))
             or _spans_time(sentence, v)
         ]
-    if _COUNTED.search(question) and not any(_MEASURE_UNIT.fullmatch(n) for n in measured_nouns(question)[0]):
+    if _COUNTED.search(question) and not any(_MEASURE_UNIT.fullmatch(n) for n in counted):
         return [v for v in values if not _MEASURE_UNIT.match(sentence, v.end)]
     return values
 
