@@ -15,12 +15,13 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 
 from qa.answer.judgment import coverage_of, question_names, question_words, word_weights
+from qa.answer.step_days import REPORTING, WEEKDAYS, names_a_day, names_an_earlier_year, step_day
 from qa.documents import DateRange, ScoredChunk
-from qa.results.timeline import DateSource, Silence, StepSource, Timeline, TimelineStep
+from qa.results.timeline import Silence, StepSource, Timeline, TimelineStep
 from qa.text.dates import parse_date
 from qa.text.sentences import narrated, sentences, without_dateline
 from qa.text.words import keyword_tokens
-from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates
+from qa.text.written_dates import MONTH_NAMES
 
 TIMELINE_CHUNKS = 40  # passages searched to find the story's articles (at most two per article)
 TIMELINE_ARTICLES = 12  # the story's articles read whole, best first
@@ -38,24 +39,6 @@ _ASKING = frozenset(
     """story develop developed developing development developments happen happened happening timeline
     catch caught up unfold unfolded evolve evolved progress news update updates since until""".split()
 )
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# "on Monday", and a weekday alone as the news writes it ("dug out Sunday", "Tuesday's meeting"), but not
-# a named day ("Black Friday", "Super Tuesday", "Ash Wednesday").
-_NAMED_DAYS = ("Black", "Super", "Ash", "Good", "Cyber", "Giving", "Bloody", "Holy", "Palm", "Fat", "Maundy")
-_WEEKDAY = re.compile(
-    r"(?i:\b(?:on|last|this past|late|early)\s+(" + "|".join(_WEEKDAYS) + r"))\b"
-    r"|\b"
-    + "".join(rf"(?<!\b{word} )" for word in _NAMED_DAYS)
-    + "("
-    + "|".join(d.title() for d in _WEEKDAYS)
-    + r")\b"
-)
-# In lower case, or opening the sentence: a capital "Today" within it is a name ("BBC Radio 4's Today
-# program", "The Tonight Show", the outlet "USA TODAY").
-_RELATIVE = re.compile(
-    r"\b(yesterday|today|tonight|this morning|last night)\b"
-    r"|^[\"“‘']?(Yesterday|Today|Tonight|This morning|Last night)\b"
-)
 # Not steps: photo captions ("Joseph Cress/Iowa City Press Citizen/AP Snow covers …"), links and notes
 # of the page ("Read more: …", "Editor's note: …", "Contributing: …"), linked headlines, and questions
 # ("Did anyone win Mega Millions last night?": the page asks, nothing happened).
@@ -65,9 +48,11 @@ _NOT_A_STEP = re.compile(
     r"|(?-i:[A-Za-z0-9]:[A-Z])"  # a linked headline set in the text: "Microsoft:Company to lay off 10,000"
     r"|\?[\"”’']?$"
     # A picture's credit or pose ("John Waller via AP A man tries …", "NOAA/NASA The streets of Naples …",
-    # "Pelé poses with the World Cup trophy …"), and the page asking for subscribers.
+    # "Pelé poses with the World Cup trophy …"), a picture told ("A NASA satellite photo of the hurricane …
+    # on September 11, 2001": the picture's day), and the page asking for subscribers.
     r"|\bvia (?:AP|Reuters|AFP|Getty Images)\b|/Getty Images\b|(?-i:\b[A-Z]{2,}/[A-Z]{2,} [A-Z])"
     r"|\bposes with\b"
+    r"|^(?:an? |the )?(?:[\w'’-]+ ){0,3}(?:photo(?:graph)?|image|picture)s? (?:of|shows?|showed)\b"
     # A calendar's row ("February 20 - Austin Cindric wins the 64th Annual Daytona 500."): the gold set leaves
     # out tables and lists, and a year's calendar is no story's step.
     r"|^(?:" + "|".join(MONTH_NAMES) + r")\s+\d{1,2}(?:\s*-\s*(?:[A-Z][a-z]+\s+)?\d{1,2})?\s+[-–—]\s"
@@ -77,15 +62,6 @@ _NOT_A_STEP = re.compile(
 # The page speaking to its reader ("so let's get to Tuesday's news", "here's what you need to know"), in its
 # own words: a quotation may say "you" ("the country has your back," Narduzzi tweeted on Tuesday).
 _TO_THE_READER = re.compile(r"\b(?:you|your|yours|let['’]s)\b", re.IGNORECASE)
-# A day written as a bound or a picture's day is not the day the sentence's event happened: "has received
-# 32.6 inches of snow since Nov. 1", "a warning until Wednesday", "since being admitted Monday night", "the
-# former pope, pictured on November 30, 2005". Such a sentence is dated by another weekday it states ("…,
-# most notably on Tuesday night"), else by its article (2023 stories: dates exact +0.022; 2025: even).
-_BOUND_BEFORE = re.compile(
-    r"\b(?:(?:since|until|till)(?:\s+(?-i:[a-z]+['’]?[a-z]*)){0,3}|through|by|before|into|as of"
-    r"|pictured(?: on| in)?)\s+(?:(?:late|early)\s+)?$",
-    re.I,
-)
 # Words of a period in a question, not of its story: "in late 2022 and early 2023", "in mid-July".
 _PART_OF_PERIOD = re.compile(
     r"\b(?:late|early|mid|end of|start of|beginning of)[\s-]+(?=(?:19|20)\d\d\b|(?:"
@@ -97,28 +73,13 @@ _PART_OF_PERIOD = re.compile(
 # someone said or did about the story ("Italian Prime Minister Giorgia Meloni hailed Benedict as …"): the
 # reactions and statements a story gathers. Such a sentence whose subject is a named speaker need not name
 # the story ("British Prime Minister Rishi Sunak also paid tribute."): its article does.
-_REPORTING = (
-    "said|says|called|hailed|praised|announced|confirmed|told|wrote|posted|tweeted|issued|declared|urged|"
-    "voiced|described|offered|expressed|recalled|remembered|mourned|warned|acknowledged|criticized|condemned"
-)
-_REPORTED = re.compile(rf"\b(?:{_REPORTING}|paid tribute)\b")
+_REPORTED = re.compile(rf"\b(?:{REPORTING}|paid tribute)\b")
 _NAMED_SPEAKER = re.compile(
     r"^(?:[A-Z][\w.'’-]*\s+|(?:of|the|and|for|new|former|also|opposition|leader|chief|minister|president)\s+)"
-    rf"{{1,8}}(?:{_REPORTING}|paid)\b"
+    rf"{{1,8}}(?:{REPORTING}|paid)\b"
 )
 # A quotation (what someone said) is a step only where the sentence says the day it was said.
 _QUOTATION = re.compile(r"^[\"“‘']")
-# A sentence about what is to come dates its weekday forward: "the House will vote on Thursday".
-_FUTURE = re.compile(
-    r"\b(will|is set to|are set to|is expected to|are expected to|scheduled|plans? to|could|"
-    r"is poised to|are poised to|is forecast to|are forecast to)\b",
-    re.I,
-)
-# Where one clause of a sentence ends and another starts: the future of the next clause is not its
-# weekday's ("were told at a meeting on Monday that the plant will close", "were still closed on
-# Wednesday, and the rail line will not reopen"). A clause of "when" or "while" shares its sentence's
-# time ("there could be a seventh vote when the House gavels in at noon Wednesday").
-_CLAUSE_BREAK = re.compile(r"[;—–]|:(?!\d)|,\s*(?:and|but)\b|\bthat\b")
 # A sentence that expects, plans or forecasts something for a later day is no step (this wider list only
 # decides that: dating a weekday forward on it, "would" and "may" included, lost 2023 event recall).
 _FORECAST = re.compile(
@@ -153,85 +114,6 @@ def _topic_names(topic: str) -> set[str]:
     return {w for w in question_names(_PART_OF_PERIOD.sub(" ", topic)) if w not in _ASKING}
 
 
-def step_day(sentence: str, published: date | None) -> tuple[date, DateSource] | None:
-    """The day `sentence` says its event happened, read against its article's date; else the article's
-    date (None: neither is known)."""
-    if published is not None:
-        stated = _stated_day(sentence, published)
-        if stated is not None:
-            return stated, "text"
-        return published, "published"
-    for written in find_dates(sentence):
-        if len(written.key) == 10 and not written.key.startswith("--"):
-            return date.fromisoformat(written.key), "text"
-    return None
-
-
-def _stated_day(sentence: str, published: date) -> date | None:
-    for written in find_dates(sentence):
-        if _BOUND_BEFORE.search(sentence[: written.start]):
-            return None
-        day = _calendar_day(written.key, published)
-        if day is not None:
-            return day
-    weekdays = list(_WEEKDAY.finditer(sentence))
-    unbound = [w for w in weekdays if not _BOUND_BEFORE.search(sentence[: w.start()])]
-    if weekdays and not unbound:
-        return None
-    weekday = unbound[0] if unbound else None
-    if weekday:
-        wanted = _WEEKDAYS.index((weekday.group(1) or weekday.group(2)).lower())
-        if _tells_future(sentence, weekday):
-            return published + timedelta(days=(wanted - published.weekday()) % 7)
-        back = (published.weekday() - wanted) % 7
-        # The day after the article's date is likelier than six days before it: a live page keeps its first
-        # date while it is updated ("On Tuesday, Goodell announced …" on a page dated Monday).
-        return published + timedelta(days=1) if back == 6 else published - timedelta(days=back)
-    relative = _RELATIVE.search(sentence)
-    if relative:
-        said = (relative.group(1) or relative.group(2)).lower()
-        return published - timedelta(days=1) if said in ("yesterday", "last night") else published
-    return None
-
-
-def _tells_future(sentence: str, weekday: re.Match[str]) -> bool:
-    """Does the clause that holds `weekday` tell what is to come ("On Thursday, the House will vote")?"""
-    for future in _FUTURE.finditer(sentence):
-        start, end = sorted((future.start(), weekday.start()))
-        if not _CLAUSE_BREAK.search(sentence, start, end):
-            return True
-    return False
-
-
-def _calendar_day(key: str, published: date) -> date | None:
-    """The day a written date's `key` names, read against its article's date: a day of a month ("Jan. 15")
-    is the nearest such day not long after the article (None: a year or a month, no day)."""
-    if key.startswith("--"):
-        month, day = int(key[2:4]), int(key[5:7])
-        candidate = _day_in(published.year, month, day)
-        if candidate is not None and candidate > published + timedelta(days=31):
-            candidate = _day_in(published.year - 1, month, day)
-        return candidate
-    return date.fromisoformat(key) if len(key) == 10 else None
-
-
-def _earlier_year(sentence: str, published: date) -> bool:
-    """Does `sentence` name a year before its article's ("in 2019", "the 2021 season")?"""
-    return any(int(year) < published.year for year in A_YEAR.findall(sentence))
-
-
-def _names_a_day(sentence: str) -> bool:
-    """Does `sentence` write a day, even one that is not its event's ("since Saturday")?"""
-    return bool(find_dates(sentence) or _WEEKDAY.search(sentence))
-
-
-def _day_in(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
 def build_timeline(
     topic: str,
     hits: Sequence[ScoredChunk],
@@ -264,16 +146,16 @@ def build_timeline(
         if hit.article.id not in of_story or dated is None or not period.includes(dated[0]):
             continue
         day, source = dated
-        later = day > published if source == "text" and published is not None else _names_a_day(text)
+        later = day > published if source == "text" and published is not None else names_a_day(text)
         if later and _FORECAST.search(text):
             continue  # a plan, for a later day or by a bound ("expects by Monday"): its report is the step
         if source == "text" and published is not None and day > published + timedelta(days=LATEST_DAYS):
             continue  # a deadline or a date set, not what happened
         if source == "published" and _QUOTATION.match(text):
             continue  # what someone said is a step only when the sentence says the day it was said
-        if source == "published" and published is not None and _earlier_year(text, published):
+        if source == "published" and published is not None and names_an_earlier_year(text, published):
             continue  # background known only by its year ("the last notice, in 2019, lasted six days")
-        if source == "published" and not _names_a_day(text):
+        if source == "published" and not names_a_day(text):
             # A sentence with no day of its own is a step only when it names the story, and only in the
             # article's lead or when it reports what someone said or did: the rest is background.
             past_lead, reported = leads.get(hit.article.id, 0) >= LEAD_SENTENCES, _REPORTED.search(text)
@@ -362,7 +244,7 @@ def _merge(steps: Sequence[TimelineStep], story_words: Collection[str]) -> list[
 # Words that say when, which the merge compares apart (the steps' days): "The drawing is at 11 p.m. ET on
 # Tuesday" shares them with the night's winning numbers, and is not that step.
 _WHEN_WORDS = frozenset(
-    [*_WEEKDAYS, *(m.lower() for m in MONTH_NAMES), *(m.lower()[:3] for m in MONTH_NAMES)]
+    [*WEEKDAYS, *(m.lower() for m in MONTH_NAMES), *(m.lower()[:3] for m in MONTH_NAMES)]
     + """sept p m a et pt gmt bst today tonight yesterday morning afternoon evening night noon midnight
     earlier later last""".split()
 )

@@ -47,15 +47,16 @@ _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 def narrated(sentence: str) -> str:
     """The words of `sentence` outside its quotations: the writer's own, not what someone is quoted saying.
+    Quoted text becomes spaces, so a match in what is left has its place in the sentence.
 
     A sentence cut from a longer quotation keeps one quote mark: "check your ticket,” the director said"
     ends a quotation (text before it is quoted), "He wrote: “the probabilities" opens one (text after it)."""
-    text = _QUOTED.sub(" ", sentence)
+    text = _QUOTED.sub(lambda quoted: " " * len(quoted.group()), sentence)
     closing = max(text.rfind("”"), _closing_straight_quote(text))
     if closing >= 0:
-        text = text[closing + 1 :]
+        text = " " * (closing + 1) + text[closing + 1 :]
     openings = [at for at in (text.find("“"), text.find('"')) if at >= 0]
-    return text[: min(openings)] if openings else text
+    return text[: min(openings)] + " " * (len(text) - min(openings)) if openings else text
 
 
 # A dateline opening a report: the place in capitals, perhaps the outlet in brackets, then a dash

@@ -206,17 +206,19 @@ def test_small_numbers_in_words_are_marked_plain_and_the_spans_point_into_the_te
 @pytest.mark.parametrize(
     ("sentence", "narration"),
     [
-        ("“We will win,” he said on Tuesday.", "  he said on Tuesday."),
-        ('A "brutal" storm hit the coast.', "A   storm hit the coast."),
+        ("“We will win,” he said on Tuesday.", " " * 14 + " he said on Tuesday."),
+        ('A "brutal" storm hit the coast.', "A " + " " * 8 + " storm hit the coast."),
         # A sentence cut from a longer quotation: one quote mark closes it, or opens it.
-        ('Check your ticket," the director said.', " the director said."),
-        ("So check your ticket,” the director said.", " the director said."),
-        ("He wrote: “the probabilities tell you", "He wrote: "),
+        ('Check your ticket," the director said.', " " * 19 + " the director said."),
+        ("So check your ticket,” the director said.", " " * 22 + " the director said."),
+        ("He wrote: “the probabilities tell you", "He wrote: " + " " * 27),
         ("Nobody is quoted here.", "Nobody is quoted here."),
     ],
 )
-def test_narration_is_the_text_outside_quotations(sentence: str, narration: str) -> None:
+def test_narration_is_the_text_outside_quotations_in_its_place(sentence: str, narration: str) -> None:
+    # Quoted words become spaces, so what is found in the narration has its place in the sentence.
     assert narrated(sentence) == narration
+    assert len(narration) == len(sentence)
 
 
 def test_months_typed_in_lower_case_are_read_where_a_day_or_year_follows() -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from qa import cli
-from qa.answer.timeline import asks_for_timeline, build_timeline, step_day, topic_words
+from qa.answer.step_days import step_day
+from qa.answer.timeline import asks_for_timeline, build_timeline, topic_words
 from qa.documents import ScoredChunk
 from qa.service import NewsDesk
 from tests.conftest import scored_hit, write_jsonl
@@ -61,6 +62,14 @@ THURSDAY = date(2023, 1, 5)
             "text",
         ),
         ("The former pope, pictured on November 30, 2005, was 95.", THURSDAY, THURSDAY, "published"),
+        ("He met the family prior to Sept. 10, an aide said.", THURSDAY, THURSDAY, "published"),
+        # "said Tuesday's operation": the day of what was spoken of, not of the saying.
+        ("An expert said Tuesday's strike broke the law.", THURSDAY, THURSDAY, "published"),
+        ("The mayor said in Tuesday's briefing that roads are open.", THURSDAY, date(2023, 1, 3), "text"),
+        # "Yesterday" in a quotation is the speaker's, said on a day the sentence does not give.
+        ('"It is not overtaken, as he said yesterday," Norton said.', THURSDAY, THURSDAY, "published"),
+        ("He wrote: “last night I drank far too much.”", THURSDAY, THURSDAY, "published"),
+        ('"We are ready," the mayor said yesterday.', THURSDAY, date(2023, 1, 4), "text"),
     ],
 )
 def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
@@ -139,9 +148,10 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             "Damar Hamlin remains in critical condition. John Waller via AP Fans hold a Damar Hamlin sign on "
             "Tuesday. NOAA/NASA The stadium of Damar Hamlin is lit on Monday. Damar Hamlin poses with fans "
             "on Jan. 1, 2023. "
+            "A satellite photo of Damar Hamlin's stadium on Jan. 1, 2020, showed the lights. "
             "Consider supporting our journalism and become a USA TODAY digital subscriber today.",
             ["Damar Hamlin remains in critical condition."],
-            id="a picture's credit or pose and the call for subscribers are no steps",
+            id="a picture's credit, pose or telling and the call for subscribers are no steps",
         ),
         pytest.param(
             "Damar Hamlin remains in critical condition. Damar Hamlin was drafted by the Bills in 2021. "

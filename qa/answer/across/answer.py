@@ -18,7 +18,7 @@ from qa.answer.across.reports import best_reports, comparable, pair_reports, pai
 from qa.answer.across.sides import SidePick, SideWords, best_pick, outlet_of, ranked
 from qa.answer.across.values import amount, difference, is_rank, phrase_around, stems
 from qa.answer.evidence import EvidenceSource
-from qa.answer.timeline import step_day
+from qa.answer.step_days import step_day
 from qa.documents import ScoredChunk
 from qa.text.written_dates import find_dates, typed_months
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from qa.answer.across.values import asked_values, joined, stem, stems, words_beside
 from qa.answer.evidence import EvidenceSentence, EvidenceSource, gather_evidence
 from qa.answer.judgment import coverage_of, question_names, question_words, word_weights
-from qa.answer.timeline import step_day
+from qa.answer.step_days import step_day
 from qa.documents import ArticleInfo, ScoredChunk
 from qa.text.dates import parse_date
 from qa.text.values import Value
