@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from qa.answer.across.answer import answer_across, fact_asked
-from qa.answer.across.question import cross_question
+from qa.answer.across.question import asks_difference, cross_question
 from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, question_days
-from qa.answer.across.values import asked_values, phrase_around
+from qa.answer.across.sides import compounds_held
+from qa.answer.across.values import asked_values, difference, phrase_around, stems
 from qa.documents import Chunk, ScoredChunk
 from qa.results import AbstainReason
 from qa.service import NewsDesk
@@ -64,6 +66,7 @@ AS_OF = date(2023, 1, 20)
         ("how many more had been evacuated by the oct 21 report than on oct 19", "change", None),
         ("how many more were treated in the clarion's nov 20 story than in its nov 13 one", "change", None),
         ("how much did the orrin st petition grow between the march and the council vote", "change", None),
+        ("did the petition go up between the dec 7 and dec 9 reports", "change", None),
         # A colon introduces the two, commas and all; more comparatives; "bigger or smaller than".
         (
             "Which outbreak had more deaths: the Flint, Michigan outbreak in 2016, or the Harlem cluster?",
@@ -99,6 +102,7 @@ def test_a_question_across_articles_is_read_as_its_kind_and_its_two_sides(
         "How many homes lost power? How many homes lost power?",  # asked twice, not a figure at two times
         "What did the council decide about the bridge, and when?",
         "How much did prices rise in 2022?",  # one report's figure, not one figure at two times
+        "Did prices rise in 2022?",
     ],
 )
 def test_a_question_for_one_fact_is_not_read_as_one_across_articles(question: str) -> None:
@@ -503,3 +507,40 @@ def test_which_opened_first_dates_each_side_by_the_sentence_that_tells_its_openi
     ]
     text = answer_across(cross, _search(bridges), date(2026, 12, 11)).text
     assert text.startswith("Kestle bridge came first: kestle bridge on 3 December 2026 [1]; saltings")
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("How much cheaper was the iPhone 16e than the iPhone 17?", True),
+        ("which bridge cost more, saltings or kestle, and by how much", True),
+        ("What's the difference in cost between the two bridges?", True),
+        ("which bridge cost more, saltings or kestle?", False),
+    ],
+)
+def test_a_comparison_asks_by_how_much_as_users_type_it(question: str, asks: bool) -> None:
+    assert asks_difference(question) is asks
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "gap"),
+    [
+        ("$11.2 million", "$9.4 million", "$1.8 million"),  # as the news writes it
+        ("$1,234,567", "$0", "$1,234,567"),  # a figure it rounds no further
+        ("2 billion", "500 million", "1.5 billion"),
+        ("$300", "$100", "$200"),
+        ("12.5%", "10%", "2.5%"),
+    ],
+)
+def test_a_difference_is_written_as_the_figures_are(first: str, second: str, gap: str) -> None:
+    a, b = find_values(first)[0], find_values(second)[0]
+    assert (
+        difference(a, Decimal(a.key.lstrip("$").rstrip("%")), Decimal(b.key.lstrip("$").rstrip("%"))) == gap
+    )
+
+
+def test_an_asked_compound_is_held_by_its_head_word() -> None:
+    held = set(stems("The 187-metre bridge opened; the fire spread; a report said"))
+    asked = set(stems("footbridge wildfire airport"))
+    # "footbridge" is the report's "bridge", "wildfire" its "fire"; no part under four letters ("air|port").
+    assert compounds_held(held, asked) == set(stems("footbridge wildfire"))

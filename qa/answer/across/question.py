@@ -27,9 +27,9 @@ _FIRST_OF = re.compile(
 _AGREE = re.compile(r"\b(?:agree|disagree|the same|differ|match)\b", re.I)
 _CHANGE = re.compile(
     r"\bhow (?:did|has|have|had) .+\bchange\b|\b(?:rise|rose|fall|fell|grow|grew) from\b"
-    # "how much did the petition grow between the march and the vote": one figure at two times (not "how much
-    # did prices rise in 2022?", one report's figure)
-    r"|\bhow (?:much|many|far) (?:more |less |fewer )?(?:did|has|have|had) .+"
+    # "how much did the petition grow between the march and the vote", "did it go up between the dec 7 and
+    # dec 9 reports": one figure at two times (not "how much did prices rise in 2022?", one report's figure)
+    r"|(?:\bhow (?:much|many|far) (?:more |less |fewer )?|^\W*)(?:did|has|have|had) .+"
     r"\b(?:grow|grown|rise|risen|fall|fallen|increase|decrease|drop|climb|shrink|go(?:ne)? (?:up|down))\b"
     r".*\b(?:between|since|from)\b",
     re.I,
@@ -136,10 +136,14 @@ def wants_smaller(question: str) -> bool:
 
 
 def asks_difference(question: str) -> bool:
-    """Does the comparison ask by how much the sides differ ("how many more", "how much cheaper")?"""
+    """Does the comparison ask by how much the sides differ ("how many more", "how much cheaper", "and by
+    how much")?"""
     return bool(
         re.search(
-            rf"\bhow (?:many|much) {_MORE}\b|\b(?:many|much) {_MORE} (?:did|was|were|is)\b", question, re.I
+            rf"\bhow (?:many|much) {_MORE}\b|\b(?:many|much) {_MORE} (?:did|was|were|is)\b"
+            r"|\bby how (?:many|much)\b|\bwhat(?:'s| is| was) the (?:difference|gap)\b",
+            question,
+            re.I,
         )
     )
 

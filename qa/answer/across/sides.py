@@ -3,7 +3,7 @@ best first, each with the figure it gives (or, for an event, the day it tells)."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from qa.text.written_dates import A_YEAR
 MIN_SIDE_COVERAGE = 0.2  # share of a side's (rarity-weighted) words the sentence stating it must hold
 OPTION_WEIGHT = 3.0  # a side's own words ("BAFTA") count this much more than the context both share
 NAMES_SHARE = 1 / 3  # "the 2024 Park Fire" is named by "Park Fire", "Lopez v. Apple" by "Apple"
+COMPOUND_PART = 4  # letters of each part of a compound word read as its head ("foot|bridge")
 VALUES_PER_SENTENCE = 2  # figures of one sentence that may be the one asked for
 
 
@@ -100,6 +101,7 @@ def ranked(
         article = source.article
         title = set(stems(article.title))
         for sentence, sentence_words in zip(source.sentences, held, strict=True):
+            sentence_words = sentence_words | compounds_held(sentence_words | title, weights)
             if side and not side.named_in(sentence_words | title, weights, sentence.text, article.published):
                 continue  # a side's sentence names the side: "BAFTA", not only the film
             score = (
@@ -116,6 +118,19 @@ def ranked(
                 if scored >= MIN_SIDE_COVERAGE:
                     picks.append(SidePick(source, sentence, scored, value))
     return sorted(picks, key=lambda p: -p.score)
+
+
+def compounds_held(held: set[str], asked: Collection[str]) -> set[str]:
+    """The asked compounds whose head word is held: a "footbridge" asked is the "bridge" a report names, a
+    "wildfire" its "fire" (both parts of four letters at least: "report" is no "port")."""
+    heads = [head for head in held if len(head) >= COMPOUND_PART]
+    return {word for word in asked if word not in held and any(_compound_of(word, head) for head in heads)}
+
+
+def _compound_of(word: str, head: str) -> bool:
+    # A stem may lose the "e" its shorter head keeps: "wildfir" is "wildfire", the compound of "fire".
+    whole = word if word.endswith(head) else f"{word}e"
+    return whole.endswith(head) and len(whole) - len(head) >= COMPOUND_PART
 
 
 def _closeness(sentence: str, value: Value, weights: dict[str, float]) -> float:

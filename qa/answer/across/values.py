@@ -266,6 +266,10 @@ def difference(value: Value | None, a: Decimal, b: Decimal) -> str:
     gap = abs(a - b)
     sign = value.key[0] if value and value.key[:1] in "$€£¥" else ""
     unit = "%" if value and value.key.endswith("%") else ""
+    for scale, word in ((Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
+        # As the news writes it: "$1.8 million", not "$1,800,000" (a figure it rounds no further).
+        if gap >= scale and (gap / scale * 100) == (gap / scale * 100).to_integral():
+            return f"{sign}{(gap / scale).normalize():f} {word}{unit}"
     return (
         f"{sign}{gap:,f}{unit}".replace(".0,", ",")
         if gap != gap.to_integral()
