@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.eval.corpus import collection_for, corpus_hash  # noqa: E402
-from qa.eval.timelines import score_grouping, score_timeline, summarize  # noqa: E402
+from qa.eval.timelines import score_grouping, score_labels, score_timeline, summarize  # noqa: E402
 from qa.service import NewsDesk  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.text.dates import check_day  # noqa: E402
@@ -40,6 +40,12 @@ def main() -> None:
         help="a corpus the stories name",
     )
     parser.add_argument("--out", type=Path, help="write timelines.jsonl and summary.json here")
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "eval" / "timelines" / "step-labels.jsonl",
+        help="readers' event/not labels of steps (default: eval/timelines/step-labels.jsonl)",
+    )
     args = parser.parse_args()
     corpora = dict(item.split("=", 1) for item in args.corpus)
     stories = [json.loads(line) for line in args.stories.read_text(encoding="utf-8").splitlines() if line]
@@ -81,6 +87,9 @@ def main() -> None:
         }
         desk.close()
     summary = {**summarize(scores), "grouping": grouping}
+    if args.labels and args.labels.exists():  # readers' judgement of each step, beside the gold's terms
+        labels = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line]
+        summary["labels"] = score_labels(built, stories, labels)
     print(json.dumps(summary, indent=2))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,8 @@ from qa.results.timeline import DateSource
 from qa.text.sentences import narrated
 from qa.text.written_dates import A_YEAR, find_dates
 
+LIVE_PAGE_BACK = 5  # a weekday this many days or more before its article's date is read as after it
+
 # Verbs that report what someone said or did ("Meloni hailed Benedict as …").
 REPORTING = (
     "said|says|called|hailed|praised|announced|confirmed|told|wrote|posted|tweeted|issued|declared|urged|"
@@ -97,9 +99,17 @@ def _stated_day(sentence: str, published: date) -> date | None:
         if _tells_future(sentence, weekday):
             return published + timedelta(days=(wanted - published.weekday()) % 7)
         back = (published.weekday() - wanted) % 7
-        # The day after the article's date is likelier than six days before it: a live page keeps its first
-        # date while it is updated ("On Tuesday, Goodell announced …" on a page dated Monday).
-        return published + timedelta(days=1) if back == 6 else published - timedelta(days=back)
+        if weekday.group().lower().startswith(("last", "this past")):  # "stepped down last Thursday"
+            return published - timedelta(days=back or 7)
+        # A day or two after the article's date is likelier than five or six days before it: a live page
+        # keeps its first date while it is updated ("On Monday, Goodell announced …" on a page dated
+        # Saturday; the gold set dates 12 events past every article that states them). Both dev years:
+        # dates exact 0.846 -> 0.866 and 0.899 -> 0.906 (a day two after, against only the next day).
+        return (
+            published + timedelta(days=7 - back)
+            if back >= LIVE_PAGE_BACK
+            else published - timedelta(days=back)
+        )
     relative = _RELATIVE.search(narrated(sentence))  # "as he said yesterday," she said: not her day
     if relative:
         said = (relative.group(1) or relative.group(2)).lower()

@@ -12,6 +12,7 @@ took from the articles it read); steps and citations of other articles are count
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -123,6 +124,43 @@ def summarize(scores: Sequence[Record]) -> dict[str, float | int | None]:
         "duplicates": sum(s["duplicates"] for s in scores),
         "steps_other_articles": sum(s.get("steps_other_articles", 0) for s in scores),
         "citations_other_articles": sum(s.get("citations_other_articles", 0) for s in scores),
+    }
+
+
+def sentence_key(quote: str) -> str:
+    """The key a step label names a sentence by (the articles stay out of the repository)."""
+    return hashlib.sha1(" ".join(quote.split()).encode()).hexdigest()[:16]
+
+
+def score_labels(
+    timelines: Sequence[Record], stories: Sequence[Record], labels: Sequence[Record]
+) -> dict[str, float | int | None]:
+    """The share of a run's steps that readers judged to state an event of the story (step-labels.jsonl:
+    `story`, `article_id`, `sentence_sha1`, `label`), over the steps precision counts (those citing an
+    article the gold read); a step is judged by its first labelled citation, and steps no label names
+    are counted apart (`unjudged`: a sentence the run did not give when the labels were made)."""
+    judged = {(row["story"], row["article_id"], row["sentence_sha1"]): row["label"] for row in labels}
+    read = {story["id"]: set(story.get("article_ids", [])) for story in stories}
+    events = unjudged = total = 0
+    for timeline in timelines:
+        wanted = read.get(timeline["story"], set())
+        for step in timeline.get("steps", []):
+            if wanted and not {c["article_id"] for c in step.get("citations", [])} & wanted:
+                continue
+            found = [
+                judged[key]
+                for c in step.get("citations", [])
+                if (key := (timeline["story"], c["article_id"], sentence_key(c.get("quote") or ""))) in judged
+            ]
+            if not found:
+                unjudged += 1
+                continue
+            total += 1
+            events += found[0] == "event"
+    return {
+        "steps_judged": total,
+        "judged_events": round(events / total, 4) if total else None,
+        "steps_unjudged": unjudged,
     }
 
 

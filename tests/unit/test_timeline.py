@@ -40,9 +40,14 @@ THURSDAY = date(2023, 1, 5)
         ("The arrests were first reported by USA TODAY.", THURSDAY, THURSDAY, "published"),
         ("Two ministers quit as he spoke to BBC Radio 4's Today program.", THURSDAY, THURSDAY, "published"),
         ("Today, the Queen's coffin leaves Balmoral.", THURSDAY, THURSDAY, "text"),
-        # A forecast dates its weekday forward; six days back is the page's next day (a live page).
+        # A forecast dates its weekday forward; five or six days back is a day or two after (a live page).
         ("The storm could hit the coast Saturday.", THURSDAY, date(2023, 1, 7), "text"),
         ("Goodell announced on Friday that the game is off.", THURSDAY, date(2023, 1, 6), "text"),
+        ("The Bills held a vigil on Saturday.", THURSDAY, date(2023, 1, 7), "text"),  # two days after
+        ("The team met on Sunday.", THURSDAY, date(2023, 1, 1), "text"),  # four days before
+        # "Last Friday" is past, however far back.
+        ("The coach stepped down last Friday.", THURSDAY, date(2022, 12, 30), "text"),
+        ("The coach stepped down last Thursday.", THURSDAY, date(2022, 12, 29), "text"),
         # What is to come dates the weekday of its own clause only; a "when" clause shares its time.
         ("On Monday, the House will vote on the bill.", THURSDAY, date(2023, 1, 9), "text"),
         ("Workers were told on Monday that the plant will close.", THURSDAY, date(2023, 1, 2), "text"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.eval.timelines import score_timeline, states, summarize
+from qa.eval.timelines import score_labels, score_timeline, sentence_key, states, summarize
 
 pytestmark = pytest.mark.unit
 
@@ -88,3 +88,35 @@ def test_a_story_asked_for_a_period_is_scored_on_the_events_of_that_period() -> 
     timeline = {"steps": [_step("2023-01-11", "He was released from hospital.", "ap-3")]}
     score = score_timeline(timeline, story)
     assert (score["events"], score["events_found"], score["steps_matching"]) == (1, 1, 1)
+
+
+def test_readers_labels_judge_the_steps_precision_counts_by_their_sentences() -> None:
+    story = {"id": "tl-test", "article_ids": ["ap-1", "ap-2"]}
+    labels = [
+        {
+            "story": "tl-test",
+            "article_id": "ap-1",
+            "sentence_sha1": sentence_key("Hamlin collapsed."),
+            "label": "event",
+        },
+        {
+            "story": "tl-test",
+            "article_id": "ap-2",
+            "sentence_sha1": sentence_key("Snow  may fall."),
+            "label": "not",
+        },
+    ]
+    timeline = {
+        "story": "tl-test",
+        "steps": [
+            _step("2023-01-02", "Hamlin collapsed.", "ap-1"),
+            _step("2023-01-03", "Snow may fall.", "ap-2"),  # the key is read with its spaces made one
+            _step("2023-01-04", "Fans gathered.", "ap-2"),  # no label names it
+            _step("2023-01-04", "Other news.", "zz-9"),  # an article the gold did not read: not counted
+        ],
+    }
+    assert score_labels([timeline], [story], labels) == {
+        "steps_judged": 2,
+        "judged_events": 0.5,
+        "steps_unjudged": 1,
+    }
