@@ -82,6 +82,7 @@ _NAMED_SPEAKER = re.compile(
 _QUOTATION = re.compile(r"^[\"“‘']")
 # A sentence that expects, plans or forecasts something for a later day is no step (this wider list only
 # decides that: dating a weekday forward on it, "would" and "may" included, lost 2023 event recall).
+_MAIN_CLAUSE = re.compile(r"\bthat\b")  # where a reported clause starts
 _FORECAST = re.compile(
     r"\b(will|would|could|may|might|expects?|expected|forecasts?|forecasted|forecasters|predicted|likely|"
     r"poised|is set to|are set to|scheduled|plans? to|is due|are due|due to)\b",
@@ -147,8 +148,10 @@ def build_timeline(
             continue
         day, source = dated
         later = day > published if source == "text" and published is not None else names_a_day(text)
-        if later and _FORECAST.search(text):
-            continue  # a plan, for a later day or by a bound ("expects by Monday"): its report is the step
+        # A plan, for a later day or by a bound ("expects by Monday"), is no step: its report is. What a
+        # "that" clause reports is said, not planned ("The Vatican confirmed Monday that his tomb will be …").
+        if later and _FORECAST.search(_MAIN_CLAUSE.split(text, maxsplit=1)[0]):
+            continue
         if source == "text" and published is not None and day > published + timedelta(days=LATEST_DAYS):
             continue  # a deadline or a date set, not what happened
         if source == "published" and _QUOTATION.match(text):

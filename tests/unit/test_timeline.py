@@ -179,6 +179,15 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             ["Damar Hamlin collapsed on Monday.", "Damar Hamlin's family thanked fans until late Tuesday."],
             id="a plan by a bound day is no step",
         ),
+        pytest.param(
+            "Damar Hamlin collapsed on Monday. Damar Hamlin will fly home on Saturday. "
+            "Damar Hamlin's doctors confirmed on Saturday that he will fly home.",
+            [
+                "Damar Hamlin collapsed on Monday.",
+                "Damar Hamlin's doctors confirmed on Saturday that he will fly home.",
+            ],
+            id="a plan for a later day is no step, a later day's report of one is",
+        ),
     ],
 )
 def test_which_sentences_are_steps(text: str, steps: list[str]) -> None:
