@@ -56,7 +56,13 @@ _NOT_A_STEP = re.compile(
     # A calendar's row ("February 20 - Austin Cindric wins the 64th Annual Daytona 500."): the gold set leaves
     # out tables and lists, and a year's calendar is no story's step.
     r"|^(?:" + "|".join(MONTH_NAMES) + r")\s+\d{1,2}(?:\s*-\s*(?:[A-Z][a-z]+\s+)?\d{1,2})?\s+[-–—]\s"
-    r"|\bbecome an? (?:[\w.]+ ){0,3}subscriber\b|\b(?:sign up|subscribe) (?:for|to) (?:the|our)\b",
+    r"|\bbecome an? (?:[\w.]+ ){0,3}subscriber\b|\b(?:sign up|subscribe) (?:for|to) (?:the|our)\b"
+    # The page pointing elsewhere or at itself ("For the latest news …, read USA TODAY's coverage for July
+    # 12.", "Here's what to know about Trump's trip.", "WINTER STORM LIVE UPDATES: …", "… in this photo"), and
+    # its own asking ("USA TODAY has reached out to Kimmel's representatives for comment.").
+    r"|^for the latest\b|\b(?:read|visit|view|see) (?:our|usa today['’]s|the) (?:coverage|story|live)\b"
+    r"|^here['’]?s (?:what|how|why|a look)\b|(?-i:^[A-Z][A-Z'’ ]{3,}:)|\bin this (?:photo|picture|image)\b"
+    r"|\breached out to\b.*\bfor comment\b",
     re.IGNORECASE,
 )
 # The page speaking to its reader ("so let's get to Tuesday's news", "here's what you need to know"), in its

@@ -159,6 +159,16 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
             id="a picture's credit, pose or telling and the call for subscribers are no steps",
         ),
         pytest.param(
+            "Damar Hamlin remains in critical condition. For the latest news on Damar Hamlin, read USA "
+            "TODAY's coverage for Tuesday. Here's what to know about Damar Hamlin on Tuesday. DAMAR HAMLIN "
+            "LIVE UPDATES: Bills fans gather on Tuesday. "
+            "Fans pray for Damar Hamlin in this photo on Tuesday. "
+            "USA TODAY has reached out to Damar Hamlin's family for comment on Tuesday. "
+            "Damar Hamlin's family thanked fans on Tuesday.",
+            ["Damar Hamlin's family thanked fans on Tuesday.", "Damar Hamlin remains in critical condition."],
+            id="the page pointing elsewhere or at itself is no step",
+        ),
+        pytest.param(
             "Damar Hamlin remains in critical condition. Damar Hamlin was drafted by the Bills in 2021. "
             "Damar Hamlin collapsed in a 2023 game on Monday.",
             [
