@@ -544,3 +544,34 @@ def test_an_asked_compound_is_held_by_its_head_word() -> None:
     asked = set(stems("footbridge wildfire airport"))
     # "footbridge" is the report's "bridge", "wildfire" its "fire"; no part under four letters ("air|port").
     assert compounds_held(held, asked) == set(stems("footbridge wildfire"))
+
+
+def test_a_report_of_a_month_is_one_published_in_that_month() -> None:
+    # June 30 is 15 days from July 15, but "its July report" is not a June one.
+    reports = [
+        _hit(
+            "may",
+            "2025-05-22",
+            "Medicaid provides health insurance to more than 71 million Americans.",
+            "USA Today",
+        ),
+        _hit("june", "2025-06-30", "Medicaid covers more than 71 million low-income Americans.", "USA Today"),
+        _hit("july", "2025-07-03", "Medicaid covers 83 million low-income children and adults.", "USA Today"),
+    ]
+    cross = cross_question(
+        "How many Americans does Medicaid cover, according to USA Today's May 2025 explainer and its July 2025 "
+        "report? Do they agree?"
+    )
+    assert cross is not None
+    answer = answer_across(cross, _search(reports), date(2025, 7, 10))
+    assert answer.text.startswith("No: ") and "83 million" in answer.text, answer.text
+    assert [s.article.id for s in answer.sources] == ["may", "july"]
+
+
+def test_a_count_of_americans_is_a_count_of_people_as_a_report_words_them() -> None:
+    question = "How many Americans does Medicaid cover?"
+    figures = asked_values(
+        "Medicaid insures 83 million low-income children and adults, KFF says.", question, {}
+    )
+    assert [f.key for f in figures] == ["83000000"]
+    assert not asked_values("Medicaid spending rose 83 million dollars, KFF says.", question, {})

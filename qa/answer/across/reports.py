@@ -19,7 +19,7 @@ from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates, typed_months
 REPORT_DAYS = 7  # a report "of Jan 9" is one published within a week of it
 REPORT_SENTENCES = 3  # sentences of one article that may be its report of the fact
 MAX_SCALE_GAP = 1.3  # two reports' figures within a factor of 20: 27 and 37, not 10 (years) and 12 million
-MONTH_REACH = 16  # a report "of July" is one published that month: within 16 days of its 15th
+MONTH_REACH = 16  # a report "of July" is one published that month (its 15th, and this reach, mark a month)
 REPORTS_WITHIN = 0.5  # of the best report's coverage: how well another article must cover a fact
 # A month named alone, or as "mid-September": no day and no year (those find_dates reads).
 _BARE_MONTH = re.compile(
@@ -103,12 +103,23 @@ def _candidates(
     if len(days) >= 2:
         ends = (days[0], days[-1])
         choices.append((_nearest(reports, ends[0][0]), _nearest(reports, ends[1][0])))
-        within = [[p for p in reports if _days_from(p, day) <= reach] for day, reach in ends]
+        within = [[p for p in reports if _in_reach(p, day, reach)] for day, reach in ends]
         choices.append((within[0], within[1]))
     if stories is not None and reports:
         same = of_one_story(reports, stories())
         choices.append((same, same))
     return [*choices, (reports, reports)]
+
+
+def _in_reach(pick: SidePick, day: date, reach: int) -> bool:
+    """Is `pick` a report of the day named (within `reach` days), or of the month named (published in it:
+    "its July 2025 report" is no report of June 30)?"""
+    if reach == MONTH_REACH:
+        return pick.published is not None and (pick.published.year, pick.published.month) == (
+            day.year,
+            day.month,
+        )
+    return _days_from(pick, day) <= reach
 
 
 def _days_from(pick: SidePick, day: date) -> int:

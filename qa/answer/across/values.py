@@ -43,7 +43,8 @@ _HOW_MUCH = re.compile(
 _ASKS_RANK = re.compile(r"\b(?:rank(?:ing|ed|s)?|place[ds]?|position)\b", re.I)
 _ORDINAL = re.compile(r"(?:st|nd|rd|th)$", re.I)  # "3rd", "seventh", "twenty-first"
 _PROSE_NUMBERS = frozenset({"one", "first", "a", "an"})  # "one of the latest", "her first nomination"
-_TIME_OF_DAY = re.compile(r"\s*(?::\d\d|a\.?m\.?|p\.?m\.?)", re.I)  # "9:34", "9 a.m.": a time, not a figure
+# "9:34", "9 a.m.": a time, not a figure ("71 million Americans" is no "a.m.")
+_TIME_OF_DAY = re.compile(r"\s*(?::\d\d|[ap]\.?m\.?(?![a-z]))", re.I)
 _ASKS_AGE = re.compile(r"\bhow old\b|\bolder\b|\byounger\b|\bages?\b", re.I)
 _AGE_BEFORE = re.compile(r"\b(?:age of|aged|died at|dies at|at age)\s*$", re.I)
 _AGE_AFTER = re.compile(r"[\s-]*years?[\s-]*old\b", re.I)
@@ -77,6 +78,10 @@ _ANY_COUNT = frozenset("people persons times years days months weeks than".split
 _CROWD_NOUNS = frozenset(
     "march protest demonstrator attend visitor spectator mourn participant fan rallygo worshipp".split()
 )
+# Who a count of people names as people ("how many Americans", "how many residents"), and the words a
+# report may count them by instead.
+_PEOPLE_NOUNS = frozenset("american resident citizen adult individual".split())
+_PEOPLE_WORDS = ("people", "person", "adult", "child", "resident", "individual", "citizen", "american")
 # A figure's unit of measure ("212 metres", "187-metre", "2.3 kilometres", "13 mph"): a length, an area, a
 # weight, a volume, a speed; no count of people or things.
 _LENGTH_UNITS = r"(?:kilo|centi|milli)?met(?:re|er)s?|km|miles?|feet|foot|ft|inch(?:es)?|yards?"
@@ -314,6 +319,8 @@ def measured_nouns(question: str) -> tuple[tuple[str, ...], int]:
     noun = _counted_noun(question)
     if noun in _CROWD_NOUNS:  # "the number of marchers": "4,200 people marched", "2,900 people … joined"
         return (noun, *_WORDED_AS["crowd"][0]), WORDED_WINDOW
+    if noun in _PEOPLE_NOUNS:  # "how many Americans does Medicaid cover": "83 million … children and adults"
+        return tuple(dict.fromkeys((noun, *_PEOPLE_WORDS))), NOUN_WINDOW
     return ((noun,) if noun else ()), NOUN_WINDOW
 
 
