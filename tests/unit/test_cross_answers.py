@@ -559,8 +559,8 @@ def test_a_report_of_a_month_is_one_published_in_that_month() -> None:
         _hit("july", "2025-07-03", "Medicaid covers 83 million low-income children and adults.", "USA Today"),
     ]
     cross = cross_question(
-        "How many Americans does Medicaid cover, according to USA Today's May 2025 explainer and its July 2025 "
-        "report? Do they agree?"
+        "How many Americans does Medicaid cover, according to USA Today's May 2025 explainer "
+        "and its July 2025 report? Do they agree?"
     )
     assert cross is not None
     answer = answer_across(cross, _search(reports), date(2025, 7, 10))
