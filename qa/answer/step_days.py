@@ -47,6 +47,12 @@ _BOUND_BEFORE = re.compile(
     r"|pictured(?: on| in)?)\s+(?:(?:late|early)\s+)?$",
     re.I,
 )
+# "had carried 96 passengers by" (a past perfect, then "by" before the day): what stood on that day.
+_REACHED_BY = re.compile(
+    r"\bhad\s+(?:\w+\s+){0,6}?(?:\w+ed|been|gone|grown|risen|fallen|taken|seen|done|made|run)\b[^.;]*"
+    r"\bby\s+(?:(?:late|early)\s+)?$",
+    re.I,
+)
 # "said Tuesday's operation violated the law": the day of what was spoken of, not of the saying.
 _SPOKEN_OF = re.compile(rf"\b(?:{REPORTING})\s+(?:that\s+)?$")
 
@@ -79,7 +85,7 @@ def step_day(sentence: str, published: date | None) -> tuple[date, DateSource] |
 
 def _stated_day(sentence: str, published: date) -> date | None:
     for written in find_dates(sentence):
-        if _BOUND_BEFORE.search(sentence[: written.start]):
+        if _bound(sentence, written.start):
             return None
         day = _calendar_day(written.key, published)
         if day is not None:
@@ -88,7 +94,7 @@ def _stated_day(sentence: str, published: date) -> date | None:
     unbound = [
         w
         for w in weekdays
-        if not _BOUND_BEFORE.search(sentence[: w.start()])
+        if not _bound(sentence, w.start())
         and not (_SPOKEN_OF.search(sentence[: w.start()]) and sentence[w.end() : w.end() + 2] in ("'s", "’s"))
     ]
     if weekdays and not unbound:
@@ -115,6 +121,14 @@ def _stated_day(sentence: str, published: date) -> date | None:
         said = (relative.group(1) or relative.group(2)).lower()
         return published - timedelta(days=1) if said in ("yesterday", "last night") else published
     return None
+
+
+def _bound(sentence: str, start: int) -> bool:
+    """Is the day written at `start` a bound, not the day of the sentence's event? "By Wednesday" after a
+    past perfect is the day a count or a state was reached ("crews had moved 18,000 cubic metres by
+    Wednesday evening"), so it is no bound."""
+    before = sentence[:start]
+    return bool(_BOUND_BEFORE.search(before)) and not _REACHED_BY.search(before)
 
 
 def _tells_future(sentence: str, weekday: re.Match[str]) -> bool:

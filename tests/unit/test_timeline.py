@@ -68,6 +68,9 @@ THURSDAY = date(2023, 1, 5)
         ),
         ("The former pope, pictured on November 30, 2005, was 95.", THURSDAY, THURSDAY, "published"),
         ("He met the family prior to Sept. 10, an aide said.", THURSDAY, THURSDAY, "published"),
+        # "had … by Tuesday": what stood that day; a plan "by Tuesday" stays a bound.
+        ("Crews had moved 18,000 cubic metres by Tuesday evening.", THURSDAY, date(2023, 1, 3), "text"),
+        ("Crews hope to clear the road by Tuesday.", THURSDAY, THURSDAY, "published"),
         # "said Tuesday's operation": the day of what was spoken of, not of the saying.
         ("An expert said Tuesday's strike broke the law.", THURSDAY, THURSDAY, "published"),
         ("The mayor said in Tuesday's briefing that roads are open.", THURSDAY, date(2023, 1, 3), "text"),
