@@ -67,6 +67,17 @@ AS_OF = date(2023, 1, 20)
         ("how many more were treated in the clarion's nov 20 story than in its nov 13 one", "change", None),
         ("how much did the orrin st petition grow between the march and the council vote", "change", None),
         ("did the petition go up between the dec 7 and dec 9 reports", "change", None),
+        # Typed as users type: a spaced hyphen ends a side; "what happened first" asks the order.
+        (
+            "ridge run vs greyhollow half - which one had more ppl finish",
+            "comparison",
+            ("ridge run", "greyhollow half"),
+        ),
+        (
+            "what happened first - the bridge closing or corvell telling staff",
+            "order",
+            ("the bridge closing", "corvell telling staff"),
+        ),
         # A colon introduces the two, commas and all; more comparatives; "bigger or smaller than".
         (
             "Which outbreak had more deaths: the Flint, Michigan outbreak in 2016, or the Harlem cluster?",
@@ -575,3 +586,10 @@ def test_a_count_of_americans_is_a_count_of_people_as_a_report_words_them() -> N
     )
     assert [f.key for f in figures] == ["83000000"]
     assert not asked_values("Medicaid spending rose 83 million dollars, KFF says.", question, {})
+
+
+def test_a_name_typed_in_lower_case_ends_what_is_counted() -> None:
+    # "how many jobs corvell is cutting" counts jobs, not "corvell"s.
+    question = "do the post and the journal agree on how many jobs corvell is cutting"
+    assert asked_values("Corvell will cut 265 jobs by Dec. 18.", question, {})
+    assert not asked_values("Corvell sales fell 31 percent last year.", question, {})

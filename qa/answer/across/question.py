@@ -22,7 +22,9 @@ CrossKind = Literal["order", "comparison", "change", "disagreement"]
 _ORDER = re.compile(r"\s+(?:come |happen |take place |occur )?before or after\s+", re.I)
 _LEAD = re.compile(r"^\W*(?:was|were|did|does|do|is|has|had)\s+", re.I)
 _FIRST_OF = re.compile(
-    r"\bwhich (?:one )?(?:came|happened|was|occurred|took place|(?P<event>began|started|\w+ed)) first\b", re.I
+    r"\b(?:which|what) (?:one )?(?:came|happened|was|occurred|took place|(?P<event>began|started|\w+ed))"
+    r" first\b",
+    re.I,
 )  # "which came first", "which opened first": then the event is the opening
 _AGREE = re.compile(r"\b(?:agree|disagree|the same|differ|match)\b", re.I)
 _CHANGE = re.compile(
@@ -66,7 +68,9 @@ _EACH = re.compile(r"\b(?:each|both)\b", re.I)
 # Where the first alternative starts, when no comma or colon says it: the word the second one starts with.
 _PARALLEL_WORDS = frozenset("in for the his her its their a an on at more less to from by".split())
 # A comma ends a side only before a lower-case word: "Washington, D.C." and "Pokhara, Nepal" are one.
-_SIDE_END = re.compile(r",(?=\s+[a-z])|[?:;]|\s+and\s+|\s+—\s+")
+_SIDE_END = re.compile(
+    r",(?=\s+[a-z])|[?:;]|\s+and\s+|\s+[—–-]\s+"
+)  # "ridge run vs greyhollow half - which …"
 _TAIL = re.compile(r"(?<!\b[A-Z])[\s.?!]+$|[\s?!]+$")  # keeps the stop of "D.C."
 
 
@@ -104,7 +108,7 @@ def cross_question(question: str) -> CrossQuestion | None:
     if first_of:  # "Which happened first, X or Y?"
         at = text.find(" or ", first_of.end())
         if at > 0:
-            first = _TAIL.sub("", text[first_of.end() : at].strip(" ,:"))
+            first = _TAIL.sub("", text[first_of.end() : at].strip(" ,:-–—"))
             second = _side_after(text, at + 4)
             if first and second:
                 event = (first_of.group("event") or "").lower()

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from qa.answer.judgment import coverage_of
 from qa.text.values import Value, find_values
-from qa.text.words import fold_plural, keyword_tokens
+from qa.text.words import fold_plural, keyword_tokens, unknown_words
 
 MIN_STEM = 4  # letters a word keeps when its ending is cut
 _ENDINGS = ("ations", "ation", "ated", "ating", "ates", "ers", "ees", "ing", "ed", "er", "ee", "es", "e")
@@ -333,7 +333,8 @@ def _counted_noun(question: str) -> str | None:
         bare = word.strip(",.?!;:'\"()").lower()
         if not bare or bare in _PHRASE_ENDS or bare.endswith(("ing", "ed")) or not bare.isalpha():
             break
-        if phrase and word[:1].isupper() and (phrase[-1] in _ANY_COUNT or phrase[-1].endswith("s")):
+        named = word[:1].isupper() or bool(unknown_words(bare))  # "corvell", a name typed in lower case
+        if phrase and named and (phrase[-1] in _ANY_COUNT or phrase[-1].endswith("s")):
             break  # "how many people President Biden honored": a name after the noun starts the clause
         phrase.append(bare)
         if word[-1] in ",.?!;:":  # "more sets, Jannik Sinner's …": the clause ends here
