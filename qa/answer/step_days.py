@@ -62,6 +62,8 @@ _FUTURE = re.compile(
     r"is poised to|are poised to|is forecast to|are forecast to)\b",
     re.I,
 )
+# A reporting clause closing a sentence, up to its weekday: ", the company told staff on Wednesday".
+_REPORTED_ON = re.compile(rf",\s+(?:[\w'’.-]+\s+){{0,5}}(?:{REPORTING})\b[^,;]*$")
 # Where one clause of a sentence ends and another starts: the future of the next clause is not its
 # weekday's ("were told at a meeting on Monday that the plant will close", "were still closed on
 # Wednesday, and the rail line will not reopen"). A clause of "when" or "while" shares its sentence's
@@ -132,7 +134,10 @@ def _bound(sentence: str, start: int) -> bool:
 
 
 def _tells_future(sentence: str, weekday: re.Match[str]) -> bool:
-    """Does the clause that holds `weekday` tell what is to come ("On Thursday, the House will vote")?"""
+    """Does the clause that holds `weekday` tell what is to come ("On Thursday, the House will vote")?
+    A reporting clause is past: "… will close in December, the company told staff on Wednesday"."""
+    if _REPORTED_ON.search(sentence, 0, weekday.start()):
+        return False
     for future in _FUTURE.finditer(sentence):
         start, end = sorted((future.start(), weekday.start()))
         if not _CLAUSE_BREAK.search(sentence, start, end):

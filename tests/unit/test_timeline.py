@@ -54,6 +54,14 @@ THURSDAY = date(2023, 1, 5)
         ("Roads were shut on Monday, and the rail line will not reopen.", THURSDAY, date(2023, 1, 2), "text"),
         ("It will lie in state till 6:30 a.m. (1:30 ET) on Monday.", THURSDAY, date(2023, 1, 9), "text"),
         ("There could be a vote when the House meets at noon Monday.", THURSDAY, date(2023, 1, 9), "text"),
+        # A reporting clause is past, whatever its sentence says is to come.
+        (
+            "The mill will close in March, the company told staff on Tuesday.",
+            THURSDAY,
+            date(2023, 1, 3),
+            "text",
+        ),
+        ("The House will vote on Friday, officials said.", THURSDAY, date(2023, 1, 6), "text"),
         # A bound or a picture's day is not the event's: the article's date is.
         ("San Francisco has handed out 8,000 sandbags since Saturday.", THURSDAY, THURSDAY, "published"),
         ("Minneapolis has had 32.6 inches of snow since Nov. 1.", THURSDAY, THURSDAY, "published"),
