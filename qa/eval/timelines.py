@@ -12,11 +12,12 @@ took from the articles it read); steps and citations of other articles are count
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
+
+from qa.text.hashing import text_sha
 
 Record = Mapping[str, Any]
 
@@ -55,7 +56,7 @@ def score_timeline(timeline: Record, story: Record) -> dict[str, Any]:
     events = gold_events(story)
     read = set(story.get("article_ids", []))
     all_steps = list(timeline.get("steps", []))
-    steps = [s for s in all_steps if not read or {c["article_id"] for c in s.get("citations", [])} & read]
+    steps = _citing_read(all_steps, read)
     first_step: dict[int, int] = {}  # event -> the first step stating it
     matched_steps = 0
     duplicates = 0
@@ -127,26 +128,28 @@ def summarize(scores: Sequence[Record]) -> dict[str, float | int | None]:
     }
 
 
+def _citing_read(steps: Sequence[Record], read: set[str]) -> list[Record]:
+    """The steps precision counts: those citing an article the gold read (all of them when it names none)."""
+    return [s for s in steps if not read or {c["article_id"] for c in s.get("citations", [])} & read]
+
+
 def sentence_key(quote: str) -> str:
     """The key a step label names a sentence by (the articles stay out of the repository)."""
-    return hashlib.sha1(" ".join(quote.split()).encode()).hexdigest()[:16]
+    return text_sha(" ".join(quote.split()))[:16]
 
 
 def score_labels(
     timelines: Sequence[Record], stories: Sequence[Record], labels: Sequence[Record]
 ) -> dict[str, float | int | None]:
     """The share of a run's steps that readers judged to state an event of the story (step-labels.jsonl:
-    `story`, `article_id`, `sentence_sha1`, `label`), over the steps precision counts (those citing an
+    `story`, `article_id`, `sentence_key`, `label`), over the steps precision counts (those citing an
     article the gold read); a step is judged by its first labelled citation, and steps no label names
     are counted apart (`unjudged`: a sentence the run did not give when the labels were made)."""
-    judged = {(row["story"], row["article_id"], row["sentence_sha1"]): row["label"] for row in labels}
+    judged = {(row["story"], row["article_id"], row["sentence_key"]): row["label"] for row in labels}
     read = {story["id"]: set(story.get("article_ids", [])) for story in stories}
     events = unjudged = total = 0
     for timeline in timelines:
-        wanted = read.get(timeline["story"], set())
-        for step in timeline.get("steps", []):
-            if wanted and not {c["article_id"] for c in step.get("citations", [])} & wanted:
-                continue
+        for step in _citing_read(timeline.get("steps", []), read.get(timeline["story"], set())):
             found = [
                 judged[key]
                 for c in step.get("citations", [])

@@ -96,13 +96,13 @@ def test_readers_labels_judge_the_steps_precision_counts_by_their_sentences() ->
         {
             "story": "tl-test",
             "article_id": "ap-1",
-            "sentence_sha1": sentence_key("Hamlin collapsed."),
+            "sentence_key": sentence_key("Hamlin collapsed."),
             "label": "event",
         },
         {
             "story": "tl-test",
             "article_id": "ap-2",
-            "sentence_sha1": sentence_key("Snow  may fall."),
+            "sentence_key": sentence_key("Snow  may fall."),
             "label": "not",
         },
     ]
