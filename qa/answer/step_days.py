@@ -53,12 +53,14 @@ _REACHED_BY = re.compile(
     r"\bby\s+(?:(?:late|early)\s+)?$",
     re.I,
 )
+# "lying in state since Wednesday, when her coffin was conveyed …": the day of the "when" clause's event.
+_WHEN_AFTER = re.compile(r"(?:\s+(?:night|morning|afternoon|evening))?,?\s+when\b", re.I)
 # "said Tuesday's operation violated the law": the day of what was spoken of, not of the saying.
 _SPOKEN_OF = re.compile(rf"\b(?:{REPORTING})\s+(?:that\s+)?$")
 
 # A sentence about what is to come dates its weekday forward: "the House will vote on Thursday".
 _FUTURE = re.compile(
-    r"\b(will|is set to|are set to|is expected to|are expected to|scheduled|plans? to|could|"
+    r"\b(will|is set to|are set to|is expected|are expected|scheduled|plans? to|could|"
     r"is poised to|are poised to|is forecast to|are forecast to)\b",
     re.I,
 )
@@ -87,7 +89,7 @@ def step_day(sentence: str, published: date | None) -> tuple[date, DateSource] |
 
 def _stated_day(sentence: str, published: date) -> date | None:
     for written in find_dates(sentence):
-        if _bound(sentence, written.start):
+        if _bound(sentence, written.start, written.end):
             return None
         day = _calendar_day(written.key, published)
         if day is not None:
@@ -96,7 +98,7 @@ def _stated_day(sentence: str, published: date) -> date | None:
     unbound = [
         w
         for w in weekdays
-        if not _bound(sentence, w.start())
+        if not _bound(sentence, w.start(), w.end())
         and not (_SPOKEN_OF.search(sentence[: w.start()]) and sentence[w.end() : w.end() + 2] in ("'s", "’s"))
     ]
     if weekdays and not unbound:
@@ -125,21 +127,26 @@ def _stated_day(sentence: str, published: date) -> date | None:
     return None
 
 
-def _bound(sentence: str, start: int) -> bool:
-    """Is the day written at `start` a bound, not the day of the sentence's event? "By Wednesday" after a
-    past perfect is the day a count or a state was reached ("crews had moved 18,000 cubic metres by
-    Wednesday evening"), so it is no bound."""
+def _bound(sentence: str, start: int, end: int) -> bool:
+    """Is the day written from `start` to `end` a bound, not the day of the sentence's event? "By
+    Wednesday" after a past perfect is the day a count or a state was reached ("crews had moved 18,000
+    cubic metres by Wednesday evening"), and "since Wednesday, when …" the day of what the clause tells,
+    so neither is a bound."""
     before = sentence[:start]
-    return bool(_BOUND_BEFORE.search(before)) and not _REACHED_BY.search(before)
+    return (
+        bool(_BOUND_BEFORE.search(before))
+        and not _REACHED_BY.search(before)
+        and not _WHEN_AFTER.match(sentence, end)
+    )
 
 
-def _tells_future(sentence: str, weekday: re.Match[str]) -> bool:
-    """Does the clause that holds `weekday` tell what is to come ("On Thursday, the House will vote")?
+def _tells_future(sentence: str, day: re.Match[str]) -> bool:
+    """Does the clause that holds `day` tell what is to come ("On Thursday, the House will vote")?
     A reporting clause is past: "… will close in December, the company told staff on Wednesday"."""
-    if _REPORTED_ON.search(sentence, 0, weekday.start()):
+    if _REPORTED_ON.search(sentence, 0, day.start()):
         return False
     for future in _FUTURE.finditer(sentence):
-        start, end = sorted((future.start(), weekday.start()))
+        start, end = sorted((future.start(), day.start()))
         if not _CLAUSE_BREAK.search(sentence, start, end):
             return True
     return False

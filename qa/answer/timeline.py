@@ -52,6 +52,8 @@ _NOT_A_STEP = re.compile(
     # on September 11, 2001": the picture's day), and the page asking for subscribers.
     r"|\bvia (?:AP|Reuters|AFP|Getty Images)\b|/Getty Images\b|(?-i:\b[A-Z]{2,}/[A-Z]{2,} [A-Z])"
     r"|\bposes with\b"
+    # Who stands where in a picture ("Kylian Mbappe (R) and Pele take part in a meeting … on April 2, 2019").
+    r"|(?-i:\((?:\d(?:st|nd|rd|th) )?[LRC]\))|\((?:far )?(?:left|right|center|centre)\)"
     r"|^(?:an? |the )?(?:[\w'’-]+ ){0,3}(?:photo(?:graph)?|image|picture)s? (?:of|shows?|showed)\b"
     # A calendar's row ("February 20 - Austin Cindric wins the 64th Annual Daytona 500."): the gold set leaves
     # out tables and lists, and a year's calendar is no story's step.
@@ -61,7 +63,8 @@ _NOT_A_STEP = re.compile(
     # 12.", "Here's what to know about Trump's trip.", "WINTER STORM LIVE UPDATES: …", "… in this photo"), and
     # its own asking ("USA TODAY has reached out to Kimmel's representatives for comment.").
     r"|^for the latest\b|\b(?:read|visit|view|see) (?:our|usa today['’]s|the) (?:coverage|story|live)\b"
-    r"|^here['’]?s (?:what|how|why|a look)\b|(?-i:^[A-Z][A-Z'’ ]{3,}:)|\bin this (?:photo|picture|image)\b"
+    r"|^live(?: updates?| blog)?\s*:|^here['’]?s (?:what|how|why|a look)\b|(?-i:^[A-Z][A-Z'’ ]{3,}:)"
+    r"|\bin this (?:photo|picture|image)\b"
     r"|\breached out to\b.*\bfor comment\b",
     re.IGNORECASE,
 )

@@ -381,6 +381,12 @@ _STORM = "Ian made landfall with 150 mph winds, and 50 homes lost power."
             "how many Americans does Medicaid cover?",
             ["83 million"],
         ),
+        # A thousand written with its comma is a count, not the year 2000.
+        (
+            "The deployment of 2,000 troops in Los Angeles was in 2000 a first.",
+            "how many troops did Trump send to Los Angeles",
+            ["2,000"],
+        ),
     ],
 )
 def test_a_figure_is_of_the_measure_asked(sentence: str, question: str, figures: list[str]) -> None:
@@ -593,3 +599,26 @@ def test_a_name_typed_in_lower_case_ends_what_is_counted() -> None:
     question = "do the post and the journal agree on how many jobs corvell is cutting"
     assert asked_values("Corvell will cut 265 jobs by Dec. 18.", question, {})
     assert not asked_values("Corvell sales fell 31 percent last year.", question, {})
+
+
+def test_a_side_that_names_a_month_is_read_in_reports_of_that_month() -> None:
+    # An August report names Los Angeles beside its count, more of the side's words than the June one: only
+    # the June report is of the side that names June.
+    reports = [
+        _hit("june", "2025-06-10", "Trump sent 4,000 National Guard troops into Los Angeles.", "USA Today"),
+        _hit(
+            "august-1",
+            "2025-08-11",
+            "Trump, who sent National Guard troops to Los Angeles, will send 800 National Guard troops.",
+            "CNN",
+        ),
+        _hit("august-2", "2025-08-12", "Trump sent 800 National Guard troops to Washington.", "USA Today"),
+    ]
+    cross = cross_question(
+        "How many National Guard troops did Trump send to Los Angeles in June 2025 compared with "
+        "the number he sent to Washington in August 2025?"
+    )
+    assert cross is not None
+    answer = answer_across(cross, _search(reports), date(2025, 8, 20))
+    assert "4,000 [1]" in answer.text and "800 [2]" in answer.text, answer.text
+    assert [s.article.id for s in answer.sources] == ["june", "august-2"]

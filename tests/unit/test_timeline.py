@@ -76,6 +76,10 @@ THURSDAY = date(2023, 1, 5)
         ),
         ("The former pope, pictured on November 30, 2005, was 95.", THURSDAY, THURSDAY, "published"),
         ("He met the family prior to Sept. 10, an aide said.", THURSDAY, THURSDAY, "published"),
+        # "since Tuesday, when …" is the day of what the "when" clause tells.
+        ("She has lain in state since Tuesday, when her coffin arrived.", THURSDAY, date(2023, 1, 3), "text"),
+        # "Is expected" tells what is to come.
+        ("A vote is expected Wednesday.", THURSDAY, date(2023, 1, 11), "text"),
         # "had … by Tuesday": what stood that day; a plan "by Tuesday" stays a bound.
         ("Crews had moved 18,000 cubic metres by Tuesday evening.", THURSDAY, date(2023, 1, 3), "text"),
         ("Crews hope to clear the road by Tuesday.", THURSDAY, THURSDAY, "published"),
@@ -163,16 +167,16 @@ def test_a_step_is_dated_by_the_day_its_sentence_states_else_by_its_article(
         pytest.param(
             "Damar Hamlin remains in critical condition. John Waller via AP Fans hold a Damar Hamlin sign on "
             "Tuesday. NOAA/NASA The stadium of Damar Hamlin is lit on Monday. Damar Hamlin poses with fans "
-            "on Jan. 1, 2023. "
+            "on Jan. 1, 2023. Damar Hamlin (R) and Josh Allen take part in a drill on Jan. 1, 2022. "
             "A satellite photo of Damar Hamlin's stadium on Jan. 1, 2020, showed the lights. "
             "Consider supporting our journalism and become a USA TODAY digital subscriber today.",
             ["Damar Hamlin remains in critical condition."],
-            id="a picture's credit, pose or telling and the call for subscribers are no steps",
+            id="a picture's credit, pose, places or telling and the call for subscribers are no steps",
         ),
         pytest.param(
             "Damar Hamlin remains in critical condition. For the latest news on Damar Hamlin, read USA "
             "TODAY's coverage for Tuesday. Here's what to know about Damar Hamlin on Tuesday. DAMAR HAMLIN "
-            "LIVE UPDATES: Bills fans gather on Tuesday. "
+            "LIVE UPDATES: Bills fans gather on Tuesday. Live updates: Damar Hamlin's fans rally on Tuesday. "
             "Fans pray for Damar Hamlin in this photo on Tuesday. "
             "USA TODAY has reached out to Damar Hamlin's family for comment on Tuesday. "
             "Damar Hamlin's family thanked fans on Tuesday.",

@@ -3,6 +3,7 @@ best first, each with the figure it gives (or, for an event, the day it tells)."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +16,7 @@ from qa.answer.step_days import step_day
 from qa.documents import ArticleInfo, ScoredChunk
 from qa.text.dates import parse_date
 from qa.text.values import Value
-from qa.text.written_dates import A_YEAR
+from qa.text.written_dates import A_YEAR, MONTH_NAMES
 
 MIN_SIDE_COVERAGE = 0.2  # share of a side's (rarity-weighted) words the sentence stating it must hold
 OPTION_WEIGHT = 3.0  # a side's own words ("BAFTA") count this much more than the context both share
@@ -51,6 +52,7 @@ class SideWords:
     own: frozenset[str]
     names: frozenset[str]  # names and numbers of the side: its sentence holds NAMES_SHARE of their weight
     years: frozenset[str]  # "in 2023" against "in 2024": stated in the sentence, or the article's year
+    months: frozenset[int] = frozenset()  # "in June" against "in August": likewise, the article's month
 
     @classmethod
     def of(cls, option: str, other_query: str, event: str = "") -> SideWords:
@@ -59,17 +61,33 @@ class SideWords:
         option, other_query = joined(option), joined(other_query)
         own = frozenset(asked_words(option)) - set(asked_words(other_query)) | set(asked_words(event))
         years = frozenset(A_YEAR.findall(option)) - set(A_YEAR.findall(other_query))
+        months = frozenset(_months_named(option) - _months_named(other_query))
         # question_names skips a first word (capitalised anyway): a side may start with a name ("AT&T's …")
         names = {stem(w) for w in question_names(f"- {option}")}
-        return cls(own, frozenset(names & own), years)
+        return cls(own, frozenset(names & own), years, months)
 
     def named_in(self, held: set[str], weights: dict[str, float], text: str, published: str | None) -> bool:
         """Does a sentence holding `held` (with its headline) name this side?"""
         if self.years and not any(y in text or (published or "").startswith(y) for y in self.years):
             return False
+        if self.months and not any(
+            m in _months_named(text) or (published or "")[5:7] == f"{m:02d}" for m in self.months
+        ):
+            return False
         if self.names:
             return coverage_of(held, {n: weights.get(n, 1.0) for n in self.names}) >= NAMES_SHARE
         return not self.own or bool(self.own & held)
+
+
+# A month as a side names it: in full, or cut short with a dot ("Aug.", "Sept.").
+_MONTH_WORD = re.compile(
+    r"\b(" + "|".join(MONTH_NAMES) + r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.)"
+)
+
+
+def _months_named(text: str) -> set[int]:
+    """The months `text` names, as numbers."""
+    return {[n[:3] for n in MONTH_NAMES].index(m.group(1)[:3]) + 1 for m in _MONTH_WORD.finditer(text)}
 
 
 def asked_words(text: str) -> list[str]:

@@ -137,7 +137,7 @@ def asked_values(sentence: str, question: str, weights: dict[str, float]) -> lis
         for v in find_values(sentence)
         if "-" not in v.key
         and v.key not in in_question
-        and _is_year(v) == asks_year
+        and _is_year(sentence, v) == asks_year
         and (v.key[:1] in "$€£¥") == asks_money
         and sentence[v.start : v.end].lower() not in _PROSE_NUMBERS
         and not _TIME_OF_DAY.match(sentence, v.end)
@@ -252,8 +252,12 @@ def _positions(text: str, word: str) -> list[int]:
     return found
 
 
-def _is_year(value: Value) -> bool:
-    return value.key.isdigit() and len(value.key) == 4 and 1900 <= int(value.key) <= 2100
+def _is_year(sentence: str, value: Value) -> bool:
+    # "in 2000" is a year; "2,000 troops" is written as no year is.
+    written = sentence[value.start : value.end]
+    return (
+        value.key.isdigit() and len(value.key) == 4 and 1900 <= int(value.key) <= 2100 and "," not in written
+    )
 
 
 def amount(value: Value | None) -> Decimal | None:
