@@ -12,7 +12,7 @@ import pytest
 
 from qa.answer.across.answer import answer_across, fact_asked
 from qa.answer.across.question import asks_difference, cross_question
-from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, question_days
+from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, YEAR_REACH, question_days
 from qa.answer.across.sides import compounds_held
 from qa.answer.across.values import asked_values, difference, phrase_around, stems
 from qa.documents import Chunk, ScoredChunk
@@ -622,3 +622,30 @@ def test_a_side_that_names_a_month_is_read_in_reports_of_that_month() -> None:
     answer = answer_across(cross, _search(reports), date(2025, 8, 20))
     assert "4,000 [1]" in answer.text and "800 [2]" in answer.text, answer.text
     assert [s.article.id for s in answer.sources] == ["june", "august-2"]
+
+
+def test_a_change_between_two_years_reads_a_report_of_each_year() -> None:
+    # A guess made in 2024 says more of the asked words than the 2025 report does, and less than the 2024
+    # report: a pair of any two reports is the 2024 two; "in 2025" asks for the report of 2025.
+    reports = [
+        _hit(
+            "pro-2024",
+            "2024-09-09",
+            "Apple said the starting price of the iPhone 16 Pro is $999.",
+            "USA Today",
+        ),
+        _hit("guess", "2024-09-12", "The iPhone 17 Pro starting price may be $1,199.", "USA Today"),
+        _hit("pro-2025", "2025-09-09", "The iPhone 17 Pro costs $1,099.", "USA Today"),
+    ]
+    question = (
+        "How did the starting price of the iPhone Pro change from the 16 Pro in 2024 to the 17 Pro in 2025?"
+    )
+    assert question_days(question, date(2025, 9, 20)) == [
+        (date(2024, 7, 2), YEAR_REACH),
+        (date(2025, 7, 2), YEAR_REACH),
+    ]
+    cross = cross_question(question)
+    assert cross is not None
+    answer = answer_across(cross, _search(reports), date(2025, 9, 20))
+    assert "$999" in answer.text and "$1,099" in answer.text, answer.text
+    assert [s.article.id for s in answer.sources] == ["pro-2024", "pro-2025"]

@@ -20,6 +20,7 @@ REPORT_DAYS = 7  # a report "of Jan 9" is one published within a week of it
 REPORT_SENTENCES = 3  # sentences of one article that may be its report of the fact
 MAX_SCALE_GAP = 1.3  # two reports' figures within a factor of 20: 27 and 37, not 10 (years) and 12 million
 MONTH_REACH = 16  # a report "of July" is one published that month (its 15th, and this reach, mark a month)
+YEAR_REACH = 183  # a report "of 2024" is one published that year (its 2 July, and this reach, mark a year)
 REPORTS_WITHIN = 0.5  # of the best report's coverage: how well another article must cover a fact
 # A month named alone, or as "mid-September": no day and no year (those find_dates reads).
 _BARE_MONTH = re.compile(
@@ -119,6 +120,8 @@ def _in_reach(pick: SidePick, day: date, reach: int) -> bool:
             day.year,
             day.month,
         )
+    if reach == YEAR_REACH:
+        return pick.published is not None and pick.published.year == day.year
     return _days_from(pick, day) <= reach
 
 
@@ -177,7 +180,8 @@ def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
     day of a month is in the one year the question names, else the latest such day by `as_of`.
     Months ("the May explainer and the July report") count as their 15th, reaching the whole month, only
     when fewer than two days are named: "the July 2025 floods … between the July 7 and July 12 reports"
-    names two days."""
+    names two days. Two years and no day or month ("from the 16 Pro in 2024 to the 17 Pro in 2025") reach
+    their whole years."""
     days, months = [], []
     named_years = set(A_YEAR.findall(question))
     for written in find_dates(typed_months(question)):
@@ -198,6 +202,8 @@ def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
         months.append(date(year, month, 15))
     if len(days) >= 2:
         return [(day, REPORT_DAYS) for day in days]
+    if not days and not months and len(named_years) >= 2:  # "from the iPhone 16 Pro in 2024 to … in 2025"
+        return [(date(int(year), 7, 2), YEAR_REACH) for year in sorted(named_years)]
     return sorted([(day, REPORT_DAYS) for day in days] + [(month, MONTH_REACH) for month in months])
 
 
