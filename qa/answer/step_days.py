@@ -152,6 +152,11 @@ def _tells_future(sentence: str, day: re.Match[str]) -> bool:
     return False
 
 
+def tells_what_is_to_come(sentence: str) -> bool:
+    """Does `sentence`, outside its quotations, tell what is to come ("200,000 people are expected")?"""
+    return bool(_FUTURE.search(narrated(sentence)))
+
+
 def _calendar_day(key: str, published: date) -> date | None:
     """The day a written date's `key` names, read against its article's date: a day of a month ("Jan. 15")
     is the nearest such day not long after the article (None: a year or a month, no day)."""

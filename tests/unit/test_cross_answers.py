@@ -649,3 +649,29 @@ def test_a_change_between_two_years_reads_a_report_of_each_year() -> None:
     answer = answer_across(cross, _search(reports), date(2025, 9, 20))
     assert "$999" in answer.text and "$1,099" in answer.text, answer.text
     assert [s.article.id for s in answer.sources] == ["pro-2024", "pro-2025"]
+
+
+def test_a_word_and_its_endings_are_cut_to_one_stem() -> None:
+    # "estimate" and "estimated" are one word: a report that "estimated" answers the asked "estimate".
+    assert len(set(stems("estimate estimated estimates estimating"))) == 1
+    assert len(set(stems("update updated updates"))) == 1
+    assert stems("state stated senate") == ["stat", "stat", "senat"]  # a short stem keeps its letters
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_of_one_days_two_reports_an_expectation_comes_before_what_came_of_it(order: int) -> None:
+    reports = [
+        _hit(
+            "expected", "2025-09-21", "Police said 200,000 people are expected to attend the memorial.", "CNN"
+        ),
+        _hit(
+            "estimated", "2025-09-21", "Police estimated the crowd at the memorial at 100,000.", "USA Today"
+        ),
+    ]
+    cross = cross_question(
+        "How did the police's crowd figure for the memorial change from their expectation to their estimate?"
+    )
+    assert cross is not None
+    answer = answer_across(cross, _search(reports[order:] + reports[:order]), date(2025, 9, 22))
+    assert answer.text.startswith("It fell from 200,000"), answer.text
+    assert [s.article.id for s in answer.sources] == ["expected", "estimated"]

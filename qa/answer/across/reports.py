@@ -12,6 +12,7 @@ from datetime import date
 from qa.answer.across.question import CrossQuestion
 from qa.answer.across.sides import SidePick, outlet_of
 from qa.answer.across.values import amount, words_beside
+from qa.answer.step_days import tells_what_is_to_come
 from qa.text.values import Value
 from qa.text.words import keyword_tokens
 from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates, typed_months
@@ -172,7 +173,13 @@ def pair_score(a: SidePick, b: SidePick, *, alike_weight: float = 1.0) -> float:
 
 
 def by_day(a: SidePick, b: SidePick) -> tuple[SidePick, SidePick]:
-    return (a, b) if (a.published or date.min) <= (b.published or date.min) else (b, a)
+    """The two reports oldest first; of one day's two, an expectation before what came of it ("200,000 are
+    expected to attend", then "police estimated the crowd at 100,000")."""
+    later = (b.published or date.min, tells_what_is_to_come(a.sentence.text)) < (
+        a.published or date.min,
+        tells_what_is_to_come(b.sentence.text),
+    )
+    return (b, a) if later else (a, b)
 
 
 def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
