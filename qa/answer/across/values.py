@@ -12,8 +12,7 @@ from qa.text.words import fold_plural, keyword_tokens, unknown_words
 
 MIN_STEM = 4  # letters a word keeps when its ending is cut
 # "ate" before "e": "estimate" is cut as "estimated" is ("estim"), not to "estimat".
-_ENDINGS = ("ations", "ation", "ated", "ating", "ates", "ate", "ers", "ees", "ing", "ed", "er", "ee", "es")
-_ENDINGS += ("e",)
+_ENDINGS = tuple("ations ation ated ating ates ate ers ees ing ed er ee es e".split())
 _AMPERSAND = re.compile(r"(?<=[A-Za-z])&(?=[A-Za-z])")
 PHRASE_WORDS = 8  # words either side of a figure quoted in an answer
 # Where a clause ends within a sentence: a semicolon, dash or bracket, a comma or colon (not in "10,000"
