@@ -140,31 +140,49 @@ def sentence_key(quote: str) -> str:
 
 def score_labels(
     timelines: Sequence[Record], stories: Sequence[Record], labels: Sequence[Record]
-) -> dict[str, float | int | None]:
+) -> dict[str, Any]:
     """The share of a run's steps that readers judged to state an event of the story (step-labels.jsonl:
     `story`, `article_id`, `sentence_key`, `label`), over the steps precision counts (those citing an
     article the gold read); a step is judged by its first labelled citation, and steps no label names
-    are counted apart (`unjudged`: a sentence the run did not give when the labels were made)."""
+    are counted apart (`unjudged`: a sentence the run did not give when the labels were made).
+    Also the ceiling a perfect judge of events would reach on this run: the share of the judged events
+    that state a gold event, and the scores of the run less the steps judged no event."""
     judged = {(row["story"], row["article_id"], row["sentence_key"]): row["label"] for row in labels}
-    read = {story["id"]: set(story.get("article_ids", [])) for story in stories}
-    events = unjudged = total = 0
+    by_id = {story["id"]: story for story in stories}
+    events = unjudged = total = stating_gold = 0
+    judged_only = []
     for timeline in timelines:
-        for step in _citing_read(timeline.get("steps", []), read.get(timeline["story"], set())):
-            found = [
-                judged[key]
-                for c in step.get("citations", [])
-                if (key := (timeline["story"], c["article_id"], sentence_key(c.get("quote") or ""))) in judged
-            ]
-            if not found:
+        story = by_id.get(timeline["story"], {})
+        gold = gold_events(story) if "events" in story else []
+        for step in _citing_read(timeline.get("steps", []), set(story.get("article_ids", []))):
+            label = _label_of(step, timeline["story"], judged)
+            if label is None:
                 unjudged += 1
                 continue
             total += 1
-            events += found[0] == "event"
+            if label == "event":
+                events += 1
+                stating_gold += any(states(step, event) for event in gold)
+        if gold:
+            kept = [s for s in timeline.get("steps", []) if _label_of(s, timeline["story"], judged) != "not"]
+            judged_only.append(score_timeline({**timeline, "steps": kept}, story))
+    only = summarize(judged_only)
     return {
         "steps_judged": total,
         "judged_events": round(events / total, 4) if total else None,
         "steps_unjudged": unjudged,
+        "judged_events_stating_gold": round(stating_gold / events, 4) if events else None,
+        "without_judged_non_events": {k: only[k] for k in ("event_recall", "step_precision", "dates_exact")},
     }
+
+
+def _label_of(step: Record, story: str, judged: Mapping[tuple[str, str, str], str]) -> str | None:
+    """The readers' label of `step`: that of its first labelled citation (None: no label names it)."""
+    for citation in step.get("citations", []):
+        key = (story, citation["article_id"], sentence_key(citation.get("quote") or ""))
+        if key in judged:
+            return judged[key]
+    return None
 
 
 def score_grouping(story_of: Mapping[str, str], gold: Sequence[Record]) -> dict[str, float | int | None]:

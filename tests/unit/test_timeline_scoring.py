@@ -91,7 +91,13 @@ def test_a_story_asked_for_a_period_is_scored_on_the_events_of_that_period() -> 
 
 
 def test_readers_labels_judge_the_steps_precision_counts_by_their_sentences() -> None:
-    story = {"id": "tl-test", "article_ids": ["ap-1", "ap-2"]}
+    event = {
+        "date": "2023-01-02",
+        "event": "Hamlin collapsed.",
+        "terms": ["collapsed"],
+        "article_ids": ["ap-1"],
+    }
+    story = {"id": "tl-test", "article_ids": ["ap-1", "ap-2"], "events": [event]}
     labels = [
         {
             "story": "tl-test",
@@ -119,4 +125,8 @@ def test_readers_labels_judge_the_steps_precision_counts_by_their_sentences() ->
         "steps_judged": 2,
         "judged_events": 0.5,
         "steps_unjudged": 1,
+        # The ceiling of a perfect judge: the one step judged an event states the gold event, and without
+        # the step judged none, precision is over the other two steps of read articles (one unjudged).
+        "judged_events_stating_gold": 1.0,
+        "without_judged_non_events": {"event_recall": 1.0, "step_precision": 0.5, "dates_exact": 1.0},
     }
