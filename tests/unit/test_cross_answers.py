@@ -4,6 +4,7 @@ computed in code, a side no article states said (the FAKE embedder and chat mode
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -12,8 +13,8 @@ import pytest
 
 from qa.answer.across.answer import answer_across, fact_asked
 from qa.answer.across.question import asks_difference, cross_question
-from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, YEAR_REACH, question_days
-from qa.answer.across.sides import compounds_held
+from qa.answer.across.reports import MONTH_REACH, REPORT_DAYS, YEAR_REACH, pair_reports, question_days
+from qa.answer.across.sides import compounds_held, ranked
 from qa.answer.across.values import asked_values, difference, phrase_around, stems
 from qa.documents import Chunk, ScoredChunk
 from qa.results import AbstainReason
@@ -675,3 +676,24 @@ def test_of_one_days_two_reports_an_expectation_comes_before_what_came_of_it(ord
     answer = answer_across(cross, _search(reports[order:] + reports[:order]), date(2025, 9, 22))
     assert answer.text.startswith("It fell from 200,000"), answer.text
     assert [s.article.id for s in answer.sources] == ["expected", "estimated"]
+
+
+def test_a_figure_several_articles_give_outweighs_one_articles_odd_figure() -> None:
+    # The two petition sentences score best and word their figures alike, but one article gives 6,800
+    # and one 6,000, where two give the crowd's 3,000.
+    question = "Do the reports agree on how large the crowd was at Kirk's event?"
+    hits = [
+        _hit("petition-1", "2025-09-10", "More than 6,800 people had signed a petition after the event."),
+        _hit("petition-2", "2025-09-11", "More than 6,000 people had signed a petition after the event."),
+        _hit("rally-1", "2025-09-10", "Kirk was speaking to a crowd of over 3,000 people at the event."),
+        _hit("rally-2", "2025-09-11", "Kirk was shot in front of some 3,000 people at the event."),
+    ]
+    found = ranked("people at the event", hits, need_value=True, asked=question)
+    picks = {p.source.article.id: p for p in found}
+    scores = {"petition-1": 0.5, "petition-2": 0.45, "rally-1": 0.3, "rally-2": 0.3}
+    reports = [replace(picks[article], score=score) for article, score in scores.items()]
+    cross = cross_question(question)
+    assert cross is not None
+    pair = pair_reports(cross, reports, date(2025, 9, 12), None)
+    assert pair is not None
+    assert [p.source.article.id for p in pair] == ["rally-1", "rally-2"]
