@@ -64,6 +64,11 @@ _TYPED_MONTH = re.compile(
 )
 
 
+def month_number(name: str) -> int:
+    """The month a name or its short form names, 1 to 12 ("July", "Sept." -> 9)."""
+    return _MONTHS[name.rstrip(".")]
+
+
 def typed_months(question: str) -> str:
     """`question` with the months a reader typed in lower case capitalised where a day or a year follows
     ("the clarion's nov 20 story", "in may 2025"), so that `find_dates` reads them; "march" and "may"

@@ -171,10 +171,13 @@ def _search(hits: Sequence[ScoredChunk]) -> Callable[[str], list[ScoredChunk]]:
     return lambda query: list(hits)  # every article found: the sides must pick their own
 
 
-def _answer(question: str) -> tuple[str, list[str]]:
+def _answer(
+    question: str, hits: Sequence[ScoredChunk] = ARTICLES, as_of: date = AS_OF
+) -> tuple[str, list[str]]:
+    """The answer's text and the ids of the articles it cites, every one of `hits` found for each search."""
     cross = cross_question(question)
     assert cross is not None
-    answer = answer_across(cross, _search(ARTICLES), AS_OF)
+    answer = answer_across(cross, _search(hits), as_of)
     return answer.text, [s.article.id for s in answer.sources]
 
 
@@ -576,14 +579,14 @@ def test_a_report_of_a_month_is_one_published_in_that_month() -> None:
         _hit("june", "2025-06-30", "Medicaid covers more than 71 million low-income Americans.", "USA Today"),
         _hit("july", "2025-07-03", "Medicaid covers 83 million low-income children and adults.", "USA Today"),
     ]
-    cross = cross_question(
+    text, cited = _answer(
         "How many Americans does Medicaid cover, according to USA Today's May 2025 explainer "
-        "and its July 2025 report? Do they agree?"
+        "and its July 2025 report? Do they agree?",
+        reports,
+        date(2025, 7, 10),
     )
-    assert cross is not None
-    answer = answer_across(cross, _search(reports), date(2025, 7, 10))
-    assert answer.text.startswith("No: ") and "83 million" in answer.text, answer.text
-    assert [s.article.id for s in answer.sources] == ["may", "july"]
+    assert text.startswith("No: ") and "83 million" in text, text
+    assert cited == ["may", "july"]
 
 
 def test_a_count_of_americans_is_a_count_of_people_as_a_report_words_them() -> None:
@@ -615,14 +618,14 @@ def test_a_side_that_names_a_month_is_read_in_reports_of_that_month() -> None:
         ),
         _hit("august-2", "2025-08-12", "Trump sent 800 National Guard troops to Washington.", "USA Today"),
     ]
-    cross = cross_question(
+    text, cited = _answer(
         "How many National Guard troops did Trump send to Los Angeles in June 2025 compared with "
-        "the number he sent to Washington in August 2025?"
+        "the number he sent to Washington in August 2025?",
+        reports,
+        date(2025, 8, 20),
     )
-    assert cross is not None
-    answer = answer_across(cross, _search(reports), date(2025, 8, 20))
-    assert "4,000 [1]" in answer.text and "800 [2]" in answer.text, answer.text
-    assert [s.article.id for s in answer.sources] == ["june", "august-2"]
+    assert "4,000 [1]" in text and "800 [2]" in text, text
+    assert cited == ["june", "august-2"]
 
 
 def test_a_change_between_two_years_reads_a_report_of_each_year() -> None:
@@ -645,11 +648,9 @@ def test_a_change_between_two_years_reads_a_report_of_each_year() -> None:
         (date(2024, 7, 2), YEAR_REACH),
         (date(2025, 7, 2), YEAR_REACH),
     ]
-    cross = cross_question(question)
-    assert cross is not None
-    answer = answer_across(cross, _search(reports), date(2025, 9, 20))
-    assert "$999" in answer.text and "$1,099" in answer.text, answer.text
-    assert [s.article.id for s in answer.sources] == ["pro-2024", "pro-2025"]
+    text, cited = _answer(question, reports, date(2025, 9, 20))
+    assert "$999" in text and "$1,099" in text, text
+    assert cited == ["pro-2024", "pro-2025"]
 
 
 def test_a_word_and_its_endings_are_cut_to_one_stem() -> None:
@@ -669,13 +670,13 @@ def test_of_one_days_two_reports_an_expectation_comes_before_what_came_of_it(ord
             "estimated", "2025-09-21", "Police estimated the crowd at the memorial at 100,000.", "USA Today"
         ),
     ]
-    cross = cross_question(
-        "How did the police's crowd figure for the memorial change from their expectation to their estimate?"
+    text, cited = _answer(
+        "How did the police's crowd figure for the memorial change from their expectation to their estimate?",
+        reports[order:] + reports[:order],
+        date(2025, 9, 22),
     )
-    assert cross is not None
-    answer = answer_across(cross, _search(reports[order:] + reports[:order]), date(2025, 9, 22))
-    assert answer.text.startswith("It fell from 200,000"), answer.text
-    assert [s.article.id for s in answer.sources] == ["expected", "estimated"]
+    assert text.startswith("It fell from 200,000"), text
+    assert cited == ["expected", "estimated"]
 
 
 def test_a_figure_several_articles_give_outweighs_one_articles_odd_figure() -> None:

@@ -16,7 +16,7 @@ from qa.answer.across.values import amount, words_beside
 from qa.answer.step_days import tells_what_is_to_come
 from qa.text.values import Value
 from qa.text.words import keyword_tokens
-from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates, typed_months
+from qa.text.written_dates import A_YEAR, MONTH_NAMES, find_dates, month_number, typed_months
 
 REPORT_DAYS = 7  # a report "of Jan 9" is one published within a week of it
 REPORT_SENTENCES = 3  # sentences of one article that may be its report of the fact
@@ -228,7 +228,7 @@ def question_days(question: str, as_of: date) -> list[tuple[date, int]]:
         else:
             months.append(date(int(key[:4]), int(key[5:7]), 15))
     for bare in _BARE_MONTH.finditer(question):  # "… in May 2025 and the Senate passage in July"
-        month = MONTH_NAMES.index(bare.group(1)) + 1
+        month = month_number(bare.group(1))
         year = int(next(iter(named_years))) if len(named_years) == 1 else _latest_year(month, as_of)
         months.append(date(year, month, 15))
     if len(days) >= 2:

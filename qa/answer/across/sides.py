@@ -16,7 +16,7 @@ from qa.answer.step_days import step_day
 from qa.documents import ArticleInfo, ScoredChunk
 from qa.text.dates import parse_date
 from qa.text.values import Value
-from qa.text.written_dates import A_YEAR, MONTH_NAMES
+from qa.text.written_dates import A_YEAR, MONTH_NAMES, month_number
 
 MIN_SIDE_COVERAGE = 0.2  # share of a side's (rarity-weighted) words the sentence stating it must hold
 OPTION_WEIGHT = 3.0  # a side's own words ("BAFTA") count this much more than the context both share
@@ -87,7 +87,7 @@ _MONTH_WORD = re.compile(
 
 def _months_named(text: str) -> set[int]:
     """The months `text` names, as numbers."""
-    return {[n[:3] for n in MONTH_NAMES].index(m.group(1)[:3]) + 1 for m in _MONTH_WORD.finditer(text)}
+    return {month_number(m.group(1)) for m in _MONTH_WORD.finditer(text)}
 
 
 def asked_words(text: str) -> list[str]:
